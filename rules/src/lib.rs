@@ -1,0 +1,380 @@
+//! leakscan's rule packs: the TOML schema, the built-in packs, and the loader
+//! that validates a pack (unique ids, compiling patterns, keywords present).
+//!
+//! A rule is data: keywords for the prefilter, a pattern whose `secret`
+//! capture (or first group) is the credential, an optional entropy floor and
+//! allow words, an optional validator and verifier named by string, and the
+//! examples and counterexamples that prove it.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The built-in packs, compiled into the binary, one file per area.
+pub const BUILTIN_PACKS: &[(&str, &str)] = &[
+    ("client-secrets", include_str!("../packs/client-secrets.toml")),
+    ("private-keys", include_str!("../packs/private-keys.toml")),
+    ("assertions", include_str!("../packs/assertions.toml")),
+    ("cloud-keys", include_str!("../packs/cloud-keys.toml")),
+    ("tokens", include_str!("../packs/tokens.toml")),
+    ("generic", include_str!("../packs/generic.toml")),
+];
+
+/// Validators the engine implements; a rule naming another one is rejected at
+/// load time so a typo cannot silently disable a check.
+pub const KNOWN_VALIDATORS: &[&str] = &[
+    "entra-secret",
+    "github-checksum",
+    "jwt",
+    "pkcs12",
+    "placeholder",
+    "pem-private-key",
+    "jwk-private",
+    "saml-signed",
+    "url-credentials",
+    "base64-key",
+];
+
+/// Verifiers the engine may implement; names are checked for typos only.
+pub const KNOWN_VERIFIERS: &[&str] = &[
+    "entra", "entra-cert", "assertion", "google", "google-oauth", "github", "gitlab", "slack",
+    "slack-webhook", "stripe", "aws", "azure-storage",
+];
+
+/// What a rule finds; DESIGN.md fixes these names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    ClientSecret,
+    PrivateKey,
+    Assertion,
+    CloudKey,
+    Token,
+    Generic,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::ClientSecret => "client-secret",
+            Category::PrivateKey => "private-key",
+            Category::Assertion => "assertion",
+            Category::CloudKey => "cloud-key",
+            Category::Token => "token",
+            Category::Generic => "generic",
+        }
+    }
+
+    /// Default SARIF security-severity for the category.
+    pub fn default_severity(self) -> f32 {
+        match self {
+            Category::PrivateKey | Category::CloudKey => 9.0,
+            Category::ClientSecret | Category::Assertion => 8.5,
+            Category::Token => 8.0,
+            Category::Generic => 6.0,
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How often a rule is right when it fires (SARIF `precision`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Confidence {
+    VeryHigh,
+    #[default]
+    High,
+    Medium,
+    Low,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::VeryHigh => "very-high",
+            Confidence::High => "high",
+            Confidence::Medium => "medium",
+            Confidence::Low => "low",
+        }
+    }
+}
+
+/// A pattern run over the whole blob when the rule matched, whose captures
+/// (named groups) are attached to the finding as context, e.g. a client id
+/// or tenant next to a client secret. Context must never be a secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextPattern {
+    pub pattern: String,
+}
+
+/// One detection rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Stable id: lower-case letters, digits and dashes. Never reused.
+    pub id: String,
+    pub name: String,
+    pub category: Category,
+    /// Literal words (ASCII case-insensitive); the rule runs only on blobs
+    /// containing one of them. Empty only for structural (`binary`) rules.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// A `regex` crate pattern over bytes. The credential is the `secret`
+    /// named group, else group 1, else the whole match. Empty only for
+    /// structural rules whose validator finds the secret itself.
+    #[serde(default)]
+    pub pattern: String,
+    /// Minimum Shannon entropy (bits per byte) of the captured secret.
+    #[serde(default)]
+    pub entropy: Option<f32>,
+    /// Words that, found in the secret (ASCII case-insensitive), mark it as
+    /// a placeholder or example rather than a credential.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// A check implemented by the engine (checksums, decoding, structure).
+    #[serde(default)]
+    pub validate: Option<String>,
+    /// The verifier that can tell whether the credential is live.
+    #[serde(default)]
+    pub verify: Option<String>,
+    /// Runs on binary blobs (NUL bytes) too; such rules find structure.
+    #[serde(default)]
+    pub binary: bool,
+    /// Higher wins when two findings cover the same span; specific rules
+    /// default to 10, generic ones to 0.
+    #[serde(default)]
+    pub priority: Option<i32>,
+    #[serde(default)]
+    pub confidence: Confidence,
+    /// SARIF security-severity, 0.1 to 10.0; defaults by category.
+    #[serde(default)]
+    pub severity: Option<f32>,
+    #[serde(default)]
+    pub context: Vec<ContextPattern>,
+    /// One line telling the user what to do about a finding.
+    pub remediation: String,
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// Inputs that must give exactly one finding of this rule.
+    #[serde(default)]
+    pub examples: Vec<String>,
+    /// Inputs that must give no finding of this rule.
+    #[serde(default)]
+    pub counterexamples: Vec<String>,
+}
+
+impl Rule {
+    pub fn priority(&self) -> i32 {
+        self.priority.unwrap_or(match self.category {
+            Category::Generic => 0,
+            _ => 10,
+        })
+    }
+
+    pub fn severity(&self) -> f32 {
+        self.severity.unwrap_or_else(|| self.category.default_severity())
+    }
+}
+
+/// A rule pack: a named list of rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pack {
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<Rule>,
+}
+
+/// Why a pack was rejected; names the pack and, where it can, the rule.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("rule pack {pack}: {message}")]
+    Parse { pack: String, message: String },
+    #[error("rule pack {pack}, rule `{rule}`: {message}")]
+    Invalid {
+        pack: String,
+        rule: String,
+        message: String,
+    },
+}
+
+/// Largest compiled size of one rule's pattern; keeps hostile user packs from
+/// exhausting memory.
+pub const REGEX_SIZE_LIMIT: usize = 32 * 1024 * 1024;
+
+/// Parses and validates a pack. `pack` names it in errors (a file path or a
+/// built-in pack name).
+pub fn parse_pack(pack: &str, text: &str) -> Result<Pack, RuleError> {
+    let parsed: Pack = toml::from_str(text).map_err(|e| RuleError::Parse {
+        pack: pack.to_string(),
+        message: e.to_string().trim_end().to_string(),
+    })?;
+    validate_pack(pack, &parsed)?;
+    Ok(parsed)
+}
+
+/// Checks what the TOML schema cannot: ids, patterns, keywords, validators.
+pub fn validate_pack(pack: &str, parsed: &Pack) -> Result<(), RuleError> {
+    let mut seen = HashSet::new();
+    for rule in &parsed.rules {
+        let invalid = |message: String| RuleError::Invalid {
+            pack: pack.to_string(),
+            rule: rule.id.clone(),
+            message,
+        };
+        if rule.id.is_empty()
+            || !rule
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(invalid(
+                "id must be lower-case letters, digits and dashes".into(),
+            ));
+        }
+        if !seen.insert(rule.id.as_str()) {
+            return Err(invalid("duplicate rule id".into()));
+        }
+        if rule.pattern.is_empty() && !rule.binary {
+            return Err(invalid(
+                "pattern is empty (only binary structural rules may omit it)".into(),
+            ));
+        }
+        if !rule.pattern.is_empty() {
+            check_regex(&rule.pattern).map_err(|e| invalid(format!("invalid pattern: {e}")))?;
+            if rule.keywords.is_empty() {
+                return Err(invalid(
+                    "keywords are empty: the prefilter would never run this rule".into(),
+                ));
+            }
+        }
+        if rule.keywords.iter().any(|k| k.is_empty()) {
+            return Err(invalid("empty keyword".into()));
+        }
+        for ctx in &rule.context {
+            check_regex(&ctx.pattern)
+                .map_err(|e| invalid(format!("invalid context pattern: {e}")))?;
+        }
+        if let Some(v) = &rule.validate
+            && !KNOWN_VALIDATORS.contains(&v.as_str())
+        {
+            return Err(invalid(format!(
+                "unknown validator `{v}` (known: {})",
+                KNOWN_VALIDATORS.join(", ")
+            )));
+        }
+        if let Some(v) = &rule.verify
+            && !KNOWN_VERIFIERS.contains(&v.as_str())
+        {
+            return Err(invalid(format!(
+                "unknown verifier `{v}` (known: {})",
+                KNOWN_VERIFIERS.join(", ")
+            )));
+        }
+        if let Some(e) = rule.entropy
+            && !(0.0..=8.0).contains(&e)
+        {
+            return Err(invalid(format!(
+                "entropy floor {e} is outside 0.0..=8.0 bits per byte"
+            )));
+        }
+        if let Some(s) = rule.severity
+            && !(0.1..=10.0).contains(&s)
+        {
+            return Err(invalid(format!("severity {s} is outside 0.1..=10.0")));
+        }
+        if rule.remediation.trim().is_empty() {
+            return Err(invalid("remediation is empty".into()));
+        }
+    }
+    Ok(())
+}
+
+fn check_regex(pattern: &str) -> Result<(), String> {
+    regex::bytes::RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Every built-in pack, parsed. A broken built-in pack is a bug caught by
+/// the tests, so this returns the error rather than panicking.
+pub fn builtin_packs() -> Result<Vec<(&'static str, Pack)>, RuleError> {
+    BUILTIN_PACKS
+        .iter()
+        .map(|(name, text)| parse_pack(name, text).map(|p| (*name, p)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_packs_parse_and_ids_are_unique_across_packs() {
+        let packs = builtin_packs().expect("built-in packs are valid");
+        let mut ids = HashSet::new();
+        for (_, pack) in &packs {
+            assert!(!pack.rules.is_empty());
+            for rule in &pack.rules {
+                assert!(ids.insert(rule.id.clone()), "duplicate id {}", rule.id);
+            }
+        }
+    }
+
+    #[test]
+    fn every_example_contains_a_keyword() {
+        for (name, pack) in builtin_packs().unwrap() {
+            for rule in &pack.rules {
+                if rule.keywords.is_empty() {
+                    continue;
+                }
+                assert!(
+                    !rule.examples.is_empty(),
+                    "{name}/{} has no examples",
+                    rule.id
+                );
+                for ex in &rule.examples {
+                    let lower = ex.to_ascii_lowercase();
+                    assert!(
+                        rule.keywords
+                            .iter()
+                            .any(|k| lower.contains(&k.to_ascii_lowercase())),
+                        "{name}/{}: example {ex:?} contains none of the keywords {:?}",
+                        rule.id,
+                        rule.keywords
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_bad_regex_naming_rule() {
+        let text = r#"
+[[rule]]
+id = "bad"
+name = "Bad"
+category = "token"
+keywords = ["x"]
+pattern = "("
+remediation = "none"
+"#;
+        let err = parse_pack("my.toml", text).unwrap_err().to_string();
+        assert!(err.contains("my.toml") && err.contains("`bad`") && err.contains("invalid pattern"), "{err}");
+    }
+
+    #[test]
+    fn rejects_unknown_field_with_line() {
+        let text = "[[rule]]\nid = \"a\"\nnmae = \"x\"\n";
+        let err = parse_pack("p.toml", text).unwrap_err().to_string();
+        assert!(err.contains("p.toml") && err.contains("line 3"), "{err}");
+    }
+}

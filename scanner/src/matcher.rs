@@ -1,0 +1,451 @@
+//! The matcher: one Aho-Corasick automaton over every rule's keywords picks
+//! the rules worth running on a blob; only their regexes run; each captured
+//! secret then passes the entropy floor, allow words, the global allowlist
+//! and the rule's validator. Overlapping candidates keep the most specific.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use anyhow::{Context, Result};
+use leakscan_rules::{Pack, Rule};
+use regex::bytes::{Regex, RegexBuilder};
+
+use crate::finding::Secret;
+use crate::validate;
+
+/// Bytes sniffed for a NUL to call a blob binary (as git does).
+pub const BINARY_SNIFF: usize = 8000;
+
+/// A rule with its patterns compiled.
+#[derive(Debug)]
+pub struct CompiledRule {
+    pub rule: Rule,
+    /// Pack the rule came from (built-in pack name or file path).
+    pub pack: String,
+    regex: Option<Regex>,
+    secret_group: usize,
+    context: Vec<Regex>,
+    allow_lower: Vec<Vec<u8>>,
+}
+
+/// All enabled rules, compiled, plus the global secret allowlist.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    pub rules: Vec<CompiledRule>,
+    allow_secrets: Vec<Regex>,
+}
+
+fn compile(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .size_limit(leakscan_rules::REGEX_SIZE_LIMIT)
+        .dfa_size_limit(8 * 1024 * 1024)
+        .build()
+}
+
+impl RuleSet {
+    /// Compiles packs; `disabled` rule ids are left out, `entropy` overrides
+    /// floors by rule id, `allow_secrets` are regexes a secret may match to
+    /// be ignored. Errors name the pack and rule.
+    pub fn build(
+        packs: &[(String, Pack)],
+        disabled: &[String],
+        entropy: &BTreeMap<String, f32>,
+        allow_secrets: &[String],
+    ) -> Result<RuleSet> {
+        let mut rules = Vec::new();
+        for (pack_name, pack) in packs {
+            for rule in &pack.rules {
+                if disabled.iter().any(|d| d == &rule.id) {
+                    continue;
+                }
+                let mut rule = rule.clone();
+                if let Some(e) = entropy.get(&rule.id) {
+                    rule.entropy = Some(*e);
+                }
+                let regex = if rule.pattern.is_empty() {
+                    None
+                } else {
+                    Some(compile(&rule.pattern).with_context(|| {
+                        format!("rule pack {pack_name}, rule `{}`: invalid pattern", rule.id)
+                    })?)
+                };
+                let secret_group = match &regex {
+                    Some(re) => re
+                        .capture_names()
+                        .position(|n| n == Some("secret"))
+                        .unwrap_or(if re.captures_len() > 1 { 1 } else { 0 }),
+                    None => 0,
+                };
+                let context = rule
+                    .context
+                    .iter()
+                    .map(|c| compile(&c.pattern))
+                    .collect::<Result<Vec<_>, _>>()
+                    .with_context(|| {
+                        format!(
+                            "rule pack {pack_name}, rule `{}`: invalid context pattern",
+                            rule.id
+                        )
+                    })?;
+                let allow_lower = rule
+                    .allow
+                    .iter()
+                    .map(|a| a.to_ascii_lowercase().into_bytes())
+                    .collect();
+                // A rule overriding a built-in one with the same id replaces it.
+                rules.retain(|r: &CompiledRule| r.rule.id != rule.id);
+                rules.push(CompiledRule {
+                    rule,
+                    pack: pack_name.clone(),
+                    regex,
+                    secret_group,
+                    context,
+                    allow_lower,
+                });
+            }
+        }
+        let allow_secrets = allow_secrets
+            .iter()
+            .map(|p| compile(p).with_context(|| format!("invalid secret allowlist regex {p:?}")))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RuleSet {
+            rules,
+            allow_secrets,
+        })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&CompiledRule> {
+        self.rules.iter().find(|r| r.rule.id == id)
+    }
+}
+
+/// The stage a candidate was stopped at, for `explain` and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Entropy,
+    AllowWord,
+    Allowlist,
+    Validator,
+    Overlap,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Entropy => "entropy",
+            Stage::AllowWord => "allow-word",
+            Stage::Allowlist => "secret-allowlist",
+            Stage::Validator => "validator",
+            Stage::Overlap => "overlap",
+        }
+    }
+}
+
+/// One candidate secret found in a blob.
+#[derive(Debug, Clone)]
+pub struct RawMatch {
+    /// Index into [`RuleSet::rules`].
+    pub rule: usize,
+    /// Byte span of the secret.
+    pub start: usize,
+    pub end: usize,
+    pub secret: Secret,
+    /// Shown instead of the redacted secret when the secret is not text
+    /// (a binary keystore).
+    pub display: Option<String>,
+    pub entropy: f32,
+    pub details: BTreeMap<String, serde_json::Value>,
+    pub context: BTreeMap<String, Vec<String>>,
+    /// `None` if reported; the stage and reason that dropped it otherwise.
+    pub rejected: Option<(Stage, String)>,
+}
+
+/// What a scan of one blob produced.
+#[derive(Debug, Default)]
+pub struct BlobMatches {
+    pub matches: Vec<RawMatch>,
+    /// Whether the blob was treated as binary (only binary rules ran).
+    pub binary: bool,
+    /// Rule indices the keyword prefilter selected.
+    pub triggered: Vec<usize>,
+}
+
+/// Keyword prefilter plus compiled rules; cheap to share across threads.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    set: Arc<RuleSet>,
+    ac: Option<AhoCorasick>,
+    /// Keyword pattern index → rules it triggers.
+    keyword_rules: Vec<Vec<usize>>,
+    /// Rules with no keyword (structural binary rules): always run.
+    keywordless: Vec<usize>,
+}
+
+impl Matcher {
+    pub fn new(set: RuleSet) -> Result<Matcher> {
+        let mut keywords: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut keywordless = Vec::new();
+        for (i, r) in set.rules.iter().enumerate() {
+            if r.rule.keywords.is_empty() {
+                keywordless.push(i);
+            }
+            for k in &r.rule.keywords {
+                let k = k.to_ascii_lowercase();
+                match keywords.iter().position(|x| *x == k) {
+                    Some(p) => keyword_rules[p].push(i),
+                    None => {
+                        keywords.push(k);
+                        keyword_rules.push(vec![i]);
+                    }
+                }
+            }
+        }
+        let ac = if keywords.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&keywords)
+                    .context("building the keyword automaton")?,
+            )
+        };
+        Ok(Matcher {
+            set: Arc::new(set),
+            ac,
+            keyword_rules,
+            keywordless,
+        })
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.set
+    }
+
+    /// Whether `data` looks binary (a NUL byte near the start).
+    pub fn is_binary(data: &[u8]) -> bool {
+        data[..data.len().min(BINARY_SNIFF)].contains(&0)
+    }
+
+    /// Reported matches in `data`, overlaps resolved, sorted by offset.
+    pub fn scan(&self, data: &[u8]) -> Vec<RawMatch> {
+        self.scan_blob(data, false).matches
+    }
+
+    /// Scans a blob. With `explain`, rejected candidates are kept (with the
+    /// stage that dropped them) and the triggered rules are listed.
+    pub fn scan_blob(&self, data: &[u8], explain: bool) -> BlobMatches {
+        let binary = Self::is_binary(data);
+        let n = self.set.rules.len();
+        let mut selected = vec![false; n];
+        let mut remaining = n;
+        for &i in &self.keywordless {
+            selected[i] = true;
+            remaining -= 1;
+        }
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(data) {
+                for &r in &self.keyword_rules[m.pattern().as_usize()] {
+                    if !selected[r] {
+                        selected[r] = true;
+                        remaining -= 1;
+                    }
+                }
+                if remaining == 0 {
+                    break;
+                }
+            }
+        }
+        let mut out = BlobMatches {
+            binary,
+            ..Default::default()
+        };
+        for (i, cr) in self.set.rules.iter().enumerate() {
+            if !selected[i] || (binary && !cr.rule.binary) {
+                continue;
+            }
+            if explain {
+                out.triggered.push(i);
+            }
+            self.run_rule(i, cr, data, explain, &mut out.matches);
+        }
+        resolve_overlaps(&self.set, &mut out.matches);
+        if !explain {
+            out.matches.retain(|m| m.rejected.is_none());
+        }
+        out.matches.sort_by_key(|m| (m.start, m.end, m.rule));
+        out
+    }
+
+    fn run_rule(
+        &self,
+        index: usize,
+        cr: &CompiledRule,
+        data: &[u8],
+        explain: bool,
+        out: &mut Vec<RawMatch>,
+    ) {
+        let first = out.len();
+        let candidates: Vec<validate::Candidate> = match &cr.regex {
+            Some(re) => re
+                .captures_iter(data)
+                .filter_map(|caps| {
+                    let whole = caps.get(0)?;
+                    let s = caps.get(cr.secret_group).or(Some(whole))?;
+                    Some(validate::Candidate {
+                        start: s.start(),
+                        end: s.end(),
+                        match_start: whole.start(),
+                        match_end: whole.end(),
+                    })
+                })
+                .collect(),
+            None => match cr.rule.validate.as_deref() {
+                Some(v) => validate::structural(v, data),
+                None => Vec::new(),
+            },
+        };
+        for c in candidates {
+            let secret = &data[c.start..c.end];
+            let entropy = entropy::shannon_entropy(secret);
+            let mut m = RawMatch {
+                rule: index,
+                start: c.start,
+                end: c.end,
+                secret: Secret::new(secret),
+                display: None,
+                entropy,
+                details: BTreeMap::new(),
+                context: BTreeMap::new(),
+                rejected: None,
+            };
+            m.rejected = self.check(cr, &c, data, &mut m);
+            if m.rejected.is_some() && !explain {
+                continue;
+            }
+            out.push(m);
+        }
+        // Context (client ids, tenants, key ids) for the reported matches.
+        if !cr.context.is_empty() && out[first..].iter().any(|m| m.rejected.is_none()) {
+            let ctx = collect_context(&cr.context, data);
+            for m in &mut out[first..] {
+                m.context = ctx.clone();
+            }
+        }
+    }
+
+    fn check(
+        &self,
+        cr: &CompiledRule,
+        c: &validate::Candidate,
+        data: &[u8],
+        m: &mut RawMatch,
+    ) -> Option<(Stage, String)> {
+        let secret = &data[c.start..c.end];
+        if let Some(floor) = cr.rule.entropy
+            && m.entropy < floor
+        {
+            return Some((
+                Stage::Entropy,
+                format!("entropy {:.2} below the floor {floor:.2}", m.entropy),
+            ));
+        }
+        if !cr.allow_lower.is_empty() {
+            let lower = secret.to_ascii_lowercase();
+            if let Some(w) = cr
+                .allow_lower
+                .iter()
+                .find(|w| memmem(&lower, w).is_some())
+            {
+                return Some((
+                    Stage::AllowWord,
+                    format!("contains the allow word {:?}", String::from_utf8_lossy(w)),
+                ));
+            }
+        }
+        if let Some(re) = self.set.allow_secrets.iter().find(|re| re.is_match(secret)) {
+            return Some((
+                Stage::Allowlist,
+                format!("matches the configured secret allowlist {:?}", re.as_str()),
+            ));
+        }
+        if let Some(v) = cr.rule.validate.as_deref() {
+            match validate::validate(v, c, data) {
+                Ok(ok) => {
+                    m.details = ok.details;
+                    m.display = ok.display;
+                }
+                Err(why) => return Some((Stage::Validator, format!("{v}: {why}"))),
+            }
+        }
+        None
+    }
+}
+
+/// Runs context patterns over the blob; every named group's values, deduped.
+fn collect_context(patterns: &[Regex], data: &[u8]) -> BTreeMap<String, Vec<String>> {
+    let mut ctx: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for re in patterns {
+        for caps in re.captures_iter(data).take(64) {
+            for name in re.capture_names().flatten() {
+                if let Some(v) = caps.name(name) {
+                    let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                    let list = ctx.entry(name.to_string()).or_default();
+                    if !list.contains(&v) {
+                        list.push(v);
+                    }
+                }
+            }
+        }
+    }
+    ctx
+}
+
+/// One finding per secret span: where reported candidates overlap, the one
+/// with the higher rule priority wins, then the longer, then the earlier.
+fn resolve_overlaps(set: &RuleSet, matches: &mut [RawMatch]) {
+    let mut order: Vec<usize> = (0..matches.len())
+        .filter(|&i| matches[i].rejected.is_none())
+        .collect();
+    order.sort_by_key(|&i| {
+        let m = &matches[i];
+        (
+            std::cmp::Reverse(set.rules[m.rule].rule.priority()),
+            std::cmp::Reverse(m.end - m.start),
+            m.start,
+            m.rule,
+        )
+    });
+    // Accepted spans (disjoint), keyed by start: the last one starting
+    // before `e` is the only one that can overlap [s, e).
+    let mut taken: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
+    for i in order {
+        let (s, e) = (matches[i].start, matches[i].end.max(matches[i].start + 1));
+        let hit = taken
+            .range(..e)
+            .next_back()
+            .filter(|(_, (te, _))| *te > s)
+            .map(|(_, (_, w))| *w);
+        match hit {
+            Some(w) => {
+                let rule = &set.rules[matches[w].rule].rule.id;
+                matches[i].rejected =
+                    Some((Stage::Overlap, format!("overlaps a finding of `{rule}`")));
+            }
+            None => {
+                taken.insert(s, (e, i));
+            }
+        }
+    }
+}
+
+/// Position of `needle` in `hay` (small inputs; no allocation).
+pub fn memmem(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}

@@ -1,0 +1,103 @@
+//! Reports: render findings (read-only) as text, JSON, JSON lines; SARIF
+//! lives beside them. Each writes to a writer it is given.
+
+pub mod json;
+pub mod text;
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use crate::finding::Finding;
+use crate::matcher::RuleSet;
+use crate::stats::Stats;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Jsonl,
+    Sarif,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "text" => Some(Format::Text),
+            "json" => Some(Format::Json),
+            "jsonl" => Some(Format::Jsonl),
+            "sarif" => Some(Format::Sarif),
+            _ => None,
+        }
+    }
+}
+
+/// What a report needs besides the findings.
+pub struct ReportContext<'a> {
+    pub rules: &'a RuleSet,
+    pub stats: &'a Stats,
+    /// ANSI colour (text on a terminal only).
+    pub color: bool,
+}
+
+pub fn render(
+    format: Format,
+    findings: &[Finding],
+    ctx: &ReportContext<'_>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    match format {
+        Format::Text => text::render(findings, ctx, out),
+        Format::Json => json::render_array(findings, out),
+        Format::Jsonl => json::render_lines(findings, out),
+        Format::Sarif => anyhow::bail!("SARIF output is not built yet (use --format json)"),
+    }
+}
+
+/// One-paragraph summary for stderr: files, bytes, skips, findings, time.
+pub fn summary(stats: &Stats) -> String {
+    let mut s = format!(
+        "scanned {} files ({}) in {:.2}s; {} finding{}",
+        stats.files_scanned,
+        human_bytes(stats.bytes_scanned),
+        stats.elapsed_ms as f64 / 1000.0,
+        stats.findings,
+        if stats.findings == 1 { "" } else { "s" }
+    );
+    if !stats.skipped.is_empty() {
+        let parts: Vec<String> = stats
+            .skipped
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
+        s.push_str(&format!("; skipped: {}", parts.join(", ")));
+    }
+    if stats.errors_total > 0 {
+        s.push_str(&format!("; {} read error(s):", stats.errors_total));
+        for e in &stats.errors {
+            s.push_str(&format!("\n  {e}"));
+        }
+        if stats.errors_total as usize > stats.errors.len() {
+            s.push_str(&format!(
+                "\n  ... and {} more",
+                stats.errors_total as usize - stats.errors.len()
+            ));
+        }
+    }
+    s
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < UNITS.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}

@@ -1,0 +1,73 @@
+//! The human report: one block per finding (rule, place, redacted secret,
+//! fingerprint, what to do), sanitized, coloured only on a terminal.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use super::ReportContext;
+use crate::finding::Finding;
+use crate::sanitize::sanitize;
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write) -> Result<()> {
+    let p = Paint(ctx.color);
+    for f in findings {
+        let live = f
+            .verification
+            .as_ref()
+            .is_some_and(|v| v.status == crate::finding::VerifyStatus::Live);
+        let marker = if live { p.wrap("1;31", "LIVE ") } else { String::new() };
+        writeln!(
+            out,
+            "{marker}{} {} [{}]",
+            p.wrap("1", &sanitize(&f.name)),
+            p.wrap("2", &f.rule),
+            f.category
+        )?;
+        writeln!(
+            out,
+            "  {}",
+            p.wrap("36", &format!("{}:{}:{}", sanitize(&f.path), f.line, f.column))
+        )?;
+        if let Some(prov) = &f.provenance {
+            writeln!(
+                out,
+                "  commit {} by {} <{}> on {}: {}",
+                &prov.commit[..prov.commit.len().min(12)],
+                sanitize(&prov.author),
+                sanitize(&prov.email),
+                prov.date,
+                sanitize(&prov.message)
+            )?;
+        }
+        writeln!(out, "  secret: {}  (entropy {:.2})", sanitize(&f.secret), f.entropy)?;
+        for (k, v) in &f.details {
+            let v = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            writeln!(out, "  {k}: {}", sanitize(&v))?;
+        }
+        if let Some(v) = &f.verification {
+            writeln!(out, "  verification: {} ({})", v.status.as_str(), sanitize(&v.detail))?;
+        }
+        writeln!(out, "  fingerprint: {}", f.fingerprint)?;
+        if let Some(r) = ctx.rules.get(&f.rule) {
+            writeln!(out, "  fix: {}", r.rule.remediation)?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}

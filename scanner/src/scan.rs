@@ -1,0 +1,199 @@
+//! Wires the pieces: builds the matcher from the built-in packs and the
+//! config, turns a blob's matches into findings, and runs a source.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Result;
+use globset::GlobSet;
+
+use crate::config::Config;
+use crate::finding::{self, Finding, LineIndex};
+use crate::matcher::{Matcher, RawMatch, RuleSet};
+use crate::stats::Stats;
+
+/// Default largest file or blob scanned: 25 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 25 * 1024 * 1024;
+
+/// Options between the CLI and the engine.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// Larger files and blobs are skipped and counted.
+    pub max_file_size: u64,
+    /// Follow symbolic links while walking.
+    pub follow_symlinks: bool,
+    /// Print secrets whole (`--no-redact`).
+    pub no_redact: bool,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            threads: 0,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            follow_symlinks: false,
+            no_redact: false,
+        }
+    }
+}
+
+impl ScanOptions {
+    pub fn thread_count(&self) -> usize {
+        if self.threads == 0 {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        } else {
+            self.threads
+        }
+    }
+}
+
+/// Findings in report order, and the counters.
+#[derive(Debug, Default)]
+pub struct ScanResult {
+    pub findings: Vec<Finding>,
+    pub stats: Stats,
+}
+
+/// A ready-to-run engine: compiled rules, config, options.
+#[derive(Debug, Clone)]
+pub struct Scanner {
+    pub matcher: Matcher,
+    pub config: Config,
+    pub options: ScanOptions,
+    path_allow: GlobSet,
+}
+
+/// Built-in packs plus the config's extra packs, in that order (a user rule
+/// with a built-in id replaces it).
+pub fn all_packs(config: &Config) -> Result<Vec<(String, leakscan_rules::Pack)>> {
+    let mut packs: Vec<(String, leakscan_rules::Pack)> = leakscan_rules::builtin_packs()?
+        .into_iter()
+        .map(|(n, p)| (format!("builtin:{n}"), p))
+        .collect();
+    packs.extend(config.load_packs()?);
+    Ok(packs)
+}
+
+impl Scanner {
+    pub fn new(config: Config, options: ScanOptions) -> Result<Scanner> {
+        let packs = all_packs(&config)?;
+        let set = RuleSet::build(
+            &packs,
+            &config.rules.disable,
+            &config.rules.entropy,
+            &config.allow.secrets,
+        )?;
+        let matcher = Matcher::new(set)?;
+        let path_allow = config.path_globs()?;
+        Ok(Scanner {
+            matcher,
+            config,
+            options,
+            path_allow,
+        })
+    }
+
+    /// Whether the config's path allowlist excludes this relative path.
+    pub fn path_allowed(&self, rel: &str) -> bool {
+        self.path_allow.is_match(rel)
+    }
+
+    /// Scans one blob in memory and returns its findings (no provenance).
+    pub fn scan_bytes(&self, path: &str, data: &[u8]) -> Vec<Finding> {
+        let matches = self.matcher.scan(data);
+        self.findings_from(path, data, &matches)
+    }
+
+    /// Places matches in their blob: line, column, fingerprint, redaction.
+    pub fn findings_from(&self, path: &str, data: &[u8], matches: &[RawMatch]) -> Vec<Finding> {
+        let mut li = LineIndex::new(data);
+        let rules = self.matcher.rules();
+        matches
+            .iter()
+            .filter(|m| m.rejected.is_none())
+            .map(|m| {
+                let rule = &rules.rules[m.rule].rule;
+                let (line, column) = li.locate(m.start);
+                let (end_line, end_column) = li.locate(m.end);
+                let shown = match (&m.display, self.options.no_redact) {
+                    (Some(d), _) => d.clone(),
+                    (None, true) => m.secret.expose_str().into_owned(),
+                    (None, false) => finding::redact(&m.secret.expose_str()),
+                };
+                Finding {
+                    rule: rule.id.clone(),
+                    name: rule.name.clone(),
+                    category: rule.category,
+                    path: path.to_string(),
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                    secret: crate::sanitize::sanitize(&shown),
+                    fingerprint: finding::fingerprint(&rule.id, m.secret.expose()),
+                    entropy: (m.entropy * 1000.0).round() / 1000.0,
+                    provenance: None,
+                    details: m.details.clone(),
+                    verification: None,
+                    raw: m.secret.clone(),
+                    span: (m.start, m.end),
+                    context: m.context.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// Walks paths on disk (see [`crate::source::dir`]) and scans them.
+    pub fn scan_dirs(&self, roots: &[PathBuf]) -> Result<ScanResult> {
+        let started = Instant::now();
+        let mut result = crate::source::dir::scan(self, roots)?;
+        sort_findings(&mut result.findings);
+        result.stats.findings = result.findings.len() as u64;
+        result.stats.elapsed_ms = started.elapsed().as_millis() as u64;
+        Ok(result)
+    }
+
+    /// Scans standard input (or any reader) as one blob named `path`.
+    pub fn scan_reader(&self, path: &str, reader: &mut dyn std::io::Read) -> Result<ScanResult> {
+        let started = Instant::now();
+        let mut result = ScanResult::default();
+        let limit = self.options.max_file_size;
+        let mut data = Vec::new();
+        use std::io::Read as _;
+        let read = reader
+            .take(limit + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| anyhow::anyhow!("reading standard input: {e}"))?;
+        if read as u64 > limit {
+            anyhow::bail!(
+                "standard input is larger than the size limit of {limit} bytes (raise it with --max-file-size)"
+            );
+        }
+        result.stats.files_scanned = 1;
+        result.stats.bytes_scanned = data.len() as u64;
+        result.findings = self.scan_bytes(path, &data);
+        sort_findings(&mut result.findings);
+        result.stats.findings = result.findings.len() as u64;
+        result.stats.elapsed_ms = started.elapsed().as_millis() as u64;
+        Ok(result)
+    }
+}
+
+/// The deterministic report order: path, line, column, rule, commit.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+/// Findings grouped by fingerprint, in first-seen order (for grouped text).
+pub fn group_by_fingerprint(findings: &[Finding]) -> BTreeMap<&str, Vec<&Finding>> {
+    let mut g: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in findings {
+        g.entry(f.fingerprint.as_str()).or_default().push(f);
+    }
+    g
+}

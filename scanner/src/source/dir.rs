@@ -1,0 +1,174 @@
+//! Files on disk: a parallel walk honouring .gitignore and .ignore, skipping
+//! `.git/`, not following symlinks unless asked, with oversized and
+//! unreadable files counted as skips.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{Result, bail};
+use ignore::{WalkBuilder, WalkState};
+
+use crate::finding::Finding;
+use crate::scan::{ScanResult, Scanner};
+use crate::stats::Stats;
+
+/// The path as reported: `/`-separated, without a leading `./`.
+pub fn display_path(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    let s = s.strip_prefix("./").unwrap_or(&s);
+    s.to_string()
+}
+
+struct Shared {
+    findings: Vec<Finding>,
+    stats: Stats,
+}
+
+pub fn scan(scanner: &Scanner, roots: &[PathBuf]) -> Result<ScanResult> {
+    for r in roots {
+        if std::fs::symlink_metadata(r).is_err() {
+            bail!(
+                "{}: no such file or directory (check the path you passed to `leakscan dir`)",
+                display_path(r)
+            );
+        }
+    }
+    let mut builder = WalkBuilder::new(&roots[0]);
+    for r in &roots[1..] {
+        builder.add(r);
+    }
+    builder
+        .hidden(false)
+        .git_ignore(true)
+        .git_global(false)
+        .git_exclude(true)
+        .ignore(true)
+        .parents(true)
+        .require_git(false)
+        .follow_links(scanner.options.follow_symlinks)
+        .threads(scanner.options.thread_count())
+        .filter_entry(|e| e.file_name() != ".git");
+    let shared = Mutex::new(Shared {
+        findings: Vec::new(),
+        stats: Stats::default(),
+    });
+    builder.build_parallel().run(|| {
+        let shared = &shared;
+        let mut local = Shared {
+            findings: Vec::new(),
+            stats: Stats::default(),
+        };
+        // Flushed into the shared state when the worker's closure is dropped.
+        struct Flush<'a> {
+            local: Shared,
+            shared: &'a Mutex<Shared>,
+        }
+        impl Drop for Flush<'_> {
+            fn drop(&mut self) {
+                if let Ok(mut s) = self.shared.lock() {
+                    s.findings.append(&mut self.local.findings);
+                    let stats = std::mem::take(&mut self.local.stats);
+                    s.stats.merge(stats);
+                }
+            }
+        }
+        local.findings.clear();
+        let mut flush = Flush {
+            local,
+            shared,
+        };
+        Box::new(move |entry| {
+            let l = &mut flush.local;
+            match entry {
+                Ok(e) => visit(scanner, e, l),
+                Err(err) => {
+                    let path = match &err {
+                        ignore::Error::WithPath { path, .. } => display_path(path),
+                        _ => String::from("(walk)"),
+                    };
+                    let reason = if err.is_io() { "unreadable" } else { "walk-error" };
+                    let reason = if format!("{err}").contains("loop") { "symlink-loop" } else { reason };
+                    l.stats.error(reason, format!("{}: {}", crate::sanitize::sanitize(&path), error_text(&err)));
+                }
+            }
+            WalkState::Continue
+        })
+    });
+    let shared = shared.into_inner().map_err(|_| anyhow::anyhow!("a scan worker panicked"))?;
+    Ok(ScanResult {
+        findings: shared.findings,
+        stats: shared.stats,
+    })
+}
+
+fn error_text(err: &ignore::Error) -> String {
+    match err {
+        ignore::Error::WithPath { err, .. } => error_text(err),
+        ignore::Error::WithDepth { err, .. } => error_text(err),
+        ignore::Error::Loop { .. } => "symbolic link loop".into(),
+        ignore::Error::Io(e) => e.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn visit(scanner: &Scanner, entry: ignore::DirEntry, l: &mut Shared) {
+    let Some(ft) = entry.file_type() else {
+        return; // stdin entries do not occur here
+    };
+    if ft.is_dir() {
+        return;
+    }
+    let path = entry.path();
+    let shown = display_path(path);
+    if ft.is_symlink() {
+        // Not followed (or a broken link when following).
+        l.stats.skip("symlink");
+        return;
+    }
+    if !ft.is_file() {
+        l.stats.skip("not-a-file");
+        return;
+    }
+    if scanner.path_allowed(&shown) {
+        l.stats.skip("path-allowlist");
+        return;
+    }
+    let meta = match entry.metadata() {
+        Ok(m) => m,
+        Err(e) => {
+            l.stats.error("unreadable", format!("{}: {}", crate::sanitize::sanitize(&shown), error_text(&e)));
+            return;
+        }
+    };
+    if meta.len() > scanner.options.max_file_size {
+        l.stats.skip("too-large");
+        return;
+    }
+    let data = match read_limited(path, scanner.options.max_file_size) {
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            l.stats.skip("too-large");
+            return;
+        }
+        Err(e) => {
+            l.stats.error("unreadable", format!("{}: {e}", crate::sanitize::sanitize(&shown)));
+            return;
+        }
+    };
+    l.stats.files_scanned += 1;
+    l.stats.bytes_scanned += data.len() as u64;
+    l.findings.extend(scanner.scan_bytes(&shown, &data));
+}
+
+/// Reads a file, never more than `limit` bytes (a file may grow after its
+/// metadata was read); `None` if it is larger.
+fn read_limited(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let f = std::fs::File::open(path)?;
+    let mut data = Vec::new();
+    f.take(limit + 1).read_to_end(&mut data)?;
+    if data.len() as u64 > limit {
+        return Ok(None);
+    }
+    Ok(Some(data))
+}
