@@ -56,9 +56,7 @@ pub enum RulesCommand {
     },
     /// Prove a rule pack against its own examples and counterexamples
     /// (the built-in packs when no file is given).
-    Check {
-        file: Option<PathBuf>,
-    },
+    Check { file: Option<PathBuf> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

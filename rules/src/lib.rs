@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 
 /// The built-in packs, compiled into the binary, one file per area.
 pub const BUILTIN_PACKS: &[(&str, &str)] = &[
-    ("client-secrets", include_str!("../packs/client-secrets.toml")),
+    (
+        "client-secrets",
+        include_str!("../packs/client-secrets.toml"),
+    ),
     ("private-keys", include_str!("../packs/private-keys.toml")),
     ("assertions", include_str!("../packs/assertions.toml")),
     ("cloud-keys", include_str!("../packs/cloud-keys.toml")),
@@ -38,8 +41,18 @@ pub const KNOWN_VALIDATORS: &[&str] = &[
 
 /// Verifiers the engine may implement; names are checked for typos only.
 pub const KNOWN_VERIFIERS: &[&str] = &[
-    "entra", "entra-cert", "assertion", "google", "google-oauth", "github", "gitlab", "slack",
-    "slack-webhook", "stripe", "aws", "azure-storage",
+    "entra",
+    "entra-cert",
+    "assertion",
+    "google",
+    "google-oauth",
+    "github",
+    "gitlab",
+    "slack",
+    "slack-webhook",
+    "stripe",
+    "aws",
+    "azure-storage",
 ];
 
 /// What a rule finds; DESIGN.md fixes these names.
@@ -179,7 +192,8 @@ impl Rule {
     }
 
     pub fn severity(&self) -> f32 {
-        self.severity.unwrap_or_else(|| self.category.default_severity())
+        self.severity
+            .unwrap_or_else(|| self.category.default_severity())
     }
 }
 
@@ -368,7 +382,10 @@ pattern = "("
 remediation = "none"
 "#;
         let err = parse_pack("my.toml", text).unwrap_err().to_string();
-        assert!(err.contains("my.toml") && err.contains("`bad`") && err.contains("invalid pattern"), "{err}");
+        assert!(
+            err.contains("my.toml") && err.contains("`bad`") && err.contains("invalid pattern"),
+            "{err}"
+        );
     }
 
     #[test]

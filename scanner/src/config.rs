@@ -69,7 +69,9 @@ impl Config {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
         config.source = Some(path.to_path_buf());
-        config.path_globs().with_context(|| format!("invalid config {}", path.display()))?;
+        config
+            .path_globs()
+            .with_context(|| format!("invalid config {}", path.display()))?;
         Ok(config)
     }
 

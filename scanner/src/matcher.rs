@@ -355,11 +355,7 @@ impl Matcher {
         }
         if !cr.allow_lower.is_empty() {
             let lower = secret.to_ascii_lowercase();
-            if let Some(w) = cr
-                .allow_lower
-                .iter()
-                .find(|w| memmem(&lower, w).is_some())
-            {
+            if let Some(w) = cr.allow_lower.iter().find(|w| memmem(&lower, w).is_some()) {
                 return Some((
                     Stage::AllowWord,
                     format!("contains the allow word {:?}", String::from_utf8_lossy(w)),

@@ -17,12 +17,7 @@ pub fn check_packs(packs: &[(String, Pack)]) -> Result<Vec<String>> {
             let single = Pack {
                 rules: vec![rule.clone()],
             };
-            let set = RuleSet::build(
-                &[(pack_name.clone(), single)],
-                &[],
-                &BTreeMap::new(),
-                &[],
-            )?;
+            let set = RuleSet::build(&[(pack_name.clone(), single)], &[], &BTreeMap::new(), &[])?;
             let matcher = Matcher::new(set)?;
             // Structural (binary) rules are proven by fixture files instead.
             if rule.examples.is_empty() && !rule.binary {

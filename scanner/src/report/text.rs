@@ -28,7 +28,11 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
             .verification
             .as_ref()
             .is_some_and(|v| v.status == crate::finding::VerifyStatus::Live);
-        let marker = if live { p.wrap("1;31", "LIVE ") } else { String::new() };
+        let marker = if live {
+            p.wrap("1;31", "LIVE ")
+        } else {
+            String::new()
+        };
         writeln!(
             out,
             "{marker}{} {} [{}]",
@@ -39,7 +43,10 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
         writeln!(
             out,
             "  {}",
-            p.wrap("36", &format!("{}:{}:{}", sanitize(&f.path), f.line, f.column))
+            p.wrap(
+                "36",
+                &format!("{}:{}:{}", sanitize(&f.path), f.line, f.column)
+            )
         )?;
         if let Some(prov) = &f.provenance {
             writeln!(
@@ -52,7 +59,12 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
                 sanitize(&prov.message)
             )?;
         }
-        writeln!(out, "  secret: {}  (entropy {:.2})", sanitize(&f.secret), f.entropy)?;
+        writeln!(
+            out,
+            "  secret: {}  (entropy {:.2})",
+            sanitize(&f.secret),
+            f.entropy
+        )?;
         for (k, v) in &f.details {
             let v = match v {
                 serde_json::Value::String(s) => s.clone(),
@@ -61,7 +73,12 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
             writeln!(out, "  {k}: {}", sanitize(&v))?;
         }
         if let Some(v) = &f.verification {
-            writeln!(out, "  verification: {} ({})", v.status.as_str(), sanitize(&v.detail))?;
+            writeln!(
+                out,
+                "  verification: {} ({})",
+                v.status.as_str(),
+                sanitize(&v.detail)
+            )?;
         }
         writeln!(out, "  fingerprint: {}", f.fingerprint)?;
         if let Some(r) = ctx.rules.get(&f.rule) {

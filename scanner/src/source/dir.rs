@@ -74,10 +74,7 @@ pub fn scan(scanner: &Scanner, roots: &[PathBuf]) -> Result<ScanResult> {
             }
         }
         local.findings.clear();
-        let mut flush = Flush {
-            local,
-            shared,
-        };
+        let mut flush = Flush { local, shared };
         Box::new(move |entry| {
             let l = &mut flush.local;
             match entry {
@@ -87,15 +84,28 @@ pub fn scan(scanner: &Scanner, roots: &[PathBuf]) -> Result<ScanResult> {
                         ignore::Error::WithPath { path, .. } => display_path(path),
                         _ => String::from("(walk)"),
                     };
-                    let reason = if err.is_io() { "unreadable" } else { "walk-error" };
-                    let reason = if format!("{err}").contains("loop") { "symlink-loop" } else { reason };
-                    l.stats.error(reason, format!("{}: {}", crate::sanitize::sanitize(&path), error_text(&err)));
+                    let reason = if err.is_io() {
+                        "unreadable"
+                    } else {
+                        "walk-error"
+                    };
+                    let reason = if format!("{err}").contains("loop") {
+                        "symlink-loop"
+                    } else {
+                        reason
+                    };
+                    l.stats.error(
+                        reason,
+                        format!("{}: {}", crate::sanitize::sanitize(&path), error_text(&err)),
+                    );
                 }
             }
             WalkState::Continue
         })
     });
-    let shared = shared.into_inner().map_err(|_| anyhow::anyhow!("a scan worker panicked"))?;
+    let shared = shared
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("a scan worker panicked"))?;
     Ok(ScanResult {
         findings: shared.findings,
         stats: shared.stats,
@@ -137,7 +147,10 @@ fn visit(scanner: &Scanner, entry: ignore::DirEntry, l: &mut Shared) {
     let meta = match entry.metadata() {
         Ok(m) => m,
         Err(e) => {
-            l.stats.error("unreadable", format!("{}: {}", crate::sanitize::sanitize(&shown), error_text(&e)));
+            l.stats.error(
+                "unreadable",
+                format!("{}: {}", crate::sanitize::sanitize(&shown), error_text(&e)),
+            );
             return;
         }
     };
@@ -152,7 +165,10 @@ fn visit(scanner: &Scanner, entry: ignore::DirEntry, l: &mut Shared) {
             return;
         }
         Err(e) => {
-            l.stats.error("unreadable", format!("{}: {e}", crate::sanitize::sanitize(&shown)));
+            l.stats.error(
+                "unreadable",
+                format!("{}: {e}", crate::sanitize::sanitize(&shown)),
+            );
             return;
         }
     };

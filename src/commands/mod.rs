@@ -1,0 +1,77 @@
+//! Runs a parsed command: builds the engine, scans, renders the report,
+//! prints the summary, and returns the exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use leakscan_scanner::report::{self, ReportContext};
+use leakscan_scanner::scan::Scanner;
+use leakscan_scanner::{Config, ScanResult};
+
+use crate::args::{Cli, Command, OutputFormat, ScanArgs};
+
+mod rules;
+
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Dir {
+            paths,
+            scan,
+            follow_symlinks,
+        } => {
+            let paths = if paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                paths
+            };
+            let mut options = scan.to_options();
+            options.follow_symlinks = follow_symlinks;
+            let config = Config::discover(scan.config.as_deref(), &paths[0])?;
+            let scanner = Scanner::new(config, options)?;
+            let result = scanner.scan_dirs(&paths)?;
+            finish(&scanner, &scan, result)
+        }
+        Command::Stdin { path, scan } => {
+            let config = Config::discover(scan.config.as_deref(), Path::new("."))?;
+            let scanner = Scanner::new(config, scan.to_options())?;
+            let result = scanner.scan_reader(&path, &mut std::io::stdin().lock())?;
+            finish(&scanner, &scan, result)
+        }
+        Command::Rules { command } => rules::run(command),
+    }
+}
+
+/// Renders the report, prints the summary, picks the exit code.
+pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, result: ScanResult) -> Result<u8> {
+    let color = args.output.is_none()
+        && args.format == OutputFormat::Text
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    let ctx = ReportContext {
+        rules: scanner.matcher.rules(),
+        stats: &result.stats,
+        color,
+    };
+    let format = args.format.to_report();
+    match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating report file {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            report::render(format, &result.findings, &ctx, &mut w)?;
+            w.flush()
+                .with_context(|| format!("writing report file {}", path.display()))?;
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            report::render(format, &result.findings, &ctx, &mut w)?;
+            w.flush().context("writing the report to standard output")?;
+        }
+    }
+    if !args.quiet {
+        eprintln!("{}", report::summary(&result.stats));
+    }
+    Ok(if result.findings.is_empty() { 0 } else { 1 })
+}

@@ -1,0 +1,70 @@
+//! `leakscan rules list` and `leakscan rules check`.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use leakscan_scanner::Config;
+use leakscan_scanner::scan::{Scanner, all_packs};
+
+use crate::args::{OutputFormat, RulesCommand};
+
+pub fn run(command: RulesCommand) -> Result<u8> {
+    match command {
+        RulesCommand::List { config, format } => {
+            let config = Config::discover(config.as_deref(), Path::new("."))?;
+            let scanner = Scanner::new(config, Default::default())?;
+            let rules = &scanner.matcher.rules().rules;
+            let stdout = std::io::stdout();
+            let mut w = stdout.lock();
+            match format {
+                OutputFormat::Json | OutputFormat::Jsonl | OutputFormat::Sarif => {
+                    let list: Vec<_> = rules
+                        .iter()
+                        .map(|r| {
+                            serde_json::json!({
+                                "id": r.rule.id, "category": r.rule.category,
+                                "name": r.rule.name, "pack": r.pack,
+                            })
+                        })
+                        .collect();
+                    serde_json::to_writer_pretty(&mut w, &list)?;
+                    writeln!(w)?;
+                }
+                OutputFormat::Text => {
+                    for r in rules {
+                        writeln!(
+                            w,
+                            "{:<36} {:<14} {}",
+                            r.rule.id, r.rule.category, r.rule.name
+                        )?;
+                    }
+                }
+            }
+            Ok(0)
+        }
+        RulesCommand::Check { file } => {
+            let packs = match &file {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("reading rule pack {}", path.display()))?;
+                    let name = path.display().to_string();
+                    vec![(name.clone(), leakscan_rules::parse_pack(&name, &text)?)]
+                }
+                None => all_packs(&Config::default())?,
+            };
+            let failures = leakscan_scanner::rulecheck::check_packs(&packs)?;
+            let total: usize = packs.iter().map(|(_, p)| p.rules.len()).sum();
+            if failures.is_empty() {
+                println!("{total} rules: every example matches and no counterexample does");
+                Ok(0)
+            } else {
+                for f in &failures {
+                    println!("{f}");
+                }
+                println!("{} failure(s) in {total} rules", failures.len());
+                Ok(1)
+            }
+        }
+    }
+}
