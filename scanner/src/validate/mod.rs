@@ -45,9 +45,14 @@ pub fn validate(name: &str, c: &Candidate, data: &[u8]) -> Verdict {
         "pem-private-key" => keys::pem_private_key(secret),
         "jwk-private" => Ok(Validated::default()),
         "saml-signed" => Ok(Validated::default()),
-        "url-credentials" => generic::placeholder(secret),
+        "url-credentials" => generic::url_credentials(secret, data, c),
         "base64-key" => Ok(Validated::default()),
         "pkcs12" => Ok(Validated::default()),
+        "generic-secret" => generic::generic_secret(secret, data, c),
+        "token-shape" => tokens::token_shape(secret),
+        "aws-secret-key" => tokens::aws_secret_key(secret),
+        "azure-storage-key" => tokens::azure_storage_key(secret),
+        "azure-sas" => tokens::azure_sas(secret, data, c),
         other => Err(format!("validator `{other}` is not implemented")),
     }
 }
