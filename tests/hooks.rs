@@ -14,7 +14,11 @@ fn install(dir: &Path, extra: &[&str]) -> std::process::Output {
         .args(extra)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -54,7 +58,11 @@ fn installed_hook_blocks_commit_and_chains_the_existing_hook() {
     let snapshot = read_dir_sorted(&hooks);
     let out = install(&r, &[]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("already installed"));
-    assert_eq!(snapshot, read_dir_sorted(&hooks), "installing twice changes nothing");
+    assert_eq!(
+        snapshot,
+        read_dir_sorted(&hooks),
+        "installing twice changes nothing"
+    );
 
     write(&r, "cfg.txt", &format!("token {}\n", token('a')));
     git(&r, &["add", "cfg.txt"]);
@@ -62,18 +70,31 @@ fn installed_hook_blocks_commit_and_chains_the_existing_hook() {
     assert!(!out.status.success(), "the hook must block the commit");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("git restore --staged"), "{stderr}");
-    assert_eq!(std::fs::read_to_string(r.join(".git/foreign-ran")).unwrap(), "ran\n");
+    assert_eq!(
+        std::fs::read_to_string(r.join(".git/foreign-ran")).unwrap(),
+        "ran\n"
+    );
 
     // A clean commit passes, and the foreign hook runs again.
     git(&r, &["restore", "--staged", "cfg.txt"]);
     write(&r, "ok.txt", "fine\n");
     git(&r, &["add", "ok.txt"]);
     let out = git_out(&r, &["commit", "-q", "-m", "clean"], &[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(std::fs::read_to_string(r.join(".git/foreign-ran")).unwrap(), "ran\nran\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(r.join(".git/foreign-ran")).unwrap(),
+        "ran\nran\n"
+    );
 
     // A failing foreign hook stops the commit with its own exit code.
-    write_hook(&hooks.join("pre-commit.pre-leakscan"), "#!/bin/sh\necho foreign says no >&2\nexit 3\n");
+    write_hook(
+        &hooks.join("pre-commit.pre-leakscan"),
+        "#!/bin/sh\necho foreign says no >&2\nexit 3\n",
+    );
     write(&r, "ok2.txt", "fine\n");
     git(&r, &["add", "ok2.txt"]);
     let out = git_out(&r, &["commit", "-q", "-m", "clean2"], &[]);
@@ -84,7 +105,10 @@ fn installed_hook_blocks_commit_and_chains_the_existing_hook() {
     // Uninstall restores the original hook.
     let out = leakscan(&r).args(["hook", "uninstall"]).output().unwrap();
     assert!(out.status.success());
-    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit")).unwrap(), foreign);
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit")).unwrap(),
+        foreign
+    );
     assert!(!hooks.join("pre-commit.pre-leakscan").exists());
     assert!(!hooks.join("pre-merge-commit").exists());
 }
@@ -104,7 +128,10 @@ fn force_replaces_without_chaining_and_uninstall_restores() {
     assert!(out.status.success(), "the replaced hook no longer runs");
     let out = leakscan(&r).args(["hook", "uninstall"]).output().unwrap();
     assert!(out.status.success());
-    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit")).unwrap(), foreign);
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit")).unwrap(),
+        foreign
+    );
 }
 
 #[test]
@@ -124,7 +151,11 @@ fn commit_with_paths_uses_the_temporary_index() {
     git(&r, &["add", "a.txt"]);
     write(&r, "b.txt", "b2\n");
     let out = git_out(&r, &["commit", "-q", "-m", "only b", "b.txt"], &[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -148,7 +179,17 @@ fn core_hooks_path_is_honoured() {
 fn pre_push_catches_a_no_verify_commit() {
     let t = tempfile::tempdir().unwrap();
     let remote = t.path().join("remote.git");
-    git(t.path(), &["init", "-q", "--bare", "-b", "main", remote.to_str().unwrap()]);
+    git(
+        t.path(),
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            remote.to_str().unwrap(),
+        ],
+    );
     let r = new_repo(&t.path().join("r"));
     git(&r, &["remote", "add", "origin", remote.to_str().unwrap()]);
     write(&r, "README", "x\n");
@@ -156,7 +197,11 @@ fn pre_push_catches_a_no_verify_commit() {
     install(&r, &["--pre-push"]);
     // A new branch with clean history pushes.
     let out = git_out(&r, &["push", "-q", "origin", "main"], &[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     write(&r, "leak.txt", &format!("{}\n", token('d')));
     git(&r, &["add", "leak.txt"]);

@@ -43,7 +43,11 @@ fn manifest_is_valid() {
         t.path(),
         &["validate-manifest", ".pre-commit-hooks.yaml"],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
@@ -58,7 +62,11 @@ fn try_repo_blocks_a_staged_secret() {
 
     write(&r, "ok.txt", "nothing secret\n");
     git(&r, &["add", "ok.txt"]);
-    let out = pre_commit(&r, &home, &["try-repo", project, "leakscan-system", "--verbose"]);
+    let out = pre_commit(
+        &r,
+        &home,
+        &["try-repo", project, "leakscan-system", "--verbose"],
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("Passed"), "{text}");
@@ -69,12 +77,19 @@ fn try_repo_blocks_a_staged_secret() {
     // An unstaged change elsewhere: pre-commit stashes it, leakscan reads
     // the index anyway.
     write(&r, "README", "hello, unstaged\n");
-    let out = pre_commit(&r, &home, &["try-repo", project, "leakscan-system", "--verbose"]);
+    let out = pre_commit(
+        &r,
+        &home,
+        &["try-repo", project, "leakscan-system", "--verbose"],
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("Failed"), "{text}");
     assert!(text.contains("settings.env:1:"), "{text}");
     assert!(!text.contains(&tok), "the secret must stay redacted");
     // pre-commit restored the unstaged change.
-    assert_eq!(std::fs::read_to_string(r.join("README")).unwrap(), "hello, unstaged\n");
+    assert_eq!(
+        std::fs::read_to_string(r.join("README")).unwrap(),
+        "hello, unstaged\n"
+    );
 }

@@ -15,7 +15,12 @@ fn partial_staging_reads_the_index_not_the_working_tree() {
     // Only in the working tree: the commit would not contain it.
     write(&r, "app.cfg", &format!("name = demo\ntoken = {tok}\n"));
     let out = leakscan(&r).arg("staged").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 
     // Staged: blocked, with what to do.
     git(&r, &["add", "app.cfg"]);
@@ -25,7 +30,10 @@ fn partial_staging_reads_the_index_not_the_working_tree() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stdout.contains("app.cfg:2:"), "{stdout}");
     assert!(!stdout.contains(&tok) && !stderr.contains(&tok));
-    assert!(stderr.contains("git restore --staged -- 'app.cfg'"), "{stderr}");
+    assert!(
+        stderr.contains("git restore --staged -- 'app.cfg'"),
+        "{stderr}"
+    );
     assert!(stderr.contains("leakscan:allow"), "{stderr}");
     assert!(stderr.contains("--no-verify"), "{stderr}");
 
@@ -45,7 +53,12 @@ fn only_added_lines_count() {
     write(&r, "s.env", &format!("OLD={old}\nOTHER=1\n"));
     git(&r, &["add", "s.env"]);
     let out = leakscan(&r).arg("staged").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 
     let new = token('c');
     write(&r, "s.env", &format!("OLD={old}\nOTHER=1\nNEW={new}\n"));
@@ -71,7 +84,12 @@ fn first_commit_is_checked_against_the_empty_tree() {
     write(&r, "k.txt", &format!("{}\n", token('d')));
     git(&r, &["add", "-A"]);
     let out = leakscan(&r).arg("staged").output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -96,7 +114,11 @@ fn honours_git_index_file() {
         .env("GIT_INDEX_FILE", idx)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "the temporary index has the secret");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the temporary index has the secret"
+    );
 }
 
 #[test]
