@@ -37,6 +37,14 @@ pub const KNOWN_VALIDATORS: &[&str] = &[
     "saml-signed",
     "url-credentials",
     "base64-key",
+    "pgp-private-key",
+    "putty-private-key",
+    "gcp-service-account",
+    "entra-legacy",
+    "github-client-secret",
+    "base64-client-secret",
+    "client-secret-value",
+    "base64-pem-private-key",
 ];
 
 /// Verifiers the engine may implement; names are checked for typos only.
