@@ -42,6 +42,14 @@ pub const KNOWN_VALIDATORS: &[&str] = &[
     "aws-secret-key",
     "azure-storage-key",
     "azure-sas",
+    "pgp-private-key",
+    "putty-private-key",
+    "gcp-service-account",
+    "entra-legacy",
+    "github-client-secret",
+    "base64-client-secret",
+    "client-secret-value",
+    "base64-pem-private-key",
 ];
 
 /// Verifiers the engine may implement; names are checked for typos only.
