@@ -54,8 +54,10 @@ pub fn run(args: IgnoreArgs) -> Result<u8> {
 /// The scan flags of a scan command, if it is one.
 pub(crate) fn scan_args(command: &mut Command) -> Option<&mut ScanArgs> {
     match command {
-        Command::Dir { scan, .. } | Command::Stdin { scan, .. } => Some(scan),
-        #[allow(unreachable_patterns)]
+        Command::Dir { scan, .. } | Command::Stdin { scan, .. } | Command::Staged { scan } => {
+            Some(scan)
+        }
+        Command::Git(git) => Some(&mut git.scan),
         _ => None,
     }
 }

@@ -13,8 +13,11 @@ use crate::args::{Cli, Command, OutputFormat, ScanArgs};
 
 pub(crate) mod baseline;
 pub(crate) mod explain;
+mod git;
+mod hook;
 pub(crate) mod ignore;
 mod rules;
+mod staged;
 
 pub fn run(mut cli: Cli) -> Result<u8> {
     ignore::preflight(&mut cli.command)?;
@@ -42,6 +45,9 @@ pub fn run(mut cli: Cli) -> Result<u8> {
             let result = scanner.scan_reader(&path, &mut std::io::stdin().lock())?;
             finish(&scanner, &scan, result)
         }
+        Command::Git(args) => git::run(args),
+        Command::Staged { scan } => staged::run(scan),
+        Command::Hook { command } => hook::run(command),
         Command::Rules { command } => rules::run(command),
         Command::Ignore(args) => ignore::run(args),
         Command::Baseline { command } => baseline::run(command),
