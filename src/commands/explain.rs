@@ -69,6 +69,22 @@ fn split_target(target: &str, on_disk: bool) -> Result<(String, Option<usize>)> 
     Ok((target.to_string(), None))
 }
 
+/// The root relative to the current directory when it contains it (for
+/// shorter messages), else as it is.
+fn tidy_root(root: PathBuf) -> PathBuf {
+    let (Ok(cwd), Ok(abs)) = (
+        std::env::current_dir().and_then(|c| c.canonicalize()),
+        root.canonicalize(),
+    ) else {
+        return root;
+    };
+    match abs.strip_prefix(&cwd) {
+        Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => root,
+    }
+}
+
 fn to_slash(p: &Path) -> String {
     leakscan_scanner::source::dir::display_path(p)
 }
@@ -133,6 +149,7 @@ pub fn run(args: ExplainArgs) -> Result<u8> {
             (root, rel, blob.content().to_vec())
         }
     };
+    let root = tidy_root(root);
     let config = Config::discover(args.config.as_deref(), &root)?;
     let scanner = Scanner::new(config, Default::default())?;
     let supp = Suppressor::load(&root, args.ignore_file.as_deref(), args.baseline.as_deref())?;

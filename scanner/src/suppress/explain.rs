@@ -258,11 +258,19 @@ pub fn explain(
                     .as_deref()
                     .map(|r| format!(" # {r}"))
                     .unwrap_or_default();
-                format!("{}:{}: `{}`{reason}", ig.path.display(), e.line, e.text())
+                format!(
+                    "{}:{}: `{}`{reason}",
+                    crate::source::dir::display_path(&ig.path),
+                    e.line,
+                    e.text()
+                )
             })
         });
         let ignore_miss = match &supp.ignore {
-            Some(ig) => format!("no entry for {fingerprint} in {}", ig.path.display()),
+            Some(ig) => format!(
+                "no entry for {fingerprint} in {}",
+                crate::source::dir::display_path(&ig.path)
+            ),
             None => format!(
                 "no ignore file ({} at the scanned root)",
                 super::IGNORE_FILE
@@ -273,9 +281,17 @@ pub fn explain(
             .baseline
             .as_ref()
             .filter(|b| b.contains(&fingerprint))
-            .map(|b| format!("{fingerprint} is in {}", b.path.display()));
+            .map(|b| {
+                format!(
+                    "{fingerprint} is in {}",
+                    crate::source::dir::display_path(&b.path)
+                )
+            });
         let base_miss = match &supp.baseline {
-            Some(b) => format!("{fingerprint} is not in {}", b.path.display()),
+            Some(b) => format!(
+                "{fingerprint} is not in {}",
+                crate::source::dir::display_path(&b.path)
+            ),
             None => "no --baseline given".into(),
         };
         suppress("baseline", base_hit, base_miss);
