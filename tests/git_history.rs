@@ -63,8 +63,16 @@ fn removed_secret_found_in_history_with_introducing_commit_not_by_dir() {
     assert!(!String::from_utf8_lossy(&serde_json::to_vec(f).unwrap()).contains(&tok));
 
     // The working tree no longer has it.
-    let out = leakscan(&r).args(["dir", "--format", "json"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = leakscan(&r)
+        .args(["dir", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
@@ -87,10 +95,18 @@ fn same_secret_on_two_branches_shares_one_fingerprint() {
     assert_eq!(findings[0]["fingerprint"], findings[1]["fingerprint"]);
     let mut places: Vec<(String, String)> = findings
         .iter()
-        .map(|f| (f["path"].as_str().unwrap().to_string(), f["commit"].as_str().unwrap().to_string()))
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["commit"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     places.sort();
-    assert_eq!(places, vec![("a.txt".to_string(), c1), ("deep/b.yml".to_string(), c2)]);
+    assert_eq!(
+        places,
+        vec![("a.txt".to_string(), c1), ("deep/b.yml".to_string(), c2)]
+    );
 
     // The text report groups them under one fingerprint.
     let out = leakscan(&r).args(["git"]).output().unwrap();
@@ -191,7 +207,11 @@ fn shallow_clone_with_missing_base_fails_and_names_the_fix() {
         &["clone", "-q", "--depth", "1", &url, clone.to_str().unwrap()],
         &[],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = leakscan(&clone)
         .args(["git", "--range", &format!("{first}..HEAD")])
         .output()
@@ -219,7 +239,12 @@ fn all_objects_finds_unreachable_blobs_and_size_limit_counts_skips() {
     let (code, findings, _) = scan_json(&r, &["--all-objects"]);
     assert_eq!(code, 1);
     assert_eq!(findings.len(), 1);
-    assert!(findings[0]["path"].as_str().unwrap().starts_with("<unreachable blob "));
+    assert!(
+        findings[0]["path"]
+            .as_str()
+            .unwrap()
+            .starts_with("<unreachable blob ")
+    );
 
     let out = leakscan(&r)
         .args(["git", "--max-file-size", "1000"])

@@ -11,6 +11,7 @@ use leakscan_scanner::{Config, ScanResult};
 
 use crate::args::{Cli, Command, OutputFormat, ScanArgs};
 
+mod ci;
 mod git;
 mod hook;
 mod rules;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Staged { scan } => staged::run(scan),
         Command::Hook { command } => hook::run(command),
         Command::Rules { command } => rules::run(command),
+        Command::Ci(args) => ci::run(args),
     }
 }
 
@@ -60,19 +62,29 @@ pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, result: ScanResult) -> 
         color,
     };
     let format = args.format.to_report();
+    let sarif = report::sarif::SarifOptions {
+        category: args.sarif_category.clone(),
+    };
+    let render = |w: &mut dyn Write| -> Result<()> {
+        if format == report::Format::Sarif {
+            report::sarif::render_with(&result.findings, &ctx, &sarif, w)
+        } else {
+            report::render(format, &result.findings, &ctx, w)
+        }
+    };
     match &args.output {
         Some(path) => {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("creating report file {}", path.display()))?;
             let mut w = std::io::BufWriter::new(file);
-            report::render(format, &result.findings, &ctx, &mut w)?;
+            render(&mut w)?;
             w.flush()
                 .with_context(|| format!("writing report file {}", path.display()))?;
         }
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
-            report::render(format, &result.findings, &ctx, &mut w)?;
+            render(&mut w)?;
             w.flush().context("writing the report to standard output")?;
         }
     }
