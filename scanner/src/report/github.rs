@@ -80,11 +80,13 @@ pub fn annotation(f: &Finding) -> String {
 /// ones first, then by report order.
 pub fn annotations(findings: &[Finding]) -> Vec<String> {
     let mut order: Vec<&Finding> = findings.iter().collect();
-    order.sort_by_key(|f| {
-        !f.verification
+    let live = |f: &Finding| {
+        f.verification
             .as_ref()
             .is_some_and(|v| v.status == VerifyStatus::Live)
-    });
+    };
+    // Stable sort: live ones first, the rest keep report order.
+    order.sort_by_key(|f| std::cmp::Reverse(live(f)));
     order
         .into_iter()
         .take(MAX_ANNOTATIONS)
