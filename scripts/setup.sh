@@ -8,3 +8,7 @@ command -v git >/dev/null || { echo "setup: git is required" >&2; exit 2; }
 git config --global user.name >/dev/null 2>&1 || git config --global user.name "leakscan tests"
 git config --global user.email >/dev/null 2>&1 || git config --global user.email "tests@leakscan.invalid"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+# Verification tests: the local OpenID provider (oidc-provider, pinned by tests/idp/package-lock.json).
+command -v node >/dev/null || { echo "setup: node (20 or later) is required for the verification tests" >&2; exit 2; }
+command -v npm >/dev/null || { echo "setup: npm is required for the verification tests" >&2; exit 2; }
+npm ci --prefix tests/idp --no-audit --no-fund >/dev/null

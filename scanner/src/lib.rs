@@ -12,6 +12,7 @@ pub mod scan;
 pub mod source;
 pub mod stats;
 pub mod validate;
+pub mod verify;
 
 pub use config::Config;
 pub use finding::{Finding, Secret};

@@ -12,6 +12,7 @@ use leakscan_scanner::{Config, ScanResult};
 use crate::args::{Cli, Command, OutputFormat, ScanArgs};
 
 mod rules;
+mod verify;
 
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             };
             let mut options = scan.to_options();
             options.follow_symlinks = follow_symlinks;
+            options.verify_neighbours = true;
             let config = Config::discover(scan.config.as_deref(), &paths[0])?;
             let scanner = Scanner::new(config, options)?;
             let result = scanner.scan_dirs(&paths)?;
@@ -43,7 +45,8 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 /// Renders the report, prints the summary, picks the exit code.
-pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, result: ScanResult) -> Result<u8> {
+pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, mut result: ScanResult) -> Result<u8> {
+    verify::apply(scanner, args, &mut result)?;
     let color = args.output.is_none()
         && args.format == OutputFormat::Text
         && std::io::stdout().is_terminal()
