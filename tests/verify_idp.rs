@@ -47,7 +47,12 @@ fn entra_flows_against_oidc_provider() {
     let env = [("LEAKSCAN_VERIFY_ENDPOINT_ENTRA", idp.url())];
     let key_secret = key_text("app-key.pem");
     let key_body: String = key_secret.lines().nth(1).unwrap().to_string();
-    let forbidden = [SECRET_RIGHT, SECRET_WRONG, key_body.as_str(), "access_token"];
+    let forbidden = [
+        SECRET_RIGHT,
+        SECRET_WRONG,
+        key_body.as_str(),
+        "access_token",
+    ];
 
     // Right secret with its ids: live.
     let right = tmp.path().join("right");
@@ -55,8 +60,17 @@ fn entra_flows_against_oidc_provider() {
     write(&right, ".env", &env_file(SECRET_RIGHT, CLIENT_SECRET_APP));
     let run = leakscan(&right, &["--verify"], &env, &forbidden);
     let (status, detail) = verdict(&run, "entra-client-secret");
-    assert_eq!(status, "live", "{detail}\n{}\n{}", run.stderr, idp.log_text());
-    assert!(detail.contains(CLIENT_SECRET_APP) && detail.contains(TENANT), "{detail}");
+    assert_eq!(
+        status,
+        "live",
+        "{detail}\n{}\n{}",
+        run.stderr,
+        idp.log_text()
+    );
+    assert!(
+        detail.contains(CLIENT_SECRET_APP) && detail.contains(TENANT),
+        "{detail}"
+    );
 
     // Wrong secret: dead.
     let wrong = tmp.path().join("wrong");
@@ -69,11 +83,21 @@ fn entra_flows_against_oidc_provider() {
     // Certificate as a PEM pair in one file, ids in appsettings.json beside it.
     let pair = tmp.path().join("pair");
     std::fs::create_dir(&pair).unwrap();
-    write(&pair, "app.pem", &format!("{key_secret}{}", key_text("app-cert.pem")));
+    write(
+        &pair,
+        "app.pem",
+        &format!("{key_secret}{}", key_text("app-cert.pem")),
+    );
     write(&pair, "appsettings.json", &appsettings(CLIENT_CERT_APP));
     let run = leakscan(&pair, &["--verify"], &env, &forbidden);
     let (status, detail) = verdict(&run, "pem-private-key");
-    assert_eq!(status, "live", "{detail}\n{}\n{}", run.stderr, idp.log_text());
+    assert_eq!(
+        status,
+        "live",
+        "{detail}\n{}\n{}",
+        run.stderr,
+        idp.log_text()
+    );
     assert!(detail.contains("RS256"), "{detail}");
 
     // Key and certificate in neighbouring files, ids in .env.
@@ -96,12 +120,26 @@ fn entra_flows_against_oidc_provider() {
     write(&pfx, "appsettings.json", &appsettings(CLIENT_CERT_APP));
     let run = leakscan(&pfx, &["--verify"], &env, &forbidden);
     let (status, detail) = verdict(&run, "pkcs12-keystore");
-    assert_eq!(status, "live", "{detail}\n{}\n{}", run.stderr, idp.log_text());
+    assert_eq!(
+        status,
+        "live",
+        "{detail}\n{}\n{}",
+        run.stderr,
+        idp.log_text()
+    );
 
     // A key the provider doesn't know: dead (after the PS256 retry).
     let other = tmp.path().join("other");
     std::fs::create_dir(&other).unwrap();
-    write(&other, "app.pem", &format!("{}{}", key_text("other-key.pem"), key_text("other-cert.pem")));
+    write(
+        &other,
+        "app.pem",
+        &format!(
+            "{}{}",
+            key_text("other-key.pem"),
+            key_text("other-cert.pem")
+        ),
+    );
     write(&other, "appsettings.json", &appsettings(CLIENT_CERT_APP));
     let run = leakscan(&other, &["--verify"], &env, &forbidden);
     let (status, detail) = verdict(&run, "pem-private-key");
@@ -119,12 +157,19 @@ fn entra_flows_against_oidc_provider() {
 #[test]
 fn expired_assertion_is_dead_without_a_request() {
     let tmp = tempfile::tempdir().unwrap();
-    let stub = Stub::start(vec![Canned::json(200, r#"{"access_token":"x","token_type":"Bearer"}"#)]);
+    let stub = Stub::start(vec![Canned::json(
+        200,
+        r#"{"access_token":"x","token_type":"Bearer"}"#,
+    )]);
     let aud = format!("{}/{TENANT}/oauth2/v2.0/token", stub.url());
     let expired = fake_jwt(&format!(
         r#"{{"aud":"{aud}","iss":"{CLIENT_CERT_APP}","sub":"{CLIENT_CERT_APP}","exp":1000,"nbf":900}}"#
     ));
-    write(tmp.path(), "assertion.txt", &format!("client_assertion={expired}\n"));
+    write(
+        tmp.path(),
+        "assertion.txt",
+        &format!("client_assertion={expired}\n"),
+    );
     let env = [("LEAKSCAN_VERIFY_ENDPOINT_ENTRA", stub.url())];
     let sig = expired.rsplit('.').next().unwrap().to_string();
     let run = leakscan(
@@ -136,21 +181,37 @@ fn expired_assertion_is_dead_without_a_request() {
     let (status, detail) = verdict(&run, "jwt");
     assert_eq!(status, "dead", "{detail}");
     assert!(detail.contains("expired 1970-01-01T00:16:40Z"), "{detail}");
-    assert_eq!(stub.connection_count(), 0, "no request for an expired assertion");
+    assert_eq!(
+        stub.connection_count(),
+        0,
+        "no request for an expired assertion"
+    );
 
     // Unexpired, without replay: "live until", still no request.
     let later = fake_jwt(&format!(
         r#"{{"aud":"{aud}","iss":"{CLIENT_CERT_APP}","exp":4102444800}}"#
     ));
-    write(tmp.path(), "assertion.txt", &format!("client_assertion={later}\n"));
+    write(
+        tmp.path(),
+        "assertion.txt",
+        &format!("client_assertion={later}\n"),
+    );
     let run = leakscan(tmp.path(), &["--verify"], &env, &[]);
     let (status, detail) = verdict(&run, "jwt");
     assert_eq!(status, "live", "{detail}");
-    assert!(detail.contains("live until 2100-01-01T00:00:00Z"), "{detail}");
+    assert!(
+        detail.contains("live until 2100-01-01T00:00:00Z"),
+        "{detail}"
+    );
     assert_eq!(stub.connection_count(), 0);
 
     // With replay, an allowlisted aud (here: the user's override) is presented.
-    let run = leakscan(tmp.path(), &["--verify", "--verify-replay-assertions"], &env, &[]);
+    let run = leakscan(
+        tmp.path(),
+        &["--verify", "--verify-replay-assertions"],
+        &env,
+        &[],
+    );
     let (status, detail) = verdict(&run, "jwt");
     assert_eq!(status, "live", "{detail}");
     assert!(detail.contains("replayed"), "{detail}");

@@ -54,7 +54,10 @@ fn content_cannot_pick_the_destination() {
     let (status, _) = verdict(&run, "entra-client-secret");
     assert_eq!(status, "dead");
     assert!(
-        legit.requests().iter().any(|r| r.path == format!("/{TENANT}/oauth2/v2.0/token")),
+        legit
+            .requests()
+            .iter()
+            .any(|r| r.path == format!("/{TENANT}/oauth2/v2.0/token")),
         "the override (and only it) was used"
     );
 }
@@ -64,7 +67,13 @@ fn repo_config_cannot_set_endpoints() {
     let tmp = tempfile::tempdir().unwrap();
     let planted = Stub::start(vec![Canned::json(200, r#"{"access_token":"stolen"}"#)]);
     let p = planted.url();
-    write(tmp.path(), ".env", &format!("AZURE_CLIENT_ID={CLIENT_SECRET_APP}\nAZURE_TENANT_ID={TENANT}\nAZURE_CLIENT_SECRET={SECRET_RIGHT}\n"));
+    write(
+        tmp.path(),
+        ".env",
+        &format!(
+            "AZURE_CLIENT_ID={CLIENT_SECRET_APP}\nAZURE_TENANT_ID={TENANT}\nAZURE_CLIENT_SECRET={SECRET_RIGHT}\n"
+        ),
+    );
     for toml in [
         format!("[verify]\nendpoint = \"entra={p}\"\n"),
         format!("[verify.endpoints]\nentra = \"{p}\"\n"),
@@ -79,7 +88,11 @@ fn repo_config_cannot_set_endpoints() {
             &[],
             &[SECRET_RIGHT],
         );
-        assert_eq!(run.code, 2, "config with an endpoint key is an error: {}", run.stderr);
+        assert_eq!(
+            run.code, 2,
+            "config with an endpoint key is an error: {}",
+            run.stderr
+        );
         assert_eq!(planted.connection_count(), 0);
     }
 }
@@ -92,10 +105,20 @@ fn redirects_are_not_followed() {
         "Location",
         &format!("{}/{TENANT}/oauth2/v2.0/token", target.url()),
     )]);
-    write(tmp.path(), ".env", &format!("AZURE_CLIENT_ID={CLIENT_SECRET_APP}\nAZURE_TENANT_ID={TENANT}\nAZURE_CLIENT_SECRET={SECRET_RIGHT}\n"));
+    write(
+        tmp.path(),
+        ".env",
+        &format!(
+            "AZURE_CLIENT_ID={CLIENT_SECRET_APP}\nAZURE_TENANT_ID={TENANT}\nAZURE_CLIENT_SECRET={SECRET_RIGHT}\n"
+        ),
+    );
     let run = leakscan(
         tmp.path(),
-        &["--verify", "--verify-endpoint", &format!("entra={}", redirector.url())],
+        &[
+            "--verify",
+            "--verify-endpoint",
+            &format!("entra={}", redirector.url()),
+        ],
         &[],
         &[SECRET_RIGHT],
     );
@@ -103,20 +126,37 @@ fn redirects_are_not_followed() {
     assert_eq!(status, "unknown");
     assert!(detail.contains("redirect not followed"), "{detail}");
     assert_eq!(redirector.requests().len(), 1);
-    assert_eq!(target.connection_count(), 0, "the redirect target got the secret");
+    assert_eq!(
+        target.connection_count(),
+        0,
+        "the redirect target got the secret"
+    );
 }
 
 #[test]
 fn dry_run_sends_nothing_and_masks_secrets() {
     let tmp = tempfile::tempdir().unwrap();
     let stub = Stub::start(vec![Canned::json(200, r#"{"access_token":"x"}"#)]);
-    write(tmp.path(), ".env", &format!("AZURE_CLIENT_ID={CLIENT_SECRET_APP}\nAZURE_TENANT_ID={TENANT}\nAZURE_CLIENT_SECRET={SECRET_RIGHT}\n"));
+    write(
+        tmp.path(),
+        ".env",
+        &format!(
+            "AZURE_CLIENT_ID={CLIENT_SECRET_APP}\nAZURE_TENANT_ID={TENANT}\nAZURE_CLIENT_SECRET={SECRET_RIGHT}\n"
+        ),
+    );
     let env = [("LEAKSCAN_VERIFY_ENDPOINT_ENTRA", stub.url())];
     let run = leakscan(tmp.path(), &["--verify-dry-run"], &env, &[SECRET_RIGHT]);
     assert_eq!(stub.connection_count(), 0);
-    let line = format!("verify dry-run: POST {}/{TENANT}/oauth2/v2.0/token", stub.url());
+    let line = format!(
+        "verify dry-run: POST {}/{TENANT}/oauth2/v2.0/token",
+        stub.url()
+    );
     assert!(run.stderr.contains(&line), "{}", run.stderr);
-    assert!(run.stderr.contains(".env:3 entra-client-secret"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(".env:3 entra-client-secret"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(verdict(&run, "entra-client-secret").0, "skipped");
 }
 
@@ -124,8 +164,18 @@ fn dry_run_sends_nothing_and_masks_secrets() {
 fn only_live_and_live_first() {
     let tmp = tempfile::tempdir().unwrap();
     let stub = Stub::start(vec![Canned::json(401, r#"{"message":"Bad credentials"}"#)]);
-    write(tmp.path(), "a.env", "GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz01230hZocf\n");
-    write(tmp.path(), "z.env", &format!("AZURE_CLIENT_ID={CLIENT_SECRET_APP}\nAZURE_TENANT_ID={TENANT}\nAZURE_CLIENT_SECRET={SECRET_RIGHT}\n"));
+    write(
+        tmp.path(),
+        "a.env",
+        "GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz01230hZocf\n",
+    );
+    write(
+        tmp.path(),
+        "z.env",
+        &format!(
+            "AZURE_CLIENT_ID={CLIENT_SECRET_APP}\nAZURE_TENANT_ID={TENANT}\nAZURE_CLIENT_SECRET={SECRET_RIGHT}\n"
+        ),
+    );
     let entra = Stub::start(vec![Canned::json(200, r#"{"access_token":"tok"}"#)]);
     let env = [
         ("LEAKSCAN_VERIFY_ENDPOINT_GITHUB", stub.url()),
@@ -162,10 +212,17 @@ fn strict_client_refuses_http_and_private_addresses() {
     for host in ["127.0.0.1", "localhost"] {
         let url = format!("https://{host}:{}/x", stub.port);
         let req = Req::get(url.clone(), url);
-        assert_eq!(http.send(&req, false).unwrap_err(), Transport::Blocked, "{host}");
+        assert_eq!(
+            http.send(&req, false).unwrap_err(),
+            Transport::Blocked,
+            "{host}"
+        );
     }
     assert_eq!(stub.connection_count(), 0);
     // The lax client (an override) may reach loopback.
     let url = format!("{}/x", stub.url());
-    assert_eq!(http.send(&Req::get(url.clone(), url), true).unwrap().status, 200);
+    assert_eq!(
+        http.send(&Req::get(url.clone(), url), true).unwrap().status,
+        200
+    );
 }

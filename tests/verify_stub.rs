@@ -111,7 +111,11 @@ fn entra_codes_from_the_reference_table() {
         assert_eq!(reqs.len(), 1, "AADSTS{code}");
         assert_eq!(reqs[0].path, format!("/{TENANT}/oauth2/v2.0/token"));
         assert!(reqs[0].body.contains("grant_type=client_credentials"));
-        assert!(reqs[0].body.contains("scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"));
+        assert!(
+            reqs[0]
+                .body
+                .contains("scope=https%3A%2F%2Fgraph.microsoft.com%2F.default")
+        );
         assert!(!d.contains(SECRET_RIGHT));
     }
     // 200 with a token: live, and the token is nowhere in the verdict.
@@ -123,7 +127,9 @@ fn entra_codes_from_the_reference_table() {
     assert_eq!(s, Live);
     assert!(!d.contains("eyJTOKEN"));
     // 429 twice (one retry after Retry-After): throttled.
-    stub.set(vec![Canned::json(429, "{}").with_header("Retry-After", "0")]);
+    stub.set(vec![
+        Canned::json(429, "{}").with_header("Retry-After", "0"),
+    ]);
     let (s, d) = check(&stub, "entra", entra_secret());
     assert_eq!((s, d.contains("throttled")), (Unknown, true), "{d}");
     assert_eq!(stub.requests().len(), 2);
@@ -154,7 +160,11 @@ fn entra_pairs_stop_at_first_live() {
     assert_eq!(stub.requests().len(), 2, "stopped at the first live pair");
     // No ids at all: skipped, nothing sent.
     stub.set(vec![Canned::json(200, "{}")]);
-    let (s, _) = check(&stub, "entra", finding("entra-client-secret", SECRET_RIGHT, &[]));
+    let (s, _) = check(
+        &stub,
+        "entra",
+        finding("entra-client-secret", SECRET_RIGHT, &[]),
+    );
     assert_eq!(s, VerifyStatus::Skipped);
     assert!(stub.requests().is_empty());
 }
@@ -167,7 +177,11 @@ fn entra_certificate_retries_ps256_on_key_not_found() {
         finding(
             "pem-private-key",
             &key,
-            &[("client_id", CLIENT_CERT_APP), ("tenant", TENANT), ("cert_pem", &cert)],
+            &[
+                ("client_id", CLIENT_CERT_APP),
+                ("tenant", TENANT),
+                ("cert_pem", &cert),
+            ],
         )
     };
     let not_found = Canned::json(
@@ -180,20 +194,37 @@ fn entra_certificate_retries_ps256_on_key_not_found() {
     let reqs = stub.requests();
     assert_eq!(reqs.len(), 2, "RS256 then PS256");
     let header = |body: &str| -> serde_json::Value {
-        let a = body.split("client_assertion=").nth(1).unwrap().split('&').next().unwrap();
+        let a = body
+            .split("client_assertion=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap();
         let h = a.split('.').next().unwrap();
         use base64::Engine;
-        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap()
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(h)
+                .unwrap(),
+        )
+        .unwrap()
     };
     let h1 = header(&reqs[0].body);
     let h2 = header(&reqs[1].body);
     assert_eq!(h1["alg"], "RS256");
-    assert!(h1["x5t"].is_string() && h1.get("x5t#S256").is_none(), "{h1}");
+    assert!(
+        h1["x5t"].is_string() && h1.get("x5t#S256").is_none(),
+        "{h1}"
+    );
     assert_eq!(h2["alg"], "PS256");
     assert!(h2["x5t#S256"].is_string(), "{h2}");
 
     // Key found, then PS256 works: live.
-    stub.set(vec![not_found, Canned::json(200, r#"{"access_token":"t"}"#)]);
+    stub.set(vec![
+        not_found,
+        Canned::json(200, r#"{"access_token":"t"}"#),
+    ]);
     let (s, d) = check(&stub, "entra-cert", f());
     assert_eq!(s, VerifyStatus::Live, "{d}");
     assert!(d.contains("PS256"), "{d}");
@@ -213,7 +244,11 @@ fn entra_certificate_retries_ps256_on_key_not_found() {
     let f = finding(
         "pem-private-key",
         &key,
-        &[("client_id", CLIENT_CERT_APP), ("tenant", TENANT), ("cert_pem", &other)],
+        &[
+            ("client_id", CLIENT_CERT_APP),
+            ("tenant", TENANT),
+            ("cert_pem", &other),
+        ],
     );
     let (s, d) = check(&stub, "entra-cert", f);
     assert_eq!(s, VerifyStatus::Skipped, "{d}");
@@ -239,32 +274,78 @@ fn other_providers_live_dead_unknown() {
     use VerifyStatus::*;
     let stub = Stub::start(vec![Canned::json(200, "{}")]);
 
-    let gh = finding("github-token", "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0000", &[]);
-    let reqs = run_cases(&stub, "github", &gh, vec![
-        (Canned::json(200, "{}").with_header("X-OAuth-Scopes", "repo"), Live),
-        (Canned::json(401, r#"{"message":"Bad credentials"}"#), Dead),
-        (Canned::json(403, r#"{"message":"API rate limit exceeded"}"#), Unknown),
-    ]);
+    let gh = finding(
+        "github-token",
+        "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0000",
+        &[],
+    );
+    let reqs = run_cases(
+        &stub,
+        "github",
+        &gh,
+        vec![
+            (
+                Canned::json(200, "{}").with_header("X-OAuth-Scopes", "repo"),
+                Live,
+            ),
+            (Canned::json(401, r#"{"message":"Bad credentials"}"#), Dead),
+            (
+                Canned::json(403, r#"{"message":"API rate limit exceeded"}"#),
+                Unknown,
+            ),
+        ],
+    );
     assert_eq!(reqs[0].path, "/rate_limit");
-    assert!(reqs[0].headers.iter().any(|(k, v)| k == "authorization" && v.starts_with("Bearer ghp_")));
+    assert!(
+        reqs[0]
+            .headers
+            .iter()
+            .any(|(k, v)| k == "authorization" && v.starts_with("Bearer ghp_"))
+    );
 
     let gl = finding("gitlab-token", "glpat-FAKEfakeFAKEfake1234", &[]);
-    let reqs = run_cases(&stub, "gitlab", &gl, vec![
-        (Canned::json(200, r#"{"id":1}"#), Live),
-        (Canned::json(403, r#"{"message":"403 Forbidden"}"#), Live),
-        (Canned::json(401, r#"{"message":"401 Unauthorized"}"#), Dead),
-        (Canned::json(500, "{}"), Unknown),
-    ]);
+    let reqs = run_cases(
+        &stub,
+        "gitlab",
+        &gl,
+        vec![
+            (Canned::json(200, r#"{"id":1}"#), Live),
+            (Canned::json(403, r#"{"message":"403 Forbidden"}"#), Live),
+            (Canned::json(401, r#"{"message":"401 Unauthorized"}"#), Dead),
+            (Canned::json(500, "{}"), Unknown),
+        ],
+    );
     assert_eq!(reqs[0].path, "/api/v4/user");
     assert!(reqs[0].headers.iter().any(|(k, _)| k == "private-token"));
 
-    let sl = finding("slack-token", "xoxb-0000000000-0000000000-FAKEfakeFAKEfake", &[]);
-    let reqs = run_cases(&stub, "slack", &sl, vec![
-        (Canned::json(200, r#"{"ok":true,"team":"T","user":"u"}"#), Live),
-        (Canned::json(200, r#"{"ok":false,"error":"invalid_auth"}"#), Dead),
-        (Canned::json(200, r#"{"ok":false,"error":"token_revoked"}"#), Dead),
-        (Canned::json(200, r#"{"ok":false,"error":"missing_scope"}"#), Unknown),
-    ]);
+    let sl = finding(
+        "slack-token",
+        "xoxb-0000000000-0000000000-FAKEfakeFAKEfake",
+        &[],
+    );
+    let reqs = run_cases(
+        &stub,
+        "slack",
+        &sl,
+        vec![
+            (
+                Canned::json(200, r#"{"ok":true,"team":"T","user":"u"}"#),
+                Live,
+            ),
+            (
+                Canned::json(200, r#"{"ok":false,"error":"invalid_auth"}"#),
+                Dead,
+            ),
+            (
+                Canned::json(200, r#"{"ok":false,"error":"token_revoked"}"#),
+                Dead,
+            ),
+            (
+                Canned::json(200, r#"{"ok":false,"error":"missing_scope"}"#),
+                Unknown,
+            ),
+        ],
+    );
     assert_eq!(reqs[0].path, "/api/auth.test");
 
     let hook = finding(
@@ -272,22 +353,38 @@ fn other_providers_live_dead_unknown() {
         "https://hooks.slack.com/services/T0000FAKE/B0000FAKE/FAKEfakeFAKEfake12345678",
         &[],
     );
-    let reqs = run_cases(&stub, "slack-webhook", &hook, vec![
-        (Canned::text(400, "invalid_payload"), Live),
-        (Canned::text(403, "invalid_token"), Dead),
-        (Canned::text(404, "no_service"), Dead),
-        (Canned::text(500, "oops"), Unknown),
-    ]);
-    assert_eq!(reqs[0].path, "/services/T0000FAKE/B0000FAKE/FAKEfakeFAKEfake12345678");
+    let reqs = run_cases(
+        &stub,
+        "slack-webhook",
+        &hook,
+        vec![
+            (Canned::text(400, "invalid_payload"), Live),
+            (Canned::text(403, "invalid_token"), Dead),
+            (Canned::text(404, "no_service"), Dead),
+            (Canned::text(500, "oops"), Unknown),
+        ],
+    );
+    assert_eq!(
+        reqs[0].path,
+        "/services/T0000FAKE/B0000FAKE/FAKEfakeFAKEfake12345678"
+    );
     assert!(reqs[0].body.is_empty(), "nothing posted");
 
     let st = finding("stripe-key", "sk_live_FAKEfakeFAKEfakeFAKEfake00", &[]);
-    let reqs = run_cases(&stub, "stripe", &st, vec![
-        (Canned::json(200, r#"{"data":[]}"#), Live),
-        (Canned::json(403, r#"{"error":{}}"#), Live),
-        (Canned::json(401, r#"{"error":{}}"#), Dead),
-        (Canned::json(429, "{}").with_header("Retry-After", "0"), Unknown),
-    ]);
+    let reqs = run_cases(
+        &stub,
+        "stripe",
+        &st,
+        vec![
+            (Canned::json(200, r#"{"data":[]}"#), Live),
+            (Canned::json(403, r#"{"error":{}}"#), Live),
+            (Canned::json(401, r#"{"error":{}}"#), Dead),
+            (
+                Canned::json(429, "{}").with_header("Retry-After", "0"),
+                Unknown,
+            ),
+        ],
+    );
     assert_eq!(reqs[0].path, "/v1/charges?limit=1");
 
     let aws = finding(
@@ -298,14 +395,27 @@ fn other_providers_live_dead_unknown() {
     let ok = "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/test</Arn><UserId>AIDA</UserId><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>";
     let bad = "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>";
     let sig = "<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code></Error></ErrorResponse>";
-    let reqs = run_cases(&stub, "aws", &aws, vec![
-        (Canned::text(200, ok), Live),
-        (Canned::text(403, bad), Dead),
-        (Canned::text(403, sig), Unknown),
-    ]);
+    let reqs = run_cases(
+        &stub,
+        "aws",
+        &aws,
+        vec![
+            (Canned::text(200, ok), Live),
+            (Canned::text(403, bad), Dead),
+            (Canned::text(403, sig), Unknown),
+        ],
+    );
     assert_eq!(reqs[0].body, "Action=GetCallerIdentity&Version=2011-06-15");
-    let auth = &reqs[0].headers.iter().find(|(k, _)| k == "authorization").unwrap().1;
-    assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIAZ7TQ4VWB3N5RXK2M/"), "{auth}");
+    let auth = &reqs[0]
+        .headers
+        .iter()
+        .find(|(k, _)| k == "authorization")
+        .unwrap()
+        .1;
+    assert!(
+        auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIAZ7TQ4VWB3N5RXK2M/"),
+        "{auth}"
+    );
     assert!(auth.contains("/us-east-1/sts/aws4_request"));
     assert_eq!(reqs.len(), 4, "SignatureDoesNotMatch retried once");
 
@@ -314,27 +424,77 @@ fn other_providers_live_dead_unknown() {
         "google-service-account",
         &key.replace('\n', "\\n"),
         &[
-            ("google_client_email", "svc@fake-project.iam.gserviceaccount.com"),
-            ("google_private_key_id", "0123456789abcdef0123456789abcdef01234567"),
+            (
+                "google_client_email",
+                "svc@fake-project.iam.gserviceaccount.com",
+            ),
+            (
+                "google_private_key_id",
+                "0123456789abcdef0123456789abcdef01234567",
+            ),
         ],
     );
-    let reqs = run_cases(&stub, "google", &sa, vec![
-        (Canned::json(200, r#"{"access_token":"ya29.x","expires_in":3599}"#), Live),
-        (Canned::json(400, r#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#), Dead),
-        (Canned::json(400, r#"{"error":"invalid_grant","error_description":"Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe."}"#), Unknown),
-        (Canned::json(500, "{}"), Unknown),
-    ]);
+    let reqs = run_cases(
+        &stub,
+        "google",
+        &sa,
+        vec![
+            (
+                Canned::json(200, r#"{"access_token":"ya29.x","expires_in":3599}"#),
+                Live,
+            ),
+            (
+                Canned::json(
+                    400,
+                    r#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#,
+                ),
+                Dead,
+            ),
+            (
+                Canned::json(
+                    400,
+                    r#"{"error":"invalid_grant","error_description":"Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe."}"#,
+                ),
+                Unknown,
+            ),
+            (Canned::json(500, "{}"), Unknown),
+        ],
+    );
     assert_eq!(reqs[0].path, "/token");
-    assert!(reqs[0].body.contains("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"));
+    assert!(
+        reqs[0]
+            .body
+            .contains("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer")
+    );
 
     let oc = finding(
         "google-oauth-client-secret",
         "GOCSPX-FAKEfakeFAKEfakeFAKEfake000",
-        &[("google_client_id", "123456789012-fakefakefakefakefakefake.apps.googleusercontent.com")],
+        &[(
+            "google_client_id",
+            "123456789012-fakefakefakefakefakefake.apps.googleusercontent.com",
+        )],
     );
-    run_cases(&stub, "google-oauth", &oc, vec![
-        (Canned::json(400, r#"{"error":"invalid_grant","error_description":"Malformed auth code."}"#), Live),
-        (Canned::json(401, r#"{"error":"invalid_client","error_description":"Unauthorized"}"#), Dead),
-        (Canned::json(500, "{}"), Unknown),
-    ]);
+    run_cases(
+        &stub,
+        "google-oauth",
+        &oc,
+        vec![
+            (
+                Canned::json(
+                    400,
+                    r#"{"error":"invalid_grant","error_description":"Malformed auth code."}"#,
+                ),
+                Live,
+            ),
+            (
+                Canned::json(
+                    401,
+                    r#"{"error":"invalid_client","error_description":"Unauthorized"}"#,
+                ),
+                Dead,
+            ),
+            (Canned::json(500, "{}"), Unknown),
+        ],
+    );
 }

@@ -16,8 +16,7 @@ pub(crate) fn apply(scanner: &Scanner, args: &ScanArgs, result: &mut ScanResult)
         return Ok(());
     }
     // Overrides come from the command line and the environment only.
-    let endpoints =
-        Endpoints::from_cli_and_env(&args.verify_endpoint, |k| std::env::var(k).ok())?;
+    let endpoints = Endpoints::from_cli_and_env(&args.verify_endpoint, |k| std::env::var(k).ok())?;
     let opts = VerifyOptions {
         dry_run: args.verify_dry_run,
         replay_assertions: args.verify_replay_assertions,

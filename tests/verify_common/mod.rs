@@ -149,9 +149,17 @@ fn serve(stream: TcpStream, answers: Arc<Mutex<Vec<Canned>>>, received: Arc<Mute
         });
         let answer = {
             let mut a = answers.lock().unwrap();
-            if a.len() > 1 { a.remove(0) } else { a[0].clone() }
+            if a.len() > 1 {
+                a.remove(0)
+            } else {
+                a[0].clone()
+            }
         };
-        let mut out = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\n", answer.status, answer.body.len());
+        let mut out = format!(
+            "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
+            answer.status,
+            answer.body.len()
+        );
         for (k, v) in &answer.headers {
             out.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -184,10 +192,19 @@ impl Idp {
     /// private_key_jwt client (the app certificate's key). Fails (never
     /// skips) when node or the package is missing.
     pub fn start(log_dir: &Path) -> Idp {
-        let node_ok = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
-        assert!(node_ok, "node is required for the verification tests: run scripts/setup.sh");
+        let node_ok = Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            node_ok,
+            "node is required for the verification tests: run scripts/setup.sh"
+        );
         let pkg = root().join("tests/idp/node_modules/oidc-provider/package.json");
-        assert!(pkg.is_file(), "oidc-provider is not installed: run scripts/setup.sh (npm ci --prefix tests/idp)");
+        assert!(
+            pkg.is_file(),
+            "oidc-provider is not installed: run scripts/setup.sh (npm ci --prefix tests/idp)"
+        );
         let port = {
             let l = TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -216,11 +233,18 @@ impl Idp {
                 let mut buf = String::new();
                 let _ = s.read_to_string(&mut buf);
                 if buf.starts_with("HTTP/1.1 200") {
-                    assert!(buf.contains(&format!("/{TENANT}/oauth2/v2.0/token")), "token route: {buf}");
+                    assert!(
+                        buf.contains(&format!("/{TENANT}/oauth2/v2.0/token")),
+                        "token route: {buf}"
+                    );
                     return idp;
                 }
             }
-            assert!(Instant::now() < deadline, "the test IdP did not start: {}", idp.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "the test IdP did not start: {}",
+                idp.log_text()
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -258,7 +282,10 @@ pub struct Run {
 /// (secrets, tokens) appears in its output.
 pub fn leakscan(path: &Path, args: &[&str], env: &[(&str, String)], forbidden: &[&str]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_leakscan"));
-    cmd.arg("dir").arg(path).args(["--format", "json"]).args(args);
+    cmd.arg("dir")
+        .arg(path)
+        .args(["--format", "json"])
+        .args(args);
     for (k, _) in std::env::vars() {
         if k.starts_with("LEAKSCAN_VERIFY_ENDPOINT_") {
             cmd.env_remove(k);
@@ -297,7 +324,13 @@ pub fn findings<'a>(run: &'a Run, rule: &str) -> Vec<&'a serde_json::Value> {
 /// `(status, detail)` of the single finding of `rule`.
 pub fn verdict(run: &Run, rule: &str) -> (String, String) {
     let f = findings(run, rule);
-    assert_eq!(f.len(), 1, "one {rule} finding expected: {}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        f.len(),
+        1,
+        "one {rule} finding expected: {}\n{}",
+        run.stdout,
+        run.stderr
+    );
     let v = &f[0]["verification"];
     (
         v["status"].as_str().unwrap_or("none").to_string(),

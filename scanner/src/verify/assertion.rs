@@ -39,7 +39,9 @@ pub fn decode(jwt: &str) -> Option<Claims> {
         _ => Vec::new(),
     };
     Some(Claims {
-        exp: v.get("exp").and_then(|e| e.as_u64().or_else(|| e.as_f64().map(|f| f as u64))),
+        exp: v
+            .get("exp")
+            .and_then(|e| e.as_u64().or_else(|| e.as_f64().map(|f| f as u64))),
         aud,
         iss: v.get("iss").and_then(|x| x.as_str()).map(String::from),
         sub: v.get("sub").and_then(|x| x.as_str()).map(String::from),
@@ -83,7 +85,9 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
         .find_map(|a| replay_target(a, ctx))
         .zip(claims.iss.clone().or(claims.sub.clone()))
     else {
-        return live(format!("{until}; not replayed: aud is not an allowlisted token endpoint"));
+        return live(format!(
+            "{until}; not replayed: aud is not an allowlisted token endpoint"
+        ));
     };
     if !valid_tenant(&client) {
         return live(format!("{until}; not replayed: iss is not a client id"));

@@ -57,7 +57,12 @@ impl Signing<'_> {
     }
 
     pub fn scope(&self) -> String {
-        format!("{}/{}/{}/aws4_request", &self.amz_date[..8], self.region, self.service)
+        format!(
+            "{}/{}/{}/aws4_request",
+            &self.amz_date[..8],
+            self.region,
+            self.service
+        )
     }
 
     pub fn string_to_sign(&self) -> String {
@@ -102,8 +107,12 @@ pub fn classify(resp: &Resp) -> Verification {
             let arn = xml_field(&resp.body, "Arn").unwrap_or_default();
             live(format!("ok: {}", crate::sanitize::sanitize(&arn)))
         }
-        (403, "InvalidClientTokenId") => dead("InvalidClientTokenId: key id unknown in the aws partition"),
-        (403, "SignatureDoesNotMatch") => unknown("SignatureDoesNotMatch: wrong secret for this key id?"),
+        (403, "InvalidClientTokenId") => {
+            dead("InvalidClientTokenId: key id unknown in the aws partition")
+        }
+        (403, "SignatureDoesNotMatch") => {
+            unknown("SignatureDoesNotMatch: wrong secret for this key id?")
+        }
         (403, "ExpiredToken") => dead("ExpiredToken"),
         (429, _) | (400, "Throttling") => unknown("throttled"),
         (s, c) => unknown(format!("HTTP {s} {}", crate::sanitize::sanitize(c))),
@@ -112,7 +121,14 @@ pub fn classify(resp: &Resp) -> Verification {
 
 fn check(key_id: &str, secret: &str, ctx: &Ctx<'_>) -> Verification {
     let base = ctx.opts.endpoints.base(Provider::Aws).to_string();
-    let host = base.split("://").nth(1).unwrap_or("").split('/').next().unwrap_or("").to_string();
+    let host = base
+        .split("://")
+        .nth(1)
+        .unwrap_or("")
+        .split('/')
+        .next()
+        .unwrap_or("")
+        .to_string();
     let url = format!("{base}/");
     let amz_date = amz_date_now();
     let s = Signing {
@@ -152,7 +168,13 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
     let ids: Vec<String> = f
         .context
         .get(AWS_ACCESS_KEY_ID)
-        .map(|v| v.iter().filter(|k| k.starts_with("AKIA")).take(4).cloned().collect())
+        .map(|v| {
+            v.iter()
+                .filter(|k| k.starts_with("AKIA"))
+                .take(4)
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
     if ids.is_empty() {
         return skipped("no long-term access key id (AKIA…) found beside the secret");

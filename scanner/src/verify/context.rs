@@ -224,7 +224,10 @@ mod tests {
             br#"{"Instance": "https://evil.example.net/", "authority": "https://login.microsoftonline.com.evil.net/"}"#,
         );
         assert!(!c.contains_key(ENTRA_HOST), "{c:?}");
-        let c = extract("y", b"authority = https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0");
+        let c = extract(
+            "y",
+            b"authority = https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0",
+        );
         assert_eq!(c[TENANT], vec!["contoso.onmicrosoft.com"]);
         assert_eq!(c[ENTRA_HOST], vec!["login.microsoftonline.com"]);
     }

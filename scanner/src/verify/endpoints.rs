@@ -75,7 +75,10 @@ pub const ENTRA_CLOUDS: &[(&str, &str)] = &[
         "login.microsoftonline.com",
         "https://graph.microsoft.com/.default",
     ),
-    ("login.microsoftonline.us", "https://graph.microsoft.us/.default"),
+    (
+        "login.microsoftonline.us",
+        "https://graph.microsoft.us/.default",
+    ),
     (
         "login.partner.microsoftonline.cn",
         "https://microsoftgraph.chinacloudapi.cn/.default",
@@ -111,12 +114,16 @@ impl Endpoints {
         for p in Provider::ALL {
             let var = format!("LEAKSCAN_VERIFY_ENDPOINT_{}", p.name().to_ascii_uppercase());
             if let Some(v) = env(&var).filter(|v| !v.is_empty()) {
-                e.set(p, &v).map_err(|err| anyhow::anyhow!("{var}: {err}"))?;
+                e.set(p, &v)
+                    .map_err(|err| anyhow::anyhow!("{var}: {err}"))?;
             }
         }
         for item in cli {
             let Some((name, url)) = item.split_once('=') else {
-                bail!("--verify-endpoint expects NAME=URL, got `{}`", crate::sanitize::sanitize(item));
+                bail!(
+                    "--verify-endpoint expects NAME=URL, got `{}`",
+                    crate::sanitize::sanitize(item)
+                );
             };
             let Some(p) = Provider::from_name(name.trim()) else {
                 bail!(

@@ -15,25 +15,85 @@ pub const MAX_PAIRS: usize = 8;
 /// UNKNOWN. 700027 is special-cased by [`classify`]: DEAD only for "key not
 /// found", and only after the certificate flow's PS256 retry.
 pub const AADSTS: &[(u64, VerifyStatus, &str)] = &[
-    (53003, VerifyStatus::Live, "blocked-by-policy (authenticated, then refused by conditional access)"),
-    (7000215, VerifyStatus::Dead, "invalid client secret for this app"),
+    (
+        53003,
+        VerifyStatus::Live,
+        "blocked-by-policy (authenticated, then refused by conditional access)",
+    ),
+    (
+        7000215,
+        VerifyStatus::Dead,
+        "invalid client secret for this app",
+    ),
     (7000222, VerifyStatus::Dead, "expired"),
     (7000112, VerifyStatus::Dead, "app-disabled"),
-    (700016, VerifyStatus::Unknown, "wrong-pairing: application not found in tenant"),
-    (90002, VerifyStatus::Unknown, "wrong-pairing: tenant not found"),
-    (90038, VerifyStatus::Unknown, "wrong-cloud: national cloud redirection"),
-    (700027, VerifyStatus::Dead, "key-not-registered: certificate not registered on the app"),
-    (700024, VerifyStatus::Unknown, "bug: assertion outside its valid time range"),
-    (700021, VerifyStatus::Unknown, "bug: assertion app id differs from client_id"),
-    (700023, VerifyStatus::Unknown, "bug: audience or scope refused"),
+    (
+        700016,
+        VerifyStatus::Unknown,
+        "wrong-pairing: application not found in tenant",
+    ),
+    (
+        90002,
+        VerifyStatus::Unknown,
+        "wrong-pairing: tenant not found",
+    ),
+    (
+        90038,
+        VerifyStatus::Unknown,
+        "wrong-cloud: national cloud redirection",
+    ),
+    (
+        700027,
+        VerifyStatus::Dead,
+        "key-not-registered: certificate not registered on the app",
+    ),
+    (
+        700024,
+        VerifyStatus::Unknown,
+        "bug: assertion outside its valid time range",
+    ),
+    (
+        700021,
+        VerifyStatus::Unknown,
+        "bug: assertion app id differs from client_id",
+    ),
+    (
+        700023,
+        VerifyStatus::Unknown,
+        "bug: audience or scope refused",
+    ),
     (50012, VerifyStatus::Unknown, "assertion invalid"),
     (50013, VerifyStatus::Unknown, "assertion invalid or expired"),
-    (500133, VerifyStatus::Unknown, "assertion malformed or expired"),
-    (70021, VerifyStatus::Dead, "no matching federated identity record"),
-    (7000218, VerifyStatus::Unknown, "bug: request lacks a client credential"),
-    (9001023, VerifyStatus::Unknown, "bug: grant not supported on a multi-tenant alias"),
-    (900382, VerifyStatus::Unknown, "wrong-cloud: confidential client not supported cross-cloud"),
-    (900432, VerifyStatus::Unknown, "wrong-cloud: confidential client not supported cross-cloud"),
+    (
+        500133,
+        VerifyStatus::Unknown,
+        "assertion malformed or expired",
+    ),
+    (
+        70021,
+        VerifyStatus::Dead,
+        "no matching federated identity record",
+    ),
+    (
+        7000218,
+        VerifyStatus::Unknown,
+        "bug: request lacks a client credential",
+    ),
+    (
+        9001023,
+        VerifyStatus::Unknown,
+        "bug: grant not supported on a multi-tenant alias",
+    ),
+    (
+        900382,
+        VerifyStatus::Unknown,
+        "wrong-cloud: confidential client not supported cross-cloud",
+    ),
+    (
+        900432,
+        VerifyStatus::Unknown,
+        "wrong-cloud: confidential client not supported cross-cloud",
+    ),
     (50196, VerifyStatus::Unknown, "throttled: loop detected"),
     (90055, VerifyStatus::Unknown, "throttled: tenant throttling"),
     (90024, VerifyStatus::Unknown, "transient: retry later"),
@@ -70,11 +130,17 @@ pub fn classify(resp: &Resp, overridden: bool) -> Answer {
         return answer(unknown("throttled"), None);
     }
     if (300..400).contains(&resp.status) {
-        return answer(unknown(format!("HTTP {}: redirect not followed", resp.status)), None);
+        return answer(
+            unknown(format!("HTTP {}: redirect not followed", resp.status)),
+            None,
+        );
     }
     let Some(json) = resp.json() else {
         return answer(
-            unknown(format!("unparseable: HTTP {} without a JSON body", resp.status)),
+            unknown(format!(
+                "unparseable: HTTP {} without a JSON body",
+                resp.status
+            )),
             None,
         );
     };
@@ -135,7 +201,10 @@ pub fn classify(resp: &Resp, overridden: bool) -> Answer {
     }
     let verdict = match AADSTS.iter().find(|(c, _, _)| *c == code) {
         Some((_, status, reason)) => super::verdict(*status, format!("AADSTS{code} {reason}")),
-        None => unknown(format!("AADSTS{code} unrecognised code (HTTP {})", resp.status)),
+        None => unknown(format!(
+            "AADSTS{code} unrecognised code (HTTP {})",
+            resp.status
+        )),
     };
     answer(verdict, Some(code))
 }
@@ -212,7 +281,9 @@ pub fn combine(results: Vec<(String, String, Verification)>) -> Verification {
     if results.is_empty() {
         return skipped("no client id and tenant found");
     }
-    let all_dead = results.iter().all(|(_, _, v)| v.status == VerifyStatus::Dead);
+    let all_dead = results
+        .iter()
+        .all(|(_, _, v)| v.status == VerifyStatus::Dead);
     let single = results.len() == 1;
     let (c, t, v) = results.into_iter().last().expect("not empty");
     let detail = if single {
@@ -307,7 +378,11 @@ mod tests {
             let entry = AADSTS.iter().find(|(c, _, _)| c == code);
             assert!(entry.is_some(), "AADSTS{code} missing from the table");
             let body = format!(r#"{{"error":"x","error_codes":[{code}]}}"#);
-            assert_eq!(classify(&resp(400, &body), false).verdict.status, *status, "{code}");
+            assert_eq!(
+                classify(&resp(400, &body), false).verdict.status,
+                *status,
+                "{code}"
+            );
         }
         // And the table holds nothing the reference doesn't.
         for (code, _, _) in AADSTS {
@@ -320,22 +395,40 @@ mod tests {
 
     #[test]
     fn special_answers() {
-        let ok = resp(200, r#"{"token_type":"Bearer","expires_in":3599,"access_token":"x.y.z"}"#);
+        let ok = resp(
+            200,
+            r#"{"token_type":"Bearer","expires_in":3599,"access_token":"x.y.z"}"#,
+        );
         assert_eq!(classify(&ok, false).verdict.status, VerifyStatus::Live);
         assert!(!classify(&ok, false).verdict.detail.contains("x.y.z"));
-        let nf = resp(401, r#"{"error":"invalid_client","error_description":"AADSTS700027: The key was not found.","error_codes":[700027]}"#);
+        let nf = resp(
+            401,
+            r#"{"error":"invalid_client","error_description":"AADSTS700027: The key was not found.","error_codes":[700027]}"#,
+        );
         assert!(classify(&nf, false).key_not_found);
-        let sig = resp(401, r#"{"error":"invalid_client","error_description":"AADSTS700027: Client assertion contains an invalid signature.","error_codes":[700027]}"#);
+        let sig = resp(
+            401,
+            r#"{"error":"invalid_client","error_description":"AADSTS700027: Client assertion contains an invalid signature.","error_codes":[700027]}"#,
+        );
         assert_eq!(classify(&sig, false).verdict.status, VerifyStatus::Unknown);
-        let fallback = resp(401, r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}"#);
-        assert_eq!(classify(&fallback, false).verdict.status, VerifyStatus::Dead);
+        let fallback = resp(
+            401,
+            r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}"#,
+        );
+        assert_eq!(
+            classify(&fallback, false).verdict.status,
+            VerifyStatus::Dead
+        );
         let bare = resp(401, r#"{"error":"invalid_client"}"#);
         assert_eq!(classify(&bare, false).verdict.status, VerifyStatus::Unknown);
         assert_eq!(classify(&bare, true).verdict.status, VerifyStatus::Dead);
         let html = resp(200, "<html>hi</html>");
         assert_eq!(classify(&html, false).verdict.status, VerifyStatus::Unknown);
         let unknown_code = resp(400, r#"{"error":"x","error_codes":[1234567]}"#);
-        assert_eq!(classify(&unknown_code, false).verdict.status, VerifyStatus::Unknown);
+        assert_eq!(
+            classify(&unknown_code, false).verdict.status,
+            VerifyStatus::Unknown
+        );
     }
 
     #[test]

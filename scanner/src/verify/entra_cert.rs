@@ -31,7 +31,11 @@ pub struct Credential {
 
 impl std::fmt::Debug for Credential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Credential(cert {} bytes, key redacted)", self.cert_der.len())
+        write!(
+            f,
+            "Credential(cert {} bytes, key redacted)",
+            self.cert_der.len()
+        )
     }
 }
 
@@ -138,7 +142,10 @@ fn pem(label: &str, der: &[u8]) -> String {
         .chunks(64)
         .map(|c| std::str::from_utf8(c).unwrap_or(""))
         .collect();
-    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
 }
 
 /// Pairs a key (PKCS#1 or PKCS#8 DER) with the first certificate whose
@@ -181,7 +188,11 @@ pub fn from_pem(f: &Finding) -> Result<Credential, Verification> {
     let certs: Vec<Vec<u8>> = f
         .context
         .get(CERT_PEM)
-        .map(|v| v.iter().filter_map(|c| pem_body(c, "CERTIFICATE")).collect())
+        .map(|v| {
+            v.iter()
+                .filter_map(|c| pem_body(c, "CERTIFICATE"))
+                .collect()
+        })
         .unwrap_or_default();
     pair(&der, label, &certs)
 }
@@ -222,7 +233,11 @@ pub fn assertion(
 ) -> Result<String, Verification> {
     let key = EncodingKey::from_rsa_pem(cred.key_pem.as_bytes())
         .map_err(|_| unknown("bug: key could not be loaded for signing"))?;
-    let mut header = Header::new(if pss { Algorithm::PS256 } else { Algorithm::RS256 });
+    let mut header = Header::new(if pss {
+        Algorithm::PS256
+    } else {
+        Algorithm::RS256
+    });
     header.typ = Some("JWT".into());
     if pss {
         header.x5t_s256 = Some(cred.x5t_s256());

@@ -33,7 +33,11 @@ pub fn classify_service_account(resp: &Resp) -> Verification {
     let error = oauth_error(resp).unwrap_or_default();
     let desc = resp
         .json()
-        .and_then(|v| v.get("error_description")?.as_str().map(str::to_ascii_lowercase))
+        .and_then(|v| {
+            v.get("error_description")?
+                .as_str()
+                .map(str::to_ascii_lowercase)
+        })
         .unwrap_or_default();
     match (resp.status, error.as_str()) {
         (429, _) => unknown("throttled"),

@@ -369,7 +369,12 @@ mod tests {
         ] {
             assert!(is_special(a.parse().unwrap()), "{a}");
         }
-        for a in ["20.190.160.1", "140.82.112.6", "2603:1030::1", "::ffff:20.1.2.3"] {
+        for a in [
+            "20.190.160.1",
+            "140.82.112.6",
+            "2603:1030::1",
+            "::ffff:20.1.2.3",
+        ] {
             assert!(!is_special(a.parse().unwrap()), "{a}");
         }
     }

@@ -118,11 +118,14 @@ impl Ctx<'_> {
     /// a failed connection, honouring a short `Retry-After`.
     pub fn send(&self, provider: Provider, req: Req) -> Result<Resp, Transport> {
         if self.opts.dry_run {
-            self.planned.lock().unwrap_or_else(|e| e.into_inner()).push(PlannedRequest {
-                method: req.method.to_string(),
-                url: req.shown_url.clone(),
-                finding: self.label.clone(),
-            });
+            self.planned
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(PlannedRequest {
+                    method: req.method.to_string(),
+                    url: req.shown_url.clone(),
+                    finding: self.label.clone(),
+                });
             return Err(Transport::DryRun);
         }
         let lax = self.opts.endpoints.is_overridden(provider);
@@ -314,7 +317,10 @@ pub fn verify_findings(
                         } else {
                             v
                         };
-                        results.lock().unwrap_or_else(|e| e.into_inner()).push((j, v));
+                        results
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((j, v));
                     }
                 });
             }

@@ -39,14 +39,18 @@ pub fn verify_token(f: &Finding, ctx: &Ctx<'_>) -> Verification {
 /// `/services/T…/B…/secret` from a webhook URL on hooks.slack.com, checked
 /// part by part (the URL is the secret; only its path is reused).
 pub fn webhook_path(raw: &str) -> Option<(String, String, String)> {
-    let rest = raw.trim().strip_prefix("https://hooks.slack.com/services/")?;
+    let rest = raw
+        .trim()
+        .strip_prefix("https://hooks.slack.com/services/")?;
     let mut parts = rest.split('/');
     let (t, b, s) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
         return None;
     }
     let ok = |p: &str, first: char| {
-        p.starts_with(first) && (2..=20).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric())
+        p.starts_with(first)
+            && (2..=20).contains(&p.len())
+            && p.chars().all(|c| c.is_ascii_alphanumeric())
     };
     let secret_ok = (16..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric());
     (ok(t, 'T') && ok(b, 'B') && secret_ok).then(|| (t.into(), b.into(), s.into()))

@@ -17,7 +17,10 @@ pub fn classify(resp: &Resp) -> Verification {
 }
 
 pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
-    let url = format!("{}/v1/charges?limit=1", ctx.opts.endpoints.base(Provider::Stripe));
+    let url = format!(
+        "{}/v1/charges?limit=1",
+        ctx.opts.endpoints.base(Provider::Stripe)
+    );
     let req = Req::get(url.clone(), url)
         .header("Authorization", format!("Bearer {}", f.raw.expose_str()));
     match ctx.send(Provider::Stripe, req) {
