@@ -344,9 +344,9 @@ pub fn verify_findings(
 /// Live findings first, the existing order otherwise (stable).
 pub fn sort_live_first(findings: &mut [Finding]) {
     findings.sort_by_key(|f| {
-        !f.verification
+        f.verification
             .as_ref()
-            .is_some_and(|v| v.status == VerifyStatus::Live)
+            .is_none_or(|v| v.status != VerifyStatus::Live)
     });
 }
 
