@@ -35,6 +35,8 @@ use http::{Http, Req, Resp, Transport};
 pub const DEFAULT_CONCURRENCY: usize = 8;
 /// Smallest gap between two requests to one host.
 const HOST_INTERVAL: Duration = Duration::from_millis(100);
+/// Longest time spent on one credential (all its requests).
+const CREDENTIAL_BUDGET: Duration = Duration::from_secs(60);
 /// Longest `Retry-After` honoured before giving up as throttled.
 const MAX_RETRY_AFTER: u64 = 5;
 
@@ -110,6 +112,7 @@ pub struct Ctx<'a> {
     planned: &'a Mutex<Vec<PlannedRequest>>,
     sent: &'a AtomicUsize,
     label: String,
+    deadline: Instant,
 }
 
 impl Ctx<'_> {
@@ -131,6 +134,9 @@ impl Ctx<'_> {
         let lax = self.opts.endpoints.is_overridden(provider);
         let mut attempt = 0;
         loop {
+            if Instant::now() >= self.deadline {
+                return Err(Transport::Timeout);
+            }
             self.pace(&req.host());
             self.sent.fetch_add(1, Ordering::Relaxed);
             let r = self.http.send(&req, lax);
@@ -310,10 +316,15 @@ pub fn verify_findings(
                                 f.line,
                                 f.rule
                             ),
+                            deadline: Instant::now() + CREDENTIAL_BUDGET,
                         };
                         let v = run_verifier(name, f, &ctx);
-                        let v = if opts.dry_run && v.status != VerifyStatus::Dead {
-                            skipped(format!("dry run ({})", v.detail))
+                        // A dry run keeps verdicts decided offline (dead,
+                        // skipped); anything else would have needed a request.
+                        let v = if opts.dry_run
+                            && !matches!(v.status, VerifyStatus::Dead | VerifyStatus::Skipped)
+                        {
+                            skipped(Transport::DryRun.detail())
                         } else {
                             v
                         };
