@@ -467,6 +467,36 @@ fn other_providers_live_dead_unknown() {
             .contains("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer")
     );
 
+    // The whole key file as the secret: its token_uri names a planted
+    // listener, which must receive nothing.
+    let planted = Stub::start(vec![Canned::json(200, r#"{"access_token":"stolen"}"#)]);
+    let file = serde_json::json!({
+        "type": "service_account",
+        "client_email": "svc@fake-project.iam.gserviceaccount.com",
+        "private_key_id": "0123456789abcdef0123456789abcdef01234567",
+        "private_key": key,
+        "token_uri": format!("{}/token", planted.url()),
+    });
+    let sa_file = finding("google-service-account", &file.to_string(), &[]);
+    let reqs = run_cases(
+        &stub,
+        "google",
+        &sa_file,
+        vec![(
+            Canned::json(
+                400,
+                r#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#,
+            ),
+            Dead,
+        )],
+    );
+    assert_eq!(reqs[0].path, "/token");
+    assert_eq!(
+        planted.connection_count(),
+        0,
+        "token_uri from the file was used"
+    );
+
     let oc = finding(
         "google-oauth-client-secret",
         "GOCSPX-FAKEfakeFAKEfakeFAKEfake000",

@@ -50,21 +50,39 @@ pub fn classify_service_account(resp: &Resp) -> Verification {
     }
 }
 
+/// (private key PEM, client_email, private_key_id) from the finding: the
+/// secret is either the key itself (ids from the context) or the whole
+/// key file's JSON. URLs in the file (`token_uri`...) are never read.
+fn service_account_parts(f: &Finding) -> Option<(String, String, Option<String>)> {
+    let raw = f.raw.expose_str();
+    let first = |k: &str| f.context.get(k).and_then(|v| v.first()).cloned();
+    if raw.trim_start().starts_with('{') {
+        let v: serde_json::Value = serde_json::from_str(&raw).ok()?;
+        let field = |k: &str| v.get(k).and_then(|x| x.as_str()).map(String::from);
+        return Some((
+            field("private_key")?,
+            field("client_email").or_else(|| first(GOOGLE_CLIENT_EMAIL))?,
+            field("private_key_id").or_else(|| first(GOOGLE_PRIVATE_KEY_ID)),
+        ));
+    }
+    Some((
+        raw.replace("\\n", "\n"),
+        first(GOOGLE_CLIENT_EMAIL)?,
+        first(GOOGLE_PRIVATE_KEY_ID),
+    ))
+}
+
 pub fn verify_service_account(f: &Finding, ctx: &Ctx<'_>) -> Verification {
-    let Some(email) = f.context.get(GOOGLE_CLIENT_EMAIL).and_then(|v| v.first()) else {
+    let Some((pem, email, key_id)) = service_account_parts(f) else {
         return skipped("no client_email found");
     };
-    let pem = f.raw.expose_str().replace("\\n", "\n");
+    let email = &email;
     let Ok(key) = EncodingKey::from_rsa_pem(pem.as_bytes()) else {
         return skipped("not an RSA private key");
     };
     let mut header = Header::new(Algorithm::RS256);
     header.typ = Some("JWT".into());
-    header.kid = f
-        .context
-        .get(GOOGLE_PRIVATE_KEY_ID)
-        .and_then(|v| v.first())
-        .cloned();
+    header.kid = key_id;
     let now = now_secs();
     let claims = Claims {
         iss: email,
