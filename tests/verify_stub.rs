@@ -158,6 +158,15 @@ fn entra_pairs_stop_at_first_live() {
     assert_eq!(s, VerifyStatus::Live, "{d}");
     assert!(d.contains(CLIENT_SECRET_APP), "{d}");
     assert_eq!(stub.requests().len(), 2, "stopped at the first live pair");
+    // A tenant that fails the pre-check: no credential sent, checked once.
+    stub.set(vec![Canned::json(200, r#"{"access_token":"t"}"#)]);
+    *stub.discovery.lock().unwrap() = (400, 0);
+    let (s, d) = check(&stub, "entra", entra_secret());
+    assert_eq!(s, VerifyStatus::Unknown, "{d}");
+    assert!(d.contains("tenant does not exist"), "{d}");
+    assert!(stub.requests().is_empty(), "no token request");
+    assert_eq!(stub.discovery.lock().unwrap().1, 1);
+    *stub.discovery.lock().unwrap() = (200, 0);
     // No ids at all: skipped, nothing sent.
     stub.set(vec![Canned::json(200, "{}")]);
     let (s, _) = check(

@@ -60,6 +60,9 @@ impl Canned {
 /// can prove that nothing arrived.
 pub struct Stub {
     pub port: u16,
+    /// Status for `/.well-known/openid-configuration` (tenant pre-check);
+    /// such requests are counted apart, not queued or recorded.
+    pub discovery: Arc<Mutex<(u16, usize)>>,
     answers: Arc<Mutex<Vec<Canned>>>,
     pub received: Arc<Mutex<Vec<Received>>>,
     pub connections: Arc<Mutex<usize>>,
@@ -72,17 +75,24 @@ impl Stub {
         let answers = Arc::new(Mutex::new(answers));
         let received = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(Mutex::new(0));
-        let (a, r, c) = (answers.clone(), received.clone(), connections.clone());
+        let discovery = Arc::new(Mutex::new((200u16, 0usize)));
+        let (a, r, c, d) = (
+            answers.clone(),
+            received.clone(),
+            connections.clone(),
+            discovery.clone(),
+        );
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
                 *c.lock().unwrap() += 1;
-                let (a, r) = (a.clone(), r.clone());
-                std::thread::spawn(move || serve(stream, a, r));
+                let (a, r, d) = (a.clone(), r.clone(), d.clone());
+                std::thread::spawn(move || serve(stream, a, r, d));
             }
         });
         Stub {
             port,
+            discovery,
             answers,
             received,
             connections,
@@ -107,7 +117,12 @@ impl Stub {
     }
 }
 
-fn serve(stream: TcpStream, answers: Arc<Mutex<Vec<Canned>>>, received: Arc<Mutex<Vec<Received>>>) {
+fn serve(
+    stream: TcpStream,
+    answers: Arc<Mutex<Vec<Canned>>>,
+    received: Arc<Mutex<Vec<Received>>>,
+    discovery: Arc<Mutex<(u16, usize)>>,
+) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut stream = stream;
@@ -140,6 +155,26 @@ fn serve(stream: TcpStream, answers: Arc<Mutex<Vec<Canned>>>, received: Arc<Mute
         let mut body = vec![0; len];
         if reader.read_exact(&mut body).is_err() {
             return;
+        }
+        if path.ends_with("/.well-known/openid-configuration") {
+            let status = {
+                let mut d = discovery.lock().unwrap();
+                d.1 += 1;
+                d.0
+            };
+            let body = if status == 200 {
+                r#"{"issuer":"x"}"#
+            } else {
+                r#"{"error":"invalid_tenant"}"#
+            };
+            let out = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            if stream.write_all(out.as_bytes()).is_err() {
+                return;
+            }
+            continue;
         }
         received.lock().unwrap().push(Received {
             method,

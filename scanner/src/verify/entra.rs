@@ -301,6 +301,31 @@ pub fn combine(results: Vec<(String, String, Verification)>) -> Verification {
     super::verdict(status, detail)
 }
 
+/// Tenant pre-check, no credential sent: `GET /{tenant}/.well-known/openid-configuration`
+/// answers 200 for an existing tenant and 400 for an unknown one (anything
+/// else: don't know, go on). Cached per run and host.
+pub fn tenant_exists(ctx: &Ctx<'_>, host: &str, tenant: &str) -> Option<bool> {
+    let base = match ctx.opts.endpoints.get(Provider::Entra) {
+        Some(b) => b.to_string(),
+        None => format!("https://{host}"),
+    };
+    let url = format!("{base}/{tenant}/.well-known/openid-configuration");
+    ctx.fact(&url.clone(), || {
+        match ctx.send(Provider::Entra, Req::get(url.clone(), url)) {
+            Ok(r) if r.status == 200 && r.json().is_some() => Some(true),
+            Ok(r) if r.status == 400 => Some(false),
+            _ => None,
+        }
+    })
+}
+
+/// Pairs whose tenant failed the pre-check get their verdict without a
+/// credential being sent.
+pub fn missing_tenant(ctx: &Ctx<'_>, host: &str, tenant: &str) -> Option<Verification> {
+    (tenant_exists(ctx, host, tenant) == Some(false))
+        .then(|| unknown("wrong-pairing: tenant does not exist (no credential sent)"))
+}
+
 /// Client secret: one client credentials request per pair, stop at the first LIVE.
 pub fn verify_secret(f: &Finding, ctx: &Ctx<'_>) -> Verification {
     let secret = f.raw.expose_str().into_owned();
@@ -308,6 +333,10 @@ pub fn verify_secret(f: &Finding, ctx: &Ctx<'_>) -> Verification {
     let overridden = ctx.opts.endpoints.is_overridden(Provider::Entra);
     let mut results = Vec::new();
     for (client, tenant) in pairs(f) {
+        if let Some(v) = missing_tenant(ctx, host, &tenant) {
+            results.push((client, tenant, v));
+            continue;
+        }
         let url = token_url(ctx, host, &tenant);
         let req = Req::post_form(
             url.clone(),

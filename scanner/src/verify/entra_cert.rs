@@ -279,6 +279,10 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
     let overridden = ctx.opts.endpoints.is_overridden(Provider::Entra);
     let mut results = Vec::new();
     for (client, tenant) in pairs(f) {
+        if let Some(v) = super::entra::missing_tenant(ctx, host, &tenant) {
+            results.push((client, tenant, v));
+            continue;
+        }
         let url = token_url(ctx, host, &tenant);
         let mut v = unknown("not tried");
         for pss in [false, true] {

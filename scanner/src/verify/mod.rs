@@ -109,6 +109,8 @@ pub struct Ctx<'a> {
     http: &'a Http,
     pacing: &'a Mutex<HashMap<String, Instant>>,
     locks: &'a Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// Structural answers worth caching for the run (Entra tenant exists?).
+    facts: &'a Mutex<HashMap<String, bool>>,
     planned: &'a Mutex<Vec<PlannedRequest>>,
     sent: &'a AtomicUsize,
     label: String,
@@ -168,6 +170,28 @@ impl Ctx<'_> {
         };
         let _g = lock.lock().unwrap_or_else(|e| e.into_inner());
         f()
+    }
+
+    /// A cached yes/no fact for the run, computed once per key even when
+    /// several workers ask at the same time (`compute` returns `None` for
+    /// "don't know", which is not cached).
+    pub fn fact(&self, key: &str, compute: impl FnOnce() -> Option<bool>) -> Option<bool> {
+        self.serialized(&format!("fact:{key}"), || {
+            if let Some(v) = self
+                .facts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(key)
+            {
+                return Some(*v);
+            }
+            let v = compute()?;
+            self.facts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key.to_string(), v);
+            Some(v)
+        })
     }
 
     fn pace(&self, host: &str) {
@@ -280,6 +304,7 @@ pub fn verify_findings(
     let http = Http::new();
     let pacing = Mutex::new(HashMap::new());
     let locks = Mutex::new(HashMap::new());
+    let facts = Mutex::new(HashMap::new());
     let planned = Mutex::new(Vec::new());
     let sent = AtomicUsize::new(0);
     let next = AtomicUsize::new(0);
@@ -308,6 +333,7 @@ pub fn verify_findings(
                             http: &http,
                             pacing: &pacing,
                             locks: &locks,
+                            facts: &facts,
                             planned: &planned,
                             sent: &sent,
                             label: format!(
