@@ -537,3 +537,36 @@ fn other_providers_live_dead_unknown() {
         ],
     );
 }
+
+#[test]
+fn each_distinct_credential_is_verified_once() {
+    let stub = Stub::start(vec![Canned::json(200, r#"{"access_token":"t"}"#)]);
+    let mut endpoints = Endpoints::default();
+    endpoints.set(Provider::Entra, &stub.url()).unwrap();
+    let opts = VerifyOptions {
+        endpoints,
+        ..VerifyOptions::default()
+    };
+    let mut map = BTreeMap::new();
+    map.insert("entra-client-secret".to_string(), "entra".to_string());
+    let mut other = entra_secret();
+    other.raw = Secret::new(SECRET_WRONG);
+    let mut untouched = finding("no-verifier", "whatever", &[]);
+    untouched.rule = "generic".into();
+    let mut fs = vec![
+        entra_secret(),
+        entra_secret(),
+        other,
+        entra_secret(),
+        untouched,
+    ];
+    let report = verify::verify_findings(&mut fs, &map, &opts);
+    assert_eq!(report.credentials, 2);
+    assert_eq!(stub.requests().len(), 2, "one request per distinct secret");
+    assert!(
+        fs[..4]
+            .iter()
+            .all(|f| f.verification.as_ref().unwrap().status == VerifyStatus::Live)
+    );
+    assert!(fs[4].verification.is_none());
+}
