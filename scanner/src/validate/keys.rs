@@ -122,7 +122,7 @@ pub(super) fn pem_private_key(block: &[u8]) -> Verdict {
     let algo = label.strip_suffix("PRIVATE KEY").unwrap_or(label).trim();
     if legacy_encrypted {
         // PKCS#1/SEC1 encrypted with a DEK-Info cipher: opaque CBC blocks.
-        if der.len() < 64 || der.len() % 8 != 0 || header(&armor, "DEK-Info").is_none() {
+        if der.len() < 64 || !der.len().is_multiple_of(8) || header(&armor, "DEK-Info").is_none() {
             return Err("encrypted body has no DEK-Info or a bad size".into());
         }
         d.insert("key_type".into(), json!(algo));
@@ -321,7 +321,7 @@ fn openssh(der: &[u8]) -> Result<(String, bool), String> {
     let kind = String::from_utf8_lossy(kind).into_owned();
     let encrypted = cipher != b"none";
     if encrypted {
-        if private.len() < 16 || private.len() % 8 != 0 {
+        if private.len() < 16 || !private.len().is_multiple_of(8) {
             return Err("encrypted section has a bad size".into());
         }
     } else {
@@ -425,7 +425,7 @@ pub(super) fn pgp_private_key(block: &[u8]) -> Verdict {
     }
     let version = data[header_len];
     let algo = match version {
-        4 | 5 | 6 => data.get(header_len + 5).copied(),
+        4..=6 => data.get(header_len + 5).copied(),
         3 => data.get(header_len + 7).copied(),
         _ => return Err(format!("unknown key version {version}")),
     };

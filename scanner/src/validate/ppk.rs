@@ -126,7 +126,7 @@ pub(super) fn putty_private_key(block: &[u8]) -> Verdict {
         if !ok {
             return Err("Private-MAC does not verify".into());
         }
-    } else if ppk.private.len() % 16 != 0 {
+    } else if !ppk.private.len().is_multiple_of(16) {
         return Err("encrypted private blob is not whole AES blocks".into());
     }
     let mut d = BTreeMap::new();
