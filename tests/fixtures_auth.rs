@@ -20,6 +20,7 @@ const EXPECTED: &[(&str, &str, usize)] = &[
     (".env", "github-oauth-client-secret", 10),
     (".env", "client-secret-assignment", 12),
     ("appsettings.json", "entra-client-secret", 14),
+    ("azure/app-settings.json", "pkcs12-keystore-base64", 14),
     ("azure/create-for-rbac.json", "entra-client-secret", 4),
     ("azure/sdk-auth.json", "entra-client-secret-legacy", 3),
     ("certs/daemon-legacy.p12", "pkcs12-keystore", 1),

@@ -45,6 +45,7 @@ pub const KNOWN_VALIDATORS: &[&str] = &[
     "base64-client-secret",
     "client-secret-value",
     "base64-pem-private-key",
+    "base64-pkcs12",
 ];
 
 /// Verifiers the engine may implement; names are checked for typos only.

@@ -61,6 +61,7 @@ pub fn validate(name: &str, c: &Candidate, data: &[u8]) -> Verdict {
         "url-credentials" => generic::placeholder(secret),
         "base64-key" => Ok(Validated::default()),
         "pkcs12" => pkcs12::pkcs12(data, c),
+        "base64-pkcs12" => pkcs12::base64_pkcs12(secret),
         other => Err(format!("validator `{other}` is not implemented")),
     }
 }

@@ -128,6 +128,27 @@ pub(super) fn pkcs12(data: &[u8], c: &Candidate) -> Verdict {
     })
 }
 
+/// A base64 string (one line, as in an environment variable, a Kubernetes
+/// Secret or an app setting) that decodes to a PKCS#12 file with a key.
+pub(super) fn base64_pkcs12(s: &[u8]) -> Verdict {
+    use base64::Engine as _;
+    let decoded = super::keys::B64
+        .decode(s)
+        .map_err(|_| "not base64".to_string())?;
+    // The outer DER length says where the file ends; padding may follow.
+    let end = der::read(&decoded, 0)
+        .map(|t| t.next)
+        .ok_or("not a DER sequence")?;
+    let details = inspect(&decoded[..end]).map(|mut d| {
+        d.insert("encoding".into(), json!("base64"));
+        d
+    })?;
+    Ok(Validated {
+        details,
+        display: None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
