@@ -23,6 +23,7 @@ const EXPECTED: &[(&str, &str, usize)] = &[
     ("azure/app-settings.json", "pkcs12-keystore-base64", 14),
     ("azure/create-for-rbac.json", "entra-client-secret", 4),
     ("azure/sdk-auth.json", "entra-client-secret-legacy", 3),
+    ("captures/login.har", "entra-client-secret-urlencoded", 24),
     ("certs/daemon-legacy.p12", "pkcs12-keystore", 1),
     ("certs/daemon.key", "pem-private-key", 1),
     ("certs/daemon.pfx", "pkcs12-keystore", 1),

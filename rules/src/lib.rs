@@ -46,6 +46,7 @@ pub const KNOWN_VALIDATORS: &[&str] = &[
     "client-secret-value",
     "base64-pem-private-key",
     "base64-pkcs12",
+    "entra-secret-urlencoded",
 ];
 
 /// Verifiers the engine may implement; names are checked for typos only.

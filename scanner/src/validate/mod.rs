@@ -54,6 +54,7 @@ pub fn validate(name: &str, c: &Candidate, data: &[u8]) -> Verdict {
         "gcp-service-account" => keys::gcp_service_account(data, c),
         "jwk-private" => jwk::jwk_private(secret),
         "saml-signed" => saml::saml_signed(data, c),
+        "entra-secret-urlencoded" => secrets::entra_secret_urlencoded(secret),
         "entra-legacy" => secrets::entra_legacy(data, c),
         "github-client-secret" => secrets::github_client_secret(data, c),
         "base64-client-secret" => secrets::base64_client_secret(secret),

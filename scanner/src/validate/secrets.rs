@@ -33,6 +33,16 @@ pub(super) fn entra_secret(s: &[u8]) -> Verdict {
     }
 }
 
+/// An Entra secret written with `%7E` for `~` (form bodies, query strings).
+pub(super) fn entra_secret_urlencoded(s: &[u8]) -> Verdict {
+    let text = std::str::from_utf8(s).map_err(|_| "not UTF-8".to_string())?;
+    let decoded = text.replace("%7E", "~").replace("%7e", "~");
+    entra_secret(decoded.as_bytes()).map(|mut v| {
+        v.details.insert("encoding".into(), json!("url"));
+        v
+    })
+}
+
 fn window<'a>(data: &'a [u8], c: &Candidate, before: usize, after: usize) -> &'a [u8] {
     &data[c.match_start.saturating_sub(before)..(c.match_end + after).min(data.len())]
 }

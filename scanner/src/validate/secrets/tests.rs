@@ -77,3 +77,9 @@ fn client_secret_values() {
         assert!(client_secret_value(bad.as_bytes()).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn url_encoded_entra_secret() {
+    assert!(entra_secret_urlencoded(b"Jr47Q%7E%7E6ilITEST5KXSc7Tvo%7EhBKqFYY%7Ekv5Z").is_ok());
+    assert!(entra_secret_urlencoded(b"Jr47Q%7E%7E6ilITEST5KXSc7Tvo%7EhBKqFYY%7Ekv5ZAbC").is_err());
+}
