@@ -239,7 +239,12 @@ pub(super) fn jwt_kind(header: &Value, claims: &Value, data: &[u8], c: &Candidat
         || (has("azp") && !has("nonce") && !has("at_hash"))
     {
         "access-token"
-    } else if has("nonce") || has("at_hash") || has("c_hash") || has("auth_time") {
+    } else if has("nonce")
+        || has("at_hash")
+        || has("c_hash")
+        || has("auth_time")
+        || (has("aud") && (has("preferred_username") || has("email") || has("name")))
+    {
         "id-token"
     } else {
         "other"
