@@ -193,6 +193,18 @@ pub(super) fn client_secret_value(s: &[u8]) -> Verdict {
     if lower.ends_with(".pem") || lower.ends_with(".json") || lower.ends_with(".txt") {
         return Err("a file name".into());
     }
+    // A Kubernetes `data:` value is base64 of the real value: judge that.
+    if s.len().is_multiple_of(4)
+        && s.len() >= 12
+        && let Ok(inner) = B64.decode(s)
+        && !inner.is_empty()
+        && inner.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
+    {
+        if inner.len() < 8 {
+            return Err("base64 of a short value".into());
+        }
+        client_secret_value(&inner).map_err(|e| format!("base64 of a value that is {e}"))?;
+    }
     Ok(Validated::default())
 }
 

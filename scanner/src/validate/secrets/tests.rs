@@ -64,7 +64,7 @@ fn base64_wrapped_secrets() {
 
 #[test]
 fn client_secret_values() {
-    assert!(client_secret_value(b"Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5").is_ok());
+    assert!(client_secret_value(b"Tq8vN3xZ5rW1mK7pL2sJ9dF4").is_ok());
     for bad in [
         "process.env.CLIENT_SECRET",
         "clientSecretFromVault",
@@ -82,4 +82,13 @@ fn client_secret_values() {
 fn url_encoded_entra_secret() {
     assert!(entra_secret_urlencoded(b"Jr47Q%7E%7E6ilITEST5KXSc7Tvo%7EhBKqFYY%7Ekv5Z").is_ok());
     assert!(entra_secret_urlencoded(b"Jr47Q%7E%7E6ilITEST5KXSc7Tvo%7EhBKqFYY%7Ekv5ZAbC").is_err());
+}
+
+#[test]
+fn base64_wrapped_placeholders_rejected() {
+    // base64("changeme-please") and base64("${CLIENT_SECRET}")
+    assert!(client_secret_value(b"Y2hhbmdlbWUtcGxlYXNl").is_err());
+    assert!(client_secret_value(b"JHtDTElFTlRfU0VDUkVUfQ==").is_err());
+    // base64 of a real-looking value stays reported.
+    assert!(client_secret_value(b"a3FkbG03dE90SFduc0NHUmxyd1picWNhYlVHSm1HRXA=").is_ok());
 }
