@@ -24,6 +24,7 @@ const EXPECTED: &[(&str, &str, usize)] = &[
     ("azure/create-for-rbac.json", "entra-client-secret", 4),
     ("azure/sdk-auth.json", "entra-client-secret-legacy", 3),
     ("captures/login.har", "entra-client-secret-urlencoded", 24),
+    ("captures/sso-proxy.log", "saml-response-base64", 2),
     ("certs/daemon-legacy.p12", "pkcs12-keystore", 1),
     ("certs/daemon.key", "pem-private-key", 1),
     ("certs/daemon.pfx", "pkcs12-keystore", 1),

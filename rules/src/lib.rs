@@ -47,6 +47,7 @@ pub const KNOWN_VALIDATORS: &[&str] = &[
     "base64-pem-private-key",
     "base64-pkcs12",
     "entra-secret-urlencoded",
+    "saml-response-base64",
 ];
 
 /// Verifiers the engine may implement; names are checked for typos only.

@@ -54,6 +54,7 @@ pub fn validate(name: &str, c: &Candidate, data: &[u8]) -> Verdict {
         "gcp-service-account" => keys::gcp_service_account(data, c),
         "jwk-private" => jwk::jwk_private(secret),
         "saml-signed" => saml::saml_signed(data, c),
+        "saml-response-base64" => saml::saml_response_base64(secret),
         "entra-secret-urlencoded" => secrets::entra_secret_urlencoded(secret),
         "entra-legacy" => secrets::entra_legacy(data, c),
         "github-client-secret" => secrets::github_client_secret(data, c),
