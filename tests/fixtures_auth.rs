@@ -37,6 +37,7 @@ const EXPECTED: &[(&str, &str, usize)] = &[
     ("k8s/secret-stringdata.yaml", "entra-client-secret", 10),
     ("keys/id_ed25519", "pem-private-key", 1),
     ("keys/jumphost.ppk", "putty-private-key", 1),
+    ("keys/legacy-tectia.key", "ssh2-private-key", 1),
     ("keys/release-signing.asc", "pgp-private-key", 1),
     ("saml/response.xml", "saml-signed-assertion", 4),
     ("scripts/token-request.sh", "jwt", 7),

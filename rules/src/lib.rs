@@ -48,6 +48,7 @@ pub const KNOWN_VALIDATORS: &[&str] = &[
     "base64-pkcs12",
     "entra-secret-urlencoded",
     "saml-response-base64",
+    "ssh2-private-key",
 ];
 
 /// Verifiers the engine may implement; names are checked for typos only.

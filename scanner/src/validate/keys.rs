@@ -365,6 +365,55 @@ pub(super) fn base64_pem_private_key(s: &[u8]) -> Verdict {
     Ok(v)
 }
 
+/// The SSH.COM / SECSH private key format (`---- BEGIN SSH2 ENCRYPTED
+/// PRIVATE KEY ----`, also written by PuTTYgen): magic 0x3f6ff9eb, the
+/// total length, the key type and the cipher.
+pub(super) fn ssh2_private_key(block: &[u8]) -> Verdict {
+    let text = std::str::from_utf8(block).map_err(|_| "not UTF-8".to_string())?;
+    let start = text.find("PRIVATE KEY ----").ok_or("no BEGIN line")? + 16;
+    let end = start + text[start..].find("---- END").ok_or("no END line")?;
+    // Header lines (`Comment: "..."`) may continue with a trailing `\`.
+    let mut body = String::new();
+    let mut continued = false;
+    for line in text[start..end].lines() {
+        let t = line.trim();
+        let is_header = continued || t.contains(':');
+        continued = is_header && t.ends_with('\\');
+        if !is_header {
+            body.push_str(t);
+        }
+    }
+    let data = B64
+        .decode(body.as_bytes())
+        .map_err(|_| "body is not base64".to_string())?;
+    let mut w = Wire(&data);
+    if w.u32() != Some(0x3f6f_f9eb) {
+        return Err("no SSH2 private key magic".into());
+    }
+    if w.u32().map(|n| n as usize) != Some(data.len()) {
+        return Err("length field does not match the body".into());
+    }
+    let kind = w.string().ok_or("truncated")?;
+    let cipher = w.string().ok_or("truncated")?;
+    let payload = w.string().ok_or("truncated")?;
+    if payload.len() < 16 {
+        return Err("key data too short".into());
+    }
+    let kind = String::from_utf8_lossy(kind);
+    let key_type = if kind.contains("rsa") {
+        "RSA"
+    } else if kind.contains("dsa") {
+        "DSA"
+    } else {
+        "unknown"
+    };
+    let mut d = BTreeMap::new();
+    d.insert("key_type".into(), json!(key_type));
+    d.insert("format".into(), json!("SSH.COM (SECSH)"));
+    d.insert("encrypted".into(), json!(cipher != b"none"));
+    Ok(details(d))
+}
+
 /// CRC-24 of OpenPGP armor (RFC 4880 6.1).
 fn crc24(data: &[u8]) -> u32 {
     let mut crc: u32 = 0xB704CE;

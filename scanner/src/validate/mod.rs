@@ -49,6 +49,7 @@ pub fn validate(name: &str, c: &Candidate, data: &[u8]) -> Verdict {
         "placeholder" => generic::placeholder(secret),
         "pem-private-key" => keys::pem_private_key(secret),
         "base64-pem-private-key" => keys::base64_pem_private_key(secret),
+        "ssh2-private-key" => keys::ssh2_private_key(secret),
         "pgp-private-key" => keys::pgp_private_key(secret),
         "putty-private-key" => ppk::putty_private_key(secret),
         "gcp-service-account" => keys::gcp_service_account(data, c),

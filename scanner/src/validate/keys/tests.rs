@@ -111,3 +111,32 @@ fn service_account_needs_its_type() {
     let other = doc.replace("service_account", "authorized_user");
     assert!(gcp_service_account(other.as_bytes(), &c).is_err());
 }
+
+// Exported by puttygen 0.78 (`-O private-sshcom`) from a throwaway key.
+const SSH2: &str = r#"---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----
+Comment: "legacy-rsa-test"
+P2/56wAAAi4AAAA3aWYtbW9kbntzaWdue3JzYS1wa2NzMS1zaGExfSxlbmNyeXB0e3JzYS
+1wa2NzMXYyLW9hZXB9fQAAAARub25lAAAB3wAAAdsAAAARAQABAAAEAKDSuOgrAqtMML90
+5ro/eQUAVvfgWYXnFZabGUiQzV1VgrEjM/eegJiuN1IkaB+ZQsn6usObeO9dzlmH8nN561
+Gq6CV4zi9opufg0cpBenXUUObliQC8SDjTQzC2+DOSDW6KUHPKFFa8K4ZModX5+E4HPuGn
+WijQyfIJ/lHpI9IFAAAEAKouhopyc6gVgst7gW3B9AGs8PvgRuxyacRGFk+tfJ8V4POrWb
+qxAW5Sg05kA+bsdEwHk11hf8QK4u9DwqgPs8yrI8H364Z8N3L/uph+7qe8ojxxmBl2cxdY
+Ytrf/0upv8peTlt3VzPy1YRlvtsoqu5/y2XuqwtTvQhb2rb2cBuJAAAB/RTQujfgleYNiA
+DJ9DyQP5yLcFs2neTddpElWhRxj4CpFbxdqulwJyx9r+ZfEEP7YHjsJnDn075OhVpu+5AE
+6FkAAAIAw16Y8jco0QpOWzKSep8qN+x8Fx65zXIMwZQS8cnQqpSYg3bMWcWv/WHDGoKbGj
+c1z2z0gq88eNpfd+X15WVtLwAAAgDe/tmUrOmNEyyfGe571PF0qSOiVd2k14Dd/qrrwyEM
+/spNsPsNJk5ACTQzTDYWVmxXR60YnreAPzv6JbhRdITH
+---- END SSH2 ENCRYPTED PRIVATE KEY ----"#;
+
+#[test]
+fn ssh2_format_is_parsed() {
+    let v = ssh2_private_key(SSH2.as_bytes()).unwrap();
+    assert_eq!(v.details["key_type"], json!("RSA"));
+    assert_eq!(v.details["encrypted"], json!(false));
+    let cut: String = SSH2
+        .lines()
+        .filter(|l| !l.starts_with("1wa2"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(ssh2_private_key(cut.as_bytes()).is_err());
+}
