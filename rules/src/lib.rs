@@ -50,6 +50,10 @@ pub const KNOWN_VALIDATORS: &[&str] = &[
     "base64-client-secret",
     "client-secret-value",
     "base64-pem-private-key",
+    "base64-pkcs12",
+    "entra-secret-urlencoded",
+    "saml-response-base64",
+    "ssh2-private-key",
 ];
 
 /// Verifiers the engine may implement; names are checked for typos only.

@@ -18,7 +18,7 @@ fn signature_fits(alg: &str, len: usize) -> bool {
         "HS384" => len == 48,
         "HS512" => len == 64,
         "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" => {
-            (128..=1024).contains(&len) && len % 64 == 0
+            (128..=1024).contains(&len) && len.is_multiple_of(64)
         }
         "ES256" | "ES256K" => len == 64,
         "ES384" => len == 96,
@@ -34,6 +34,99 @@ fn is_tutorial(claims: &Value) -> bool {
     let s = |k: &str| claims.get(k).and_then(Value::as_str);
     s("sub") == Some("1234567890") && matches!(s("name"), Some("John Doe") | Some("Jane Doe"))
 }
+
+/// HMAC keys that documentation and tutorials sign their sample tokens
+/// with: a token that verifies under one of them is an example, not a leak.
+const TUTORIAL_HMAC_KEYS: &[&[u8]] = &[
+    b"",
+    b"secret",
+    b"Secret",
+    b"SECRET",
+    b"key",
+    b"password",
+    b"changeme",
+    b"test",
+    b"shhhhh",
+    b"shhhhhhared-secret",
+    b"supersecret",
+    b"super-secret",
+    b"mysecret",
+    b"my-secret",
+    b"my_secret",
+    b"my-secret-key",
+    b"secretkey",
+    b"secret-key",
+    b"secret_key",
+    b"SECRET_KEY",
+    b"jwt-secret",
+    b"jwt_secret",
+    b"your-secret",
+    b"your-secret-key",
+    b"your_jwt_secret",
+    b"your-256-bit-secret",
+    b"your-384-bit-secret",
+    b"your-512-bit-secret",
+    b"a-string-secret-at-least-256-bits-long",
+    // RFC 7515 appendix A.1 / RFC 7519 section 3.1 example key.
+    &[
+        3, 35, 53, 75, 43, 15, 165, 188, 131, 126, 6, 101, 119, 123, 166, 143, 90, 179, 40, 230,
+        240, 84, 201, 40, 169, 15, 132, 178, 210, 80, 46, 191, 211, 251, 90, 146, 210, 6, 71, 239,
+        150, 138, 180, 195, 119, 98, 61, 34, 61, 46, 33, 114, 5, 46, 79, 8, 192, 205, 154, 245,
+        103, 208, 128, 163,
+    ],
+];
+
+/// The tutorial key an HS256/384/512 token verifies under, if any.
+fn tutorial_hmac_key(alg: &str, signing_input: &[u8], sig: &[u8]) -> Option<String> {
+    use hmac::{Hmac, Mac};
+    fn check<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8], sig: &[u8]) -> bool {
+        let Ok(mut m) = <M as hmac::digest::KeyInit>::new_from_slice(key) else {
+            return false;
+        };
+        m.update(input);
+        m.verify_slice(sig).is_ok()
+    }
+    TUTORIAL_HMAC_KEYS.iter().find_map(|key| {
+        let ok = match alg {
+            "HS256" => check::<Hmac<sha2::Sha256>>(key, signing_input, sig),
+            "HS384" => check::<Hmac<sha2::Sha384>>(key, signing_input, sig),
+            "HS512" => check::<Hmac<sha2::Sha512>>(key, signing_input, sig),
+            _ => false,
+        };
+        ok.then(|| String::from_utf8_lossy(key).into_owned())
+    })
+}
+
+/// Claims a real token carries at least one of; `{"some": "payload"}` and
+/// other toy tokens carry none.
+const IDENTITY_CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "azp",
+    "client_id",
+    "scope",
+    "scp",
+    "roles",
+    "role",
+    "uid",
+    "user_id",
+    "userId",
+    "email",
+    "username",
+    "tid",
+    "oid",
+    "sid",
+    "upn",
+    "appid",
+    "preferred_username",
+    "name",
+    "id",
+];
 
 /// Decodes header and claims (without verifying), classifies the token and
 /// records `alg`, `iss`, `aud`, `exp`, `expired`, `kind`.
@@ -68,6 +161,13 @@ pub(super) fn jwt(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
     }
     if is_tutorial(&claims) {
         return Err("the jwt.io tutorial token".into());
+    }
+    if !IDENTITY_CLAIMS.iter().any(|k| claims.get(k).is_some()) {
+        return Err("no identity or registered claim (a toy token)".into());
+    }
+    let signing_input = &text[..h.len() + 1 + p.len()];
+    if let Some(key) = tutorial_hmac_key(alg, signing_input.as_bytes(), &sig) {
+        return Err(format!("signed with the tutorial key {key:?}"));
     }
     let mut d = BTreeMap::new();
     d.insert("alg".into(), json!(alg));
@@ -139,7 +239,12 @@ pub(super) fn jwt_kind(header: &Value, claims: &Value, data: &[u8], c: &Candidat
         || (has("azp") && !has("nonce") && !has("at_hash"))
     {
         "access-token"
-    } else if has("nonce") || has("at_hash") || has("c_hash") || has("auth_time") {
+    } else if has("nonce")
+        || has("at_hash")
+        || has("c_hash")
+        || has("auth_time")
+        || (has("aud") && (has("preferred_username") || has("email") || has("name")))
+    {
         "id-token"
     } else {
         "other"
@@ -209,7 +314,10 @@ mod tests {
             json!({"iss": "https://issuer.test", "sub": "u1", "scp": "read"}),
             32,
         );
-        assert_eq!(check(&at, "").unwrap().details["kind"], json!("access-token"));
+        assert_eq!(
+            check(&at, "").unwrap().details["kind"],
+            json!("access-token")
+        );
         let other = token(json!({"alg": "HS256"}), json!({"sub": "u1"}), 32);
         assert_eq!(check(&other, "").unwrap().details["kind"], json!("other"));
         assert_eq!(
@@ -224,9 +332,37 @@ mod tests {
         assert!(check(&none, "").is_err());
         let short_sig = token(json!({"alg": "RS256"}), json!({"sub": "u"}), 24);
         assert!(check(&short_sig, "").is_err());
-        let not_object = format!("{}.{}.{}", b64(&json!({"alg": "HS256"})), b64(&json!([1])), "A".repeat(43));
+        let not_object = format!(
+            "{}.{}.{}",
+            b64(&json!({"alg": "HS256"})),
+            b64(&json!([1])),
+            "A".repeat(43)
+        );
         assert!(check(&not_object, "").is_err());
         let tutorial = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
         assert!(check(tutorial, "").is_err());
+        // PyJWT's README token: HS256 under "secret", toy claims.
+        let readme = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzb21lIjoicGF5bG9hZCJ9.4twFt5NiznN84AWoo1d7KO1T_yoc0Z6XOpOVswacPZg";
+        assert!(check(readme, "").is_err());
+    }
+
+    #[test]
+    fn tokens_signed_with_tutorial_keys_rejected() {
+        use hmac::{Hmac, Mac};
+        let input = format!(
+            "{}.{}",
+            b64(&json!({"alg": "HS256", "typ": "JWT"})),
+            b64(&json!({"sub": "svc", "iat": 1700000000}))
+        );
+        let sign = |key: &[u8]| {
+            let mut m = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+            m.update(input.as_bytes());
+            format!(
+                "{input}.{}",
+                URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
+            )
+        };
+        assert!(check(&sign(b"your-256-bit-secret"), "").is_err());
+        assert!(check(&sign(b"k7Qp2vX9mZ4rL8wT1nB6yH3cJ5dF0gS"), "").is_ok());
     }
 }

@@ -67,7 +67,9 @@ pub(super) fn armor_body(inner: &str) -> Armor {
     }
     let mut armor = Armor::default();
     for line in text.lines() {
-        let t = line.trim().trim_matches(|c: char| ",;|".contains(c) || c.is_whitespace());
+        let t = line
+            .trim()
+            .trim_matches(|c: char| ",;|".contains(c) || c.is_whitespace());
         if t.is_empty() {
             continue;
         }
@@ -120,7 +122,7 @@ pub(super) fn pem_private_key(block: &[u8]) -> Verdict {
     let algo = label.strip_suffix("PRIVATE KEY").unwrap_or(label).trim();
     if legacy_encrypted {
         // PKCS#1/SEC1 encrypted with a DEK-Info cipher: opaque CBC blocks.
-        if der.len() < 64 || der.len() % 8 != 0 || header(&armor, "DEK-Info").is_none() {
+        if der.len() < 64 || !der.len().is_multiple_of(8) || header(&armor, "DEK-Info").is_none() {
             return Err("encrypted body has no DEK-Info or a bad size".into());
         }
         d.insert("key_type".into(), json!(algo));
@@ -147,7 +149,9 @@ pub(super) fn pem_private_key(block: &[u8]) -> Verdict {
             let body = der::whole_sequence(&der).ok_or("not a DER sequence")?;
             let mut at = 0;
             for _ in 0..6 {
-                at = der::expect(body, at, INTEGER).ok_or("not a DSA private key")?.next;
+                at = der::expect(body, at, INTEGER)
+                    .ok_or("not a DSA private key")?
+                    .next;
             }
             d.insert("key_type".into(), json!("DSA"));
             d.insert("format".into(), json!("DSA"));
@@ -317,7 +321,7 @@ fn openssh(der: &[u8]) -> Result<(String, bool), String> {
     let kind = String::from_utf8_lossy(kind).into_owned();
     let encrypted = cipher != b"none";
     if encrypted {
-        if private.len() < 16 || private.len() % 8 != 0 {
+        if private.len() < 16 || !private.len().is_multiple_of(8) {
             return Err("encrypted section has a bad size".into());
         }
     } else {
@@ -336,9 +340,7 @@ fn openssh(der: &[u8]) -> Result<(String, bool), String> {
 /// A base64 value that decodes to a PEM private key (a Kubernetes Secret's
 /// `tls.key`, a CI variable holding a key file).
 pub(super) fn base64_pem_private_key(s: &[u8]) -> Verdict {
-    let decoded = B64
-        .decode(s)
-        .map_err(|_| "not base64".to_string())?;
+    let decoded = B64.decode(s).map_err(|_| "not base64".to_string())?;
     let text = std::str::from_utf8(&decoded).map_err(|_| "decodes to binary".to_string())?;
     let begin = text.find("-----BEGIN ").ok_or("no PEM block inside")?;
     let end_at = text[begin..]
@@ -361,6 +363,55 @@ pub(super) fn base64_pem_private_key(s: &[u8]) -> Verdict {
     };
     v.details.insert("encoding".into(), json!("base64"));
     Ok(v)
+}
+
+/// The SSH.COM / SECSH private key format (`---- BEGIN SSH2 ENCRYPTED
+/// PRIVATE KEY ----`, also written by PuTTYgen): magic 0x3f6ff9eb, the
+/// total length, the key type and the cipher.
+pub(super) fn ssh2_private_key(block: &[u8]) -> Verdict {
+    let text = std::str::from_utf8(block).map_err(|_| "not UTF-8".to_string())?;
+    let start = text.find("PRIVATE KEY ----").ok_or("no BEGIN line")? + 16;
+    let end = start + text[start..].find("---- END").ok_or("no END line")?;
+    // Header lines (`Comment: "..."`) may continue with a trailing `\`.
+    let mut body = String::new();
+    let mut continued = false;
+    for line in text[start..end].lines() {
+        let t = line.trim();
+        let is_header = continued || t.contains(':');
+        continued = is_header && t.ends_with('\\');
+        if !is_header {
+            body.push_str(t);
+        }
+    }
+    let data = B64
+        .decode(body.as_bytes())
+        .map_err(|_| "body is not base64".to_string())?;
+    let mut w = Wire(&data);
+    if w.u32() != Some(0x3f6f_f9eb) {
+        return Err("no SSH2 private key magic".into());
+    }
+    if w.u32().map(|n| n as usize) != Some(data.len()) {
+        return Err("length field does not match the body".into());
+    }
+    let kind = w.string().ok_or("truncated")?;
+    let cipher = w.string().ok_or("truncated")?;
+    let payload = w.string().ok_or("truncated")?;
+    if payload.len() < 16 {
+        return Err("key data too short".into());
+    }
+    let kind = String::from_utf8_lossy(kind);
+    let key_type = if kind.contains("rsa") {
+        "RSA"
+    } else if kind.contains("dsa") {
+        "DSA"
+    } else {
+        "unknown"
+    };
+    let mut d = BTreeMap::new();
+    d.insert("key_type".into(), json!(key_type));
+    d.insert("format".into(), json!("SSH.COM (SECSH)"));
+    d.insert("encrypted".into(), json!(cipher != b"none"));
+    Ok(details(d))
 }
 
 /// CRC-24 of OpenPGP armor (RFC 4880 6.1).
@@ -423,7 +474,7 @@ pub(super) fn pgp_private_key(block: &[u8]) -> Verdict {
     }
     let version = data[header_len];
     let algo = match version {
-        4 | 5 | 6 => data.get(header_len + 5).copied(),
+        4..=6 => data.get(header_len + 5).copied(),
         3 => data.get(header_len + 7).copied(),
         _ => return Err(format!("unknown key version {version}")),
     };
@@ -472,111 +523,4 @@ pub(super) fn gcp_service_account(data: &[u8], c: &Candidate) -> Verdict {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const EC_SEC1: &str = "-----BEGIN EC PRIVATE KEY-----
-MHcCAQEEINLARZyt+kzUoPTFQo4O4zSWnmdah9fI+AnrvfW5NWa0oAoGCCqGSM49
-AwEHoUQDQgAEecVapPe2ET/mRo320JTsIMFV3+Xlp3gW5R4hswKJx2HoIqTQ3fz/
-RZxIsxPWuiZiPxRtl0j9frVuB1W4ivL9uw==
------END EC PRIVATE KEY-----";
-    const ED_PKCS8: &str = "-----BEGIN PRIVATE KEY-----
-MC4CAQAwBQYDK2VwBCIEIDeeYclTkHZt7GbWucD59WxfsS54m0yOXPttPebyVpvA
------END PRIVATE KEY-----";
-    const OPENSSH: &str = "-----BEGIN OPENSSH PRIVATE KEY-----
-b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
-QyNTUxOQAAACBqGLwORGED8l1rnfbw4ar33aKGnIRdYffcksIuAj1GZAAAAJg9at0APWrd
-AAAAAAtzc2gtZWQyNTUxOQAAACBqGLwORGED8l1rnfbw4ar33aKGnIRdYffcksIuAj1GZA
-AAAEB5xwQ0IFscX97d04JgvIPmWNGAS5WudHYdRj2Ml5bPMWoYvA5EYQPyXWud9vDhqvfd
-ooachF1h99ySwi4CPUZkAAAAFGRlcGxveUBsZWFrc2Nhbi10ZXN0AQ==
------END OPENSSH PRIVATE KEY-----";
-
-    fn kind(v: &Validated) -> &str {
-        v.details["key_type"].as_str().unwrap()
-    }
-
-    #[test]
-    fn pem_kinds_are_reported() {
-        assert_eq!(kind(&pem_private_key(EC_SEC1.as_bytes()).unwrap()), "EC");
-        assert_eq!(
-            kind(&pem_private_key(ED_PKCS8.as_bytes()).unwrap()),
-            "Ed25519"
-        );
-        let v = pem_private_key(OPENSSH.as_bytes()).unwrap();
-        assert_eq!(kind(&v), "ssh-ed25519");
-        assert_eq!(v.details["encrypted"], json!(false));
-    }
-
-    #[test]
-    fn json_escaped_and_concatenated_bodies_decode() {
-        let json = EC_SEC1.replace('\n', "\\n");
-        assert!(pem_private_key(json.as_bytes()).is_ok());
-        let concat = EC_SEC1
-            .lines()
-            .map(|l| format!("\"{l}\\n\" +"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        assert!(pem_private_key(concat.as_bytes()).is_ok(), "{concat}");
-        let yaml = EC_SEC1
-            .lines()
-            .map(|l| format!("    {l}"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        assert!(pem_private_key(yaml.as_bytes()).is_ok());
-    }
-
-    #[test]
-    fn elided_truncated_and_corrupt_keys_are_rejected() {
-        let elided = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA...\n...\n-----END RSA PRIVATE KEY-----";
-        assert!(pem_private_key(elided.as_bytes()).is_err());
-        let truncated: String = EC_SEC1
-            .lines()
-            .enumerate()
-            .filter(|(i, _)| *i != 2)
-            .map(|(_, l)| format!("{l}\n"))
-            .collect();
-        assert!(pem_private_key(truncated.as_bytes()).is_err());
-        // A public key's DER under a private label.
-        let public = "-----BEGIN PRIVATE KEY-----\nMCowBQYDK2VwAyEAahi8DkRhA/Jda5328OGq992ihpyEXWH33JLCLgI9RmQ=\n-----END PRIVATE KEY-----";
-        assert!(pem_private_key(public.as_bytes()).is_err());
-        let corrupt = OPENSSH.replace("AAAAJg9at0APWrd", "AAAAJg9at0APWre");
-        assert!(pem_private_key(corrupt.as_bytes()).is_err());
-    }
-
-    #[test]
-    fn base64_wrapped_pem() {
-        let wrapped = B64.encode(format!("{EC_SEC1}\n"));
-        let v = base64_pem_private_key(wrapped.as_bytes()).unwrap();
-        assert_eq!(v.details["key_type"], json!("EC"));
-        let public = B64.encode("-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAahi8DkRhA/Jda5328OGq992ihpyEXWH33JLCLgI9RmQ=\n-----END PUBLIC KEY-----\n");
-        assert!(base64_pem_private_key(public.as_bytes()).is_err());
-    }
-
-    #[test]
-    fn crc24_known_value() {
-        // RFC 4880's CRC-24 of the empty input is its initial value.
-        assert_eq!(crc24(b""), 0xB704CE);
-        assert_ne!(crc24(b"a"), crc24(b"b"));
-    }
-
-    #[test]
-    fn service_account_needs_its_type() {
-        let key = ED_PKCS8.replace('\n', "\\n");
-        let doc = format!(
-            "{{\"type\": \"service_account\", \"project_id\": \"p\", \"private_key_id\": \"abc\", \"private_key\": \"{key}\\n\", \"client_email\": \"svc@p.iam.gserviceaccount.com\"}}"
-        );
-        let start = doc.find("-----BEGIN").unwrap();
-        let end = doc.find("-----END PRIVATE KEY-----").unwrap() + 25;
-        let c = Candidate {
-            start,
-            end,
-            match_start: start,
-            match_end: end,
-        };
-        let v = gcp_service_account(doc.as_bytes(), &c).unwrap();
-        assert_eq!(v.details["client_email"], json!("svc@p.iam.gserviceaccount.com"));
-        assert_eq!(v.details["private_key_id"], json!("abc"));
-        let other = doc.replace("service_account", "authorized_user");
-        assert!(gcp_service_account(other.as_bytes(), &c).is_err());
-    }
-}
+mod tests;

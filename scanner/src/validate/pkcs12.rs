@@ -46,14 +46,20 @@ pub(super) fn inspect(data: &[u8]) -> Result<BTreeMap<String, Value>, String> {
         if data.get(at) != Some(&SEQUENCE) {
             return Err("no authSafe".into());
         }
-        let oid_at = at + if data.get(at + 1) == Some(&0x80) { 2 } else { 4 };
+        let oid_at = at
+            + if data.get(at + 1) == Some(&0x80) {
+                2
+            } else {
+                4
+            };
         let oid = der::expect(data, oid_at, OID).ok_or("no content type")?;
         if !matches!(pkcs7_type(oid.body), Some(1) | Some(2)) {
             return Err("authSafe is not data or signedData".into());
         }
         d.insert("encoding".into(), json!("BER"));
     } else {
-        let outer = der::whole_sequence(data).ok_or("outer sequence length does not span the file")?;
+        let outer =
+            der::whole_sequence(data).ok_or("outer sequence length does not span the file")?;
         let v = der::expect(outer, 0, INTEGER).ok_or("no version")?;
         if der::small_int(v.body) != Some(3) {
             return Err("version is not 3".into());
@@ -119,6 +125,27 @@ pub(super) fn pkcs12(data: &[u8], c: &Candidate) -> Verdict {
     Ok(Validated {
         details,
         display: Some(format!("PKCS#12 keystore, {} bytes", blob.len())),
+    })
+}
+
+/// A base64 string (one line, as in an environment variable, a Kubernetes
+/// Secret or an app setting) that decodes to a PKCS#12 file with a key.
+pub(super) fn base64_pkcs12(s: &[u8]) -> Verdict {
+    use base64::Engine as _;
+    let decoded = super::keys::B64
+        .decode(s)
+        .map_err(|_| "not base64".to_string())?;
+    // The outer DER length says where the file ends; padding may follow.
+    let end = der::read(&decoded, 0)
+        .map(|t| t.next)
+        .ok_or("not a DER sequence")?;
+    let details = inspect(&decoded[..end]).map(|mut d| {
+        d.insert("encoding".into(), json!("base64"));
+        d
+    })?;
+    Ok(Validated {
+        details,
+        display: None,
     })
 }
 

@@ -81,7 +81,9 @@ pub(super) fn saml_signed(data: &[u8], c: &Candidate) -> Verdict {
     } else {
         let lo = c.match_start.saturating_sub(65536);
         let before = String::from_utf8_lossy(&data[lo..c.match_start]);
-        let response = before.rfind("Response ").or_else(|| before.rfind("Response>"));
+        let response = before
+            .rfind("Response ")
+            .or_else(|| before.rfind("Response>"));
         match response {
             Some(p) if signature_ok(&before[p..]) => "response",
             _ => return Err("no valid XML signature on the assertion or its response".into()),
@@ -115,6 +117,42 @@ pub(super) fn saml_signed(data: &[u8], c: &Candidate) -> Verdict {
         details: d,
         display: None,
     })
+}
+
+/// A base64 `SAMLResponse` (an HTTP-POST binding form field, as captured in
+/// HAR files and logs, possibly URL-encoded) whose decoded XML holds a
+/// signed assertion.
+pub(super) fn saml_response_base64(s: &[u8]) -> Verdict {
+    let text = std::str::from_utf8(s).map_err(|_| "not UTF-8".to_string())?;
+    let b64 = text
+        .replace("%2B", "+")
+        .replace("%2b", "+")
+        .replace("%2F", "/")
+        .replace("%2f", "/")
+        .replace("%3D", "=")
+        .replace("%3d", "=");
+    let xml = B64
+        .decode(b64.as_bytes())
+        .map_err(|_| "not base64".to_string())?;
+    let doc = String::from_utf8_lossy(&xml);
+    let open = doc.find(":Assertion ").or_else(|| doc.find("<Assertion "));
+    let start = open
+        .and_then(|p| doc[..p].rfind('<'))
+        .ok_or("no assertion in the decoded response")?;
+    let end = doc[start..]
+        .find("Assertion>")
+        .and_then(|_| doc.rfind("Assertion>"))
+        .map(|p| p + "Assertion>".len())
+        .ok_or("assertion is not closed")?;
+    let c = Candidate {
+        start,
+        end,
+        match_start: start,
+        match_end: end,
+    };
+    let mut v = saml_signed(doc.as_bytes(), &c)?;
+    v.details.insert("encoding".into(), json!("base64"));
+    Ok(v)
 }
 
 #[cfg(test)]
@@ -152,6 +190,22 @@ mod tests {
         assert_eq!(v.details["aud"], json!("https://sp.test/"));
         assert_eq!(v.details["expired"], json!(true));
         assert_eq!(v.details["exp"], json!(1704067500));
+    }
+
+    #[test]
+    fn base64_response_is_decoded() {
+        let xml = format!(
+            "<samlp:Response ID=\"r\">{}</samlp:Response>",
+            assertion(&sig(&B64.encode([9u8; 256])))
+        );
+        let b64 = B64.encode(&xml).replace('+', "%2B").replace('=', "%3D");
+        let v = saml_response_base64(b64.as_bytes()).unwrap();
+        assert_eq!(v.details["encoding"], json!("base64"));
+        let unsigned = B64.encode(format!(
+            "<samlp:Response>{}</samlp:Response>",
+            assertion("")
+        ));
+        assert!(saml_response_base64(unsigned.as_bytes()).is_err());
     }
 
     #[test]

@@ -33,6 +33,16 @@ pub(super) fn entra_secret(s: &[u8]) -> Verdict {
     }
 }
 
+/// An Entra secret written with `%7E` for `~` (form bodies, query strings).
+pub(super) fn entra_secret_urlencoded(s: &[u8]) -> Verdict {
+    let text = std::str::from_utf8(s).map_err(|_| "not UTF-8".to_string())?;
+    let decoded = text.replace("%7E", "~").replace("%7e", "~");
+    entra_secret(decoded.as_bytes()).map(|mut v| {
+        v.details.insert("encoding".into(), json!("url"));
+        v
+    })
+}
+
 fn window<'a>(data: &'a [u8], c: &Candidate, before: usize, after: usize) -> &'a [u8] {
     &data[c.match_start.saturating_sub(before)..(c.match_end + after).min(data.len())]
 }
@@ -58,7 +68,9 @@ pub(super) fn entra_legacy(data: &[u8], c: &Candidate) -> Verdict {
     static TENANT: OnceLock<Regex> = OnceLock::new();
     let client = regex(
         &CLIENT,
-        &format!(r#"(?i)(?:client_?id|app_?id|application_?id)(?:["']?\s*[:=]\s*|["']\s+value\s*=\s*|>\s*)["']?(?P<v>{GUID})"#),
+        &format!(
+            r#"(?i)(?:client_?id|app_?id|application_?id)(?:["']?\s*[:=]\s*|["']\s+value\s*=\s*|>\s*)["']?(?P<v>{GUID})"#
+        ),
     );
     let tenant = regex(
         &TENANT,
@@ -72,7 +84,10 @@ pub(super) fn entra_legacy(data: &[u8], c: &Candidate) -> Verdict {
         .and_then(|m| m.name("v"))
         .ok_or("no client id nearby")?;
     let t = tenant.captures(w).ok_or("no tenant nearby")?;
-    let tenant_id = t.name("v").or_else(|| t.name("a")).ok_or("no tenant nearby")?;
+    let tenant_id = t
+        .name("v")
+        .or_else(|| t.name("a"))
+        .ok_or("no tenant nearby")?;
     let mut d = BTreeMap::new();
     d.insert(
         "client_id".into(),
@@ -114,9 +129,7 @@ pub(super) fn github_client_secret(data: &[u8], c: &Candidate) -> Verdict {
 /// Base64 that must decode to an Entra secret (`Q~` shape) or a Google
 /// `GOCSPX-` secret, as in a Kubernetes Secret's `data:` map.
 pub(super) fn base64_client_secret(s: &[u8]) -> Verdict {
-    let decoded = B64
-        .decode(s)
-        .map_err(|_| "not base64".to_string())?;
+    let decoded = B64.decode(s).map_err(|_| "not base64".to_string())?;
     let inner = decoded.strip_suffix(b"\n").unwrap_or(&decoded);
     let provider = if inner.starts_with(b"GOCSPX-") {
         let rest = &inner[7..];
@@ -144,6 +157,9 @@ pub(super) fn base64_client_secret(s: &[u8]) -> Verdict {
 /// The value of a `client_secret` assignment: not a placeholder, variable,
 /// code expression, path, URL or UUID.
 pub(super) fn client_secret_value(s: &[u8]) -> Verdict {
+    if s.len() > 256 {
+        return Err("longer than any client secret".into());
+    }
     generic::placeholder(s)?;
     let t = std::str::from_utf8(s).map_err(|_| "not UTF-8".to_string())?;
     let lower = t.to_ascii_lowercase();
@@ -177,82 +193,20 @@ pub(super) fn client_secret_value(s: &[u8]) -> Verdict {
     if lower.ends_with(".pem") || lower.ends_with(".json") || lower.ends_with(".txt") {
         return Err("a file name".into());
     }
+    // A Kubernetes `data:` value is base64 of the real value: judge that.
+    if s.len().is_multiple_of(4)
+        && s.len() >= 12
+        && let Ok(inner) = B64.decode(s)
+        && !inner.is_empty()
+        && inner.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
+    {
+        if inner.len() < 8 {
+            return Err("base64 of a short value".into());
+        }
+        client_secret_value(&inner).map_err(|e| format!("base64 of a value that is {e}"))?;
+    }
     Ok(Validated::default())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cand(data: &str, secret: &str) -> Candidate {
-        let start = data.find(secret).unwrap();
-        Candidate {
-            start,
-            end: start + secret.len(),
-            match_start: start,
-            match_end: start + secret.len(),
-        }
-    }
-
-    #[test]
-    fn entra_length_tied_to_digit() {
-        assert!(entra_secret(b"Xy07Q~TestOnlyValue.NotReal.1234567-_").is_ok());
-        assert!(entra_secret(b"abc8Q~TestOnlyValue.NotReal.1234567-_AbC").is_ok());
-        assert!(entra_secret(b"abc7Q~TestOnlyValue.NotReal.1234567-_AbC").is_err());
-        assert!(entra_secret(b"abc8Q~TestOnlyValue.NotReal.1234567-_").is_err());
-        assert!(entra_secret(b"abc8Q~TestOnlyValue+NotReal.1234567-_AbC").is_err());
-    }
-
-    #[test]
-    fn legacy_needs_client_and_tenant() {
-        let secret = "k3.N-9Z1_8vFE~5ZOd_cG3B2A2_PX-f8Q8";
-        let full = format!(
-            "{{\"appId\": \"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\", \"password\": \"{secret}\", \"tenant\": \"11111111-2222-3333-4444-555555555555\"}}"
-        );
-        let v = entra_legacy(full.as_bytes(), &cand(&full, secret)).unwrap();
-        assert_eq!(v.details["tenant"], json!("11111111-2222-3333-4444-555555555555"));
-        let no_tenant = format!(
-            "{{\"appId\": \"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\", \"password\": \"{secret}\"}}"
-        );
-        assert!(entra_legacy(no_tenant.as_bytes(), &cand(&no_tenant, secret)).is_err());
-    }
-
-    #[test]
-    fn github_secret_needs_context() {
-        let hex = "3f9c2b7a1e0d4c5b6a7988776655443322110f0e";
-        let with = format!("GITHUB_CLIENT_SECRET={hex}");
-        assert!(github_client_secret(with.as_bytes(), &cand(&with, hex)).is_ok());
-        let id = format!("client_id: Iv1.0123456789abcdef\nclient_secret: {hex}");
-        assert!(github_client_secret(id.as_bytes(), &cand(&id, hex)).is_ok());
-        let without = format!("client_secret={hex}");
-        assert!(github_client_secret(without.as_bytes(), &cand(&without, hex)).is_err());
-    }
-
-    #[test]
-    fn base64_wrapped_secrets() {
-        let e = B64.encode("abc8Q~TestOnlyValue.NotReal.1234567-_AbC");
-        assert!(base64_client_secret(e.as_bytes()).is_ok());
-        let g = B64.encode("GOCSPX-TestOnly_Value-NotReal1234567");
-        assert!(base64_client_secret(g.as_bytes()).is_err(), "29 chars");
-        let g = B64.encode("GOCSPX-TestOnly_Value-NotReal123456");
-        assert!(base64_client_secret(g.as_bytes()).is_ok());
-        let other = B64.encode("just some configuration value");
-        assert!(base64_client_secret(other.as_bytes()).is_err());
-    }
-
-    #[test]
-    fn client_secret_values() {
-        assert!(client_secret_value(b"Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5").is_ok());
-        for bad in [
-            "process.env.CLIENT_SECRET",
-            "clientSecretFromVault",
-            "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
-            "/run/secrets/client_secret",
-            "https://vault.local/v1/x",
-            "your-client-secret-here",
-            "${CLIENT_SECRET}",
-        ] {
-            assert!(client_secret_value(bad.as_bytes()).is_err(), "{bad}");
-        }
-    }
-}
+mod tests;
