@@ -330,8 +330,27 @@ fn schedule_scans_the_whole_history_or_the_tree() {
         assert!(runner.summary().contains("whole history"));
     }
     let runner = Runner::new(&tmp.path().join("tree"), &ws, "schedule", &json!({}), &head);
-    let r = ci(&runner, &["--scan", "tree"]);
-    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    // Started elsewhere, with a relative SARIF path: it stays relative to
+    // where leakscan started, though a tree scan enters the repository.
+    let mut cmd = leakscan(&runner.dir);
+    runner.apply(&mut cmd);
+    let out = cmd
+        .args([
+            "ci",
+            ws.to_str().unwrap(),
+            "--scan",
+            "tree",
+            "--sarif-file",
+            "tree.sarif",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(runner.dir.join("tree.sarif").is_file());
+    assert_eq!(
+        runner.outputs()["sarif-file"],
+        runner.dir.join("tree.sarif").display().to_string()
+    );
     let log = sarif(&runner, &[AWS, &tok]);
     assert_eq!(rules_found(&log), ["github-token"]);
     let res = sarif_check::results(&log);

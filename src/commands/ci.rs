@@ -31,7 +31,22 @@ pub fn run(args: CiArgs) -> Result<u8> {
     run_in(args, &env)
 }
 
-fn run_in(args: CiArgs, env: &RunnerEnv) -> Result<u8> {
+fn run_in(mut args: CiArgs, env: &RunnerEnv) -> Result<u8> {
+    // A tree scan changes directory; user paths stay relative to where
+    // leakscan was started.
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    for p in [
+        &mut args.sarif_file,
+        &mut args.scan.output,
+        &mut args.scan.config,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if p.is_relative() {
+            *p = cwd.join(&*p);
+        }
+    }
     let repo = match &args.path {
         Some(p) => p.clone(),
         None => env.workspace.clone(),
