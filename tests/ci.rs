@@ -534,3 +534,54 @@ fn scanned_text_cannot_inject_workflow_commands() {
     assert!(!summary.contains(AWS));
     sarif(&runner, &[AWS]);
 }
+
+#[test]
+fn new_branch_in_a_shallow_single_branch_clone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (up, c, tok) = upstream(tmp.path());
+    git(&up, &["checkout", "-q", "-b", "feature", &c[1]]);
+    for i in 0..3 {
+        write(&up, &format!("f{i}.txt"), "clean\n");
+        commit_all(&up, &format!("feature {i}"));
+    }
+    let tok2 = gitutil::token('b');
+    write(&up, "feature.txt", &format!("token {tok2}\n"));
+    let f = commit_all(&up, "feature token");
+    git(&up, &["checkout", "-q", "main"]);
+    let ws = tmp.path().join("ws");
+    let url = format!("file://{}", up.display());
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth=1",
+            "--branch",
+            "feature",
+            &url,
+            ws.to_str().unwrap(),
+        ],
+    );
+    let runner = Runner::new(
+        &tmp.path().join("runner"),
+        &ws,
+        "push",
+        &json!({"before": ZERO, "after": f, "ref": "refs/heads/feature",
+                "repository": {"default_branch": "main"}}),
+        &f,
+    );
+    let r = ci(&runner, &[]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_only_own_commands(&r);
+    assert!(
+        notices(&r).contains(&c[1][..12]),
+        "based on the fork point: {}",
+        r.stdout
+    );
+    let log = sarif(&runner, &[AWS, &tok, &tok2]);
+    assert_eq!(rules_found(&log), ["github-token"]);
+    assert_eq!(
+        sarif_check::results(&log)[0]["properties"]["commit"],
+        f.as_str()
+    );
+}
