@@ -585,3 +585,65 @@ fn new_branch_in_a_shallow_single_branch_clone() {
         f.as_str()
     );
 }
+
+#[test]
+fn pull_request_from_a_depth_one_merge_checkout() {
+    // What actions/checkout does by default for pull_request: fetch only
+    // refs/pull/N/merge with depth 1 and check out the merge commit.
+    let tmp = tempfile::tempdir().unwrap();
+    let (up, c, tok) = upstream(tmp.path());
+    git(&up, &["checkout", "-q", "-b", "pr", &c[1]]);
+    let tok2 = gitutil::token('m');
+    write(&up, "pr.txt", &format!("{tok2}\n"));
+    let head = commit_all(&up, "pr token");
+    git(&up, &["checkout", "-q", "--detach", &c[2]]);
+    git(
+        &up,
+        &["merge", "-q", "--no-ff", "-m", "Merge pr into main", "pr"],
+    );
+    let merge = git(&up, &["rev-parse", "HEAD"]);
+    git(&up, &["update-ref", "refs/pull/1/merge", &merge]);
+    git(&up, &["checkout", "-q", "main"]);
+
+    let ws = new_repo(&tmp.path().join("ws"));
+    git(
+        &ws,
+        &[
+            "remote",
+            "add",
+            "origin",
+            &format!("file://{}", up.display()),
+        ],
+    );
+    git(
+        &ws,
+        &[
+            "fetch",
+            "-q",
+            "--depth=1",
+            "origin",
+            "+refs/pull/1/merge:refs/remotes/pull/1/merge",
+        ],
+    );
+    git(
+        &ws,
+        &["checkout", "-q", "--detach", "refs/remotes/pull/1/merge"],
+    );
+    assert_eq!(git(&ws, &["rev-parse", "--is-shallow-repository"]), "true");
+    let runner = Runner::new(
+        &tmp.path().join("runner"),
+        &ws,
+        "pull_request",
+        &json!({"pull_request": {"base": {"sha": c[2], "ref": "main"},
+                                 "head": {"sha": head, "ref": "pr"}}}),
+        &merge,
+    );
+    let r = ci(&runner, &[]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let log = sarif(&runner, &[AWS, &tok, &tok2]);
+    assert_eq!(rules_found(&log), ["github-token"]);
+    assert_eq!(
+        sarif_check::results(&log)[0]["properties"]["commit"],
+        head.as_str()
+    );
+}
