@@ -52,6 +52,15 @@ pub enum Command {
         #[command(subcommand)]
         command: HookCommand,
     },
+    /// Add fingerprints to the ignore file (.leakscanignore).
+    Ignore(crate::commands::ignore::IgnoreArgs),
+    /// Baselines: accept the current findings so scans report only new ones.
+    Baseline {
+        #[command(subcommand)]
+        command: crate::commands::baseline::BaselineCommand,
+    },
+    /// Show, stage by stage, why a line is or is not reported.
+    Explain(crate::commands::explain::ExplainArgs),
     /// Inside GitHub Actions: scan what the event changed (a push's commits,
     /// a pull request's commits, the whole history on a schedule), write
     /// SARIF, the job summary, annotations and step outputs.
@@ -162,6 +171,19 @@ pub struct ScanArgs {
     /// No summary or progress on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Report only findings whose fingerprint is not in FILE (made by
+    /// `leakscan baseline create`, or a previous JSON report).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Ignore file [default: .leakscanignore at the scanned root].
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+    /// List ignore-file entries that matched nothing in this scan.
+    #[arg(long)]
+    pub report_stale: bool,
+    /// Set by `leakscan baseline create`: write a baseline, not a report.
+    #[arg(skip)]
+    pub write_baseline: Option<crate::commands::baseline::BaselineOut>,
     /// SARIF `runAutomationDetails.id` category (code scanning keeps one
     /// analysis per category) [default: leakscan/].
     #[arg(long, value_name = "CATEGORY")]

@@ -11,13 +11,17 @@ use leakscan_scanner::{Config, ScanResult};
 
 use crate::args::{Cli, Command, OutputFormat, ScanArgs};
 
+pub(crate) mod baseline;
 mod ci;
+pub(crate) mod explain;
 mod git;
 mod hook;
+pub(crate) mod ignore;
 mod rules;
 mod staged;
 
-pub fn run(cli: Cli) -> Result<u8> {
+pub fn run(mut cli: Cli) -> Result<u8> {
+    ignore::preflight(&mut cli.command)?;
     match cli.command {
         Command::Dir {
             paths,
@@ -46,12 +50,19 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Staged { scan } => staged::run(scan),
         Command::Hook { command } => hook::run(command),
         Command::Rules { command } => rules::run(command),
+        Command::Ignore(args) => ignore::run(args),
+        Command::Baseline { command } => baseline::run(command),
+        Command::Explain(args) => explain::run(args),
         Command::Ci(args) => ci::run(args),
     }
 }
 
 /// Renders the report, prints the summary, picks the exit code.
-pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, result: ScanResult) -> Result<u8> {
+pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, mut result: ScanResult) -> Result<u8> {
+    let (stale, ignore_path) = ignore::apply(scanner, args, &mut result)?;
+    if let Some(out) = &args.write_baseline {
+        return baseline::write(out, args, &result);
+    }
     let color = args.output.is_none()
         && args.format == OutputFormat::Text
         && std::io::stdout().is_terminal()
@@ -69,7 +80,11 @@ pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, result: ScanResult) -> 
         if format == report::Format::Sarif {
             report::sarif::render_with(&result.findings, &ctx, &sarif, w)
         } else {
-            report::render(format, &result.findings, &ctx, w)
+            report::render(format, &result.findings, &ctx, w)?;
+            if args.format == OutputFormat::Text {
+                leakscan_scanner::suppress::write_hints(&result.findings, &ignore_path, w)?;
+            }
+            Ok(())
         }
     };
     match &args.output {
@@ -90,6 +105,9 @@ pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, result: ScanResult) -> 
     }
     if !args.quiet {
         eprintln!("{}", report::summary(&result.stats));
+    }
+    if args.report_stale {
+        ignore::print_stale(&stale, &ignore_path);
     }
     Ok(if result.findings.is_empty() { 0 } else { 1 })
 }

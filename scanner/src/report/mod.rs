@@ -66,6 +66,15 @@ pub fn summary(stats: &Stats) -> String {
         stats.findings,
         if stats.findings == 1 { "" } else { "s" }
     );
+    let suppressed: u64 = stats.suppressed.values().sum();
+    if suppressed > 0 {
+        let parts: Vec<String> = stats
+            .suppressed
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
+        s.push_str(&format!("; {suppressed} suppressed: {}", parts.join(", ")));
+    }
     if !stats.skipped.is_empty() {
         let parts: Vec<String> = stats
             .skipped
