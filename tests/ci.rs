@@ -647,3 +647,30 @@ fn pull_request_from_a_depth_one_merge_checkout() {
         head.as_str()
     );
 }
+
+#[test]
+fn ignore_file_suppresses_in_ci_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (up, c, tok) = upstream(tmp.path());
+    let ws = tmp.path().join("ws");
+    clone(&up, &ws, None);
+    let payload = json!({"before": c[1], "after": c[2], "ref": "refs/heads/main"});
+    let runner = Runner::new(&tmp.path().join("r1"), &ws, "push", &payload, &c[2]);
+    assert_eq!(ci(&runner, &[]).code, 1);
+    let log = sarif(&runner, &[&tok]);
+    let fp = sarif_check::results(&log)[0]["partialFingerprints"]["leakscan/v1"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    write(
+        &ws,
+        ".leakscanignore",
+        &format!("{fp}  # test token, revoked\n"),
+    );
+    let runner = Runner::new(&tmp.path().join("r2"), &ws, "push", &payload, &c[2]);
+    let r = ci(&runner, &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(runner.outputs()["findings"], "0");
+    assert!(sarif_check::results(&sarif(&runner, &[&tok])).is_empty());
+    assert!(errors(&r).is_empty());
+}

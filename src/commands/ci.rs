@@ -74,7 +74,7 @@ fn run_in(mut args: CiArgs, env: &RunnerEnv) -> Result<u8> {
 
     let config = Config::discover(args.scan.config.as_deref(), &repo)?;
     let scanner = Scanner::new(config, args.scan.to_options())?;
-    let result = match &resolved.plan {
+    let mut result = match &resolved.plan {
         Plan::Nothing { reason } => {
             notice(&format!("leakscan: {reason}."));
             ScanResult::default()
@@ -104,6 +104,10 @@ fn run_in(mut args: CiArgs, env: &RunnerEnv) -> Result<u8> {
             None,
         )?,
     };
+
+    // Inline allows, the ignore file and --baseline, as for every scan.
+    super::ignore::apply(&scanner, &args.scan, &mut result)?;
+    result.stats.findings = result.findings.len() as u64;
 
     let ctx = ReportContext {
         rules: scanner.matcher.rules(),
