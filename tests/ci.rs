@@ -674,3 +674,35 @@ fn ignore_file_suppresses_in_ci_too() {
     assert!(sarif_check::results(&sarif(&runner, &[&tok])).is_empty());
     assert!(errors(&r).is_empty());
 }
+
+#[test]
+fn merge_group_range_and_deleted_branch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (up, c, tok) = upstream(tmp.path());
+    let ws = tmp.path().join("ws");
+    clone(&up, &ws, None);
+    let runner = Runner::new(
+        &tmp.path().join("mg"),
+        &ws,
+        "merge_group",
+        &json!({"merge_group": {"base_sha": c[1], "head_sha": c[2],
+                                "head_ref": "refs/heads/gh-readonly-queue/main/pr-1"}}),
+        &c[2],
+    );
+    let r = ci(&runner, &[]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(rules_found(&sarif(&runner, &[AWS, &tok])), ["github-token"]);
+
+    let runner = Runner::new(
+        &tmp.path().join("del"),
+        &ws,
+        "push",
+        &json!({"before": c[2], "after": ZERO, "deleted": true, "ref": "refs/heads/old"}),
+        &c[2],
+    );
+    let r = ci(&runner, &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(notices(&r).contains("deleted"), "{}", r.stdout);
+    assert_eq!(runner.outputs()["findings"], "0");
+    assert!(sarif_check::results(&sarif(&runner, &[])).is_empty());
+}
