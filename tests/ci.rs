@@ -706,3 +706,25 @@ fn merge_group_range_and_deleted_branch() {
     assert_eq!(runner.outputs()["findings"], "0");
     assert!(sarif_check::results(&sarif(&runner, &[])).is_empty());
 }
+
+#[test]
+fn verification_flags_reach_ci() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (up, c, tok) = upstream(tmp.path());
+    let ws = tmp.path().join("ws");
+    clone(&up, &ws, None);
+    let runner = Runner::new(
+        &tmp.path().join("r"),
+        &ws,
+        "push",
+        &json!({"before": c[1], "after": c[2], "ref": "refs/heads/main"}),
+        &c[2],
+    );
+    // Dry run: prints what it would send, sends nothing.
+    let r = ci(&runner, &["--verify-dry-run"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("verify dry-run"), "{}", r.stderr);
+    assert!(!r.stderr.contains(&tok[4..]));
+    assert_only_own_commands(&r);
+    sarif(&runner, &[&tok]);
+}

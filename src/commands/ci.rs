@@ -106,10 +106,10 @@ fn run_in(mut args: CiArgs, env: &RunnerEnv) -> Result<u8> {
     };
 
     // The same post-scan steps as `finish()` (which ci cannot use: it
-    // renders elsewhere). When `--verify` lands, call its apply here too,
-    // before suppression, exactly as `finish()` does.
-    // Inline allows, the ignore file and --baseline, as for every scan.
+    // renders elsewhere): inline allows, the ignore file and --baseline,
+    // then --verify.
     super::ignore::apply(&scanner, &args.scan, &mut result)?;
+    super::verify::apply(&scanner, &args.scan, &mut result)?;
     result.stats.findings = result.findings.len() as u64;
 
     let ctx = ReportContext {
