@@ -31,6 +31,7 @@ blob_bytes=$(git -C "$REPO" cat-file --batch-all-objects --batch-check='%(object
 blobs=$(git -C "$REPO" cat-file --batch-all-objects --batch-check='%(objecttype)' | grep -c '^blob$')
 commits=$(git -C "$REPO" rev-list --count --all)
 pack=$(du -sh "$REPO/objects" | cut -f1)
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (wall figures are only meaningful on an idle machine)"
 echo "repository: $commits commits, $blobs unique blobs, $blob_bytes unique blob bytes, objects $pack"
 
 # run NAME CMD...: wall seconds and peak RSS from GNU time.
@@ -38,12 +39,13 @@ run() {
   local name=$1; shift
   local log; log=$(mktemp)
   /usr/bin/time -v "$@" >/dev/null 2>"$log" || true
-  local wall rss
+  local wall rss cpu
+  cpu=$(awk -F': ' '/User time|System time/{s+=$2} END{print s}' "$log")
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/{print $2}' "$log" |
     awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
   rss=$(awk -F': ' '/Maximum resident set size/{print $2}' "$log")
-  awk -v n="$name" -v w="$wall" -v b="$blob_bytes" -v r="$rss" \
-    'BEGIN{ printf "%-34s %8.2f s  %8.1f MB/s  peak RSS %7.1f MB\n", n, w, b/1e6/w, r/1024 }'
+  awk -v n="$name" -v w="$wall" -v b="$blob_bytes" -v r="$rss" -v c="$cpu" \
+    'BEGIN{ printf "%-36s wall %7.2f s %7.1f MB/s | cpu %7.2f s %7.1f MB/cpu-s | peak RSS %7.1f MB\n", n, w, b/1e6/w, c, b/1e6/c, r/1024 }'
   rm -f "$log"
 }
 

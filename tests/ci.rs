@@ -330,8 +330,27 @@ fn schedule_scans_the_whole_history_or_the_tree() {
         assert!(runner.summary().contains("whole history"));
     }
     let runner = Runner::new(&tmp.path().join("tree"), &ws, "schedule", &json!({}), &head);
-    let r = ci(&runner, &["--scan", "tree"]);
-    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    // Started elsewhere, with a relative SARIF path: it stays relative to
+    // where leakscan started, though a tree scan enters the repository.
+    let mut cmd = leakscan(&runner.dir);
+    runner.apply(&mut cmd);
+    let out = cmd
+        .args([
+            "ci",
+            ws.to_str().unwrap(),
+            "--scan",
+            "tree",
+            "--sarif-file",
+            "tree.sarif",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(runner.dir.join("tree.sarif").is_file());
+    assert_eq!(
+        runner.outputs()["sarif-file"],
+        runner.dir.join("tree.sarif").display().to_string()
+    );
     let log = sarif(&runner, &[AWS, &tok]);
     assert_eq!(rules_found(&log), ["github-token"]);
     let res = sarif_check::results(&log);
@@ -514,4 +533,198 @@ fn scanned_text_cannot_inject_workflow_commands() {
     assert!(!summary.contains("\n::"), "{summary}");
     assert!(!summary.contains(AWS));
     sarif(&runner, &[AWS]);
+}
+
+#[test]
+fn new_branch_in_a_shallow_single_branch_clone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (up, c, tok) = upstream(tmp.path());
+    git(&up, &["checkout", "-q", "-b", "feature", &c[1]]);
+    for i in 0..3 {
+        write(&up, &format!("f{i}.txt"), "clean\n");
+        commit_all(&up, &format!("feature {i}"));
+    }
+    let tok2 = gitutil::token('b');
+    write(&up, "feature.txt", &format!("token {tok2}\n"));
+    let f = commit_all(&up, "feature token");
+    git(&up, &["checkout", "-q", "main"]);
+    let ws = tmp.path().join("ws");
+    let url = format!("file://{}", up.display());
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth=1",
+            "--branch",
+            "feature",
+            &url,
+            ws.to_str().unwrap(),
+        ],
+    );
+    let runner = Runner::new(
+        &tmp.path().join("runner"),
+        &ws,
+        "push",
+        &json!({"before": ZERO, "after": f, "ref": "refs/heads/feature",
+                "repository": {"default_branch": "main"}}),
+        &f,
+    );
+    let r = ci(&runner, &[]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_only_own_commands(&r);
+    assert!(
+        notices(&r).contains(&c[1][..12]),
+        "based on the fork point: {}",
+        r.stdout
+    );
+    let log = sarif(&runner, &[AWS, &tok, &tok2]);
+    assert_eq!(rules_found(&log), ["github-token"]);
+    assert_eq!(
+        sarif_check::results(&log)[0]["properties"]["commit"],
+        f.as_str()
+    );
+}
+
+#[test]
+fn pull_request_from_a_depth_one_merge_checkout() {
+    // What actions/checkout does by default for pull_request: fetch only
+    // refs/pull/N/merge with depth 1 and check out the merge commit.
+    let tmp = tempfile::tempdir().unwrap();
+    let (up, c, tok) = upstream(tmp.path());
+    git(&up, &["checkout", "-q", "-b", "pr", &c[1]]);
+    let tok2 = gitutil::token('m');
+    write(&up, "pr.txt", &format!("{tok2}\n"));
+    let head = commit_all(&up, "pr token");
+    git(&up, &["checkout", "-q", "--detach", &c[2]]);
+    git(
+        &up,
+        &["merge", "-q", "--no-ff", "-m", "Merge pr into main", "pr"],
+    );
+    let merge = git(&up, &["rev-parse", "HEAD"]);
+    git(&up, &["update-ref", "refs/pull/1/merge", &merge]);
+    git(&up, &["checkout", "-q", "main"]);
+
+    let ws = new_repo(&tmp.path().join("ws"));
+    git(
+        &ws,
+        &[
+            "remote",
+            "add",
+            "origin",
+            &format!("file://{}", up.display()),
+        ],
+    );
+    git(
+        &ws,
+        &[
+            "fetch",
+            "-q",
+            "--depth=1",
+            "origin",
+            "+refs/pull/1/merge:refs/remotes/pull/1/merge",
+        ],
+    );
+    git(
+        &ws,
+        &["checkout", "-q", "--detach", "refs/remotes/pull/1/merge"],
+    );
+    assert_eq!(git(&ws, &["rev-parse", "--is-shallow-repository"]), "true");
+    let runner = Runner::new(
+        &tmp.path().join("runner"),
+        &ws,
+        "pull_request",
+        &json!({"pull_request": {"base": {"sha": c[2], "ref": "main"},
+                                 "head": {"sha": head, "ref": "pr"}}}),
+        &merge,
+    );
+    let r = ci(&runner, &[]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let log = sarif(&runner, &[AWS, &tok, &tok2]);
+    assert_eq!(rules_found(&log), ["github-token"]);
+    assert_eq!(
+        sarif_check::results(&log)[0]["properties"]["commit"],
+        head.as_str()
+    );
+}
+
+#[test]
+fn ignore_file_suppresses_in_ci_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (up, c, tok) = upstream(tmp.path());
+    let ws = tmp.path().join("ws");
+    clone(&up, &ws, None);
+    let payload = json!({"before": c[1], "after": c[2], "ref": "refs/heads/main"});
+    let runner = Runner::new(&tmp.path().join("r1"), &ws, "push", &payload, &c[2]);
+    assert_eq!(ci(&runner, &[]).code, 1);
+    let log = sarif(&runner, &[&tok]);
+    let fp = sarif_check::results(&log)[0]["partialFingerprints"]["leakscan/v1"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    write(
+        &ws,
+        ".leakscanignore",
+        &format!("{fp}  # test token, revoked\n"),
+    );
+    let runner = Runner::new(&tmp.path().join("r2"), &ws, "push", &payload, &c[2]);
+    let r = ci(&runner, &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(runner.outputs()["findings"], "0");
+    assert!(sarif_check::results(&sarif(&runner, &[&tok])).is_empty());
+    assert!(errors(&r).is_empty());
+}
+
+#[test]
+fn merge_group_range_and_deleted_branch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (up, c, tok) = upstream(tmp.path());
+    let ws = tmp.path().join("ws");
+    clone(&up, &ws, None);
+    let runner = Runner::new(
+        &tmp.path().join("mg"),
+        &ws,
+        "merge_group",
+        &json!({"merge_group": {"base_sha": c[1], "head_sha": c[2],
+                                "head_ref": "refs/heads/gh-readonly-queue/main/pr-1"}}),
+        &c[2],
+    );
+    let r = ci(&runner, &[]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(rules_found(&sarif(&runner, &[AWS, &tok])), ["github-token"]);
+
+    let runner = Runner::new(
+        &tmp.path().join("del"),
+        &ws,
+        "push",
+        &json!({"before": c[2], "after": ZERO, "deleted": true, "ref": "refs/heads/old"}),
+        &c[2],
+    );
+    let r = ci(&runner, &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(notices(&r).contains("deleted"), "{}", r.stdout);
+    assert_eq!(runner.outputs()["findings"], "0");
+    assert!(sarif_check::results(&sarif(&runner, &[])).is_empty());
+}
+
+#[test]
+fn verification_flags_reach_ci() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (up, c, tok) = upstream(tmp.path());
+    let ws = tmp.path().join("ws");
+    clone(&up, &ws, None);
+    let runner = Runner::new(
+        &tmp.path().join("r"),
+        &ws,
+        "push",
+        &json!({"before": c[1], "after": c[2], "ref": "refs/heads/main"}),
+        &c[2],
+    );
+    // Dry run: prints what it would send, sends nothing.
+    let r = ci(&runner, &["--verify-dry-run"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("verify dry-run"), "{}", r.stderr);
+    assert!(!r.stderr.contains(&tok[4..]));
+    assert_only_own_commands(&r);
+    sarif(&runner, &[&tok]);
 }

@@ -221,3 +221,47 @@ fn pre_push_catches_a_no_verify_commit() {
     let out = git_out(&r, &["push", "-q", "origin", "main:feature"], &[]);
     assert!(!out.status.success());
 }
+
+#[test]
+fn merge_commit_checks_only_what_the_merge_adds() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    write(&r, "README", "x\n");
+    write(&r, "shared.txt", "line\n");
+    commit_all(&r, "first");
+    install(&r, &[]);
+    git(&r, &["checkout", "-q", "-b", "feature"]);
+    write(&r, "feature.txt", &format!("{}\n", token('m')));
+    git(&r, &["add", "-A"]);
+    git(&r, &["commit", "-q", "--no-verify", "-m", "feature leak"]);
+    write(&r, "shared.txt", "feature side\n");
+    commit_all(&r, "feature edit");
+    git(&r, &["checkout", "-q", "main"]);
+    write(&r, "main.txt", "clean\n");
+    commit_all(&r, "main edit");
+    // A clean merge runs pre-merge-commit: what feature already had is not
+    // the merge's doing.
+    let out = git_out(
+        &r,
+        &["merge", "-q", "--no-ff", "-m", "merge", "feature"],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A conflicted merge resolved with a new secret is blocked at commit.
+    git(&r, &["checkout", "-q", "-b", "other", "HEAD~1"]);
+    write(&r, "shared.txt", "other side\n");
+    commit_all(&r, "other edit");
+    git(&r, &["checkout", "-q", "main"]);
+    let out = git_out(&r, &["merge", "-q", "other"], &[]);
+    assert!(!out.status.success(), "expected a conflict");
+    write(&r, "shared.txt", &format!("resolved {}\n", token('n')));
+    git(&r, &["add", "shared.txt"]);
+    let out = git_out(&r, &["commit", "-q", "--no-edit"], &[]);
+    assert!(!out.status.success(), "the resolution adds a secret");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("shared.txt"));
+}

@@ -8,10 +8,11 @@ mod sarif_check;
 use gitutil::{commit_all, git, leakscan, new_repo, write};
 
 const AWS: &str = "AKIAZ7TQ4VWB3N5RXK2M";
-const PEM: &str = "-----BEGIN PRIVATE KEY-----
-MIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEAu1SU1LfVLPHCozMxH2Mo
-4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKh
------END PRIVATE KEY-----";
+const PEM: &str = "-----BEGIN EC PRIVATE KEY-----
+MHcCAQEEINLARZyt+kzUoPTFQo4O4zSWnmdah9fI+AnrvfW5NWa0oAoGCCqGSM49
+AwEHoUQDQgAEecVapPe2ET/mRo320JTsIMFV3+Xlp3gW5R4hswKJx2HoIqTQ3fz/
+RZxIsxPWuiZiPxRtl0j9frVuB1W4ivL9uw==
+-----END EC PRIVATE KEY-----";
 
 fn run(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let out = leakscan(dir).args(args).output().unwrap();
@@ -67,9 +68,9 @@ fn dir_sarif_is_valid_relative_encoded_and_secret_free() {
         let loc = &pem["locations"][0]["physicalLocation"];
         assert_eq!(loc["artifactLocation"]["uri"], "keys/%C3%A9.pem");
         assert_eq!(loc["region"]["startLine"], 2);
-        assert_eq!(loc["region"]["endLine"], 5);
-        // Exclusive end: one past "-----END PRIVATE KEY-----".
-        assert_eq!(loc["region"]["endColumn"], 26);
+        assert_eq!(loc["region"]["endLine"], 6);
+        // Exclusive end: one past "-----END EC PRIVATE KEY-----".
+        assert_eq!(loc["region"]["endColumn"], 29);
 
         // Columns count characters: `"` after `let t = ` is column 9.
         let tok = by_rule("github-token");

@@ -354,10 +354,10 @@ fn range(
     notices: &mut Vec<String>,
 ) -> Result<Plan> {
     ensure_head(git, &head)?;
-    let was_shallow = git.is_shallow();
+    let fetches_before = git.fetches.len();
     let (b, h) = (base.clone(), head.clone());
     let deepened = git.deepen_until(|g| g.has_commit(&b) && g.range_complete(&b, &h));
-    if was_shallow && deepened.is_ok() {
+    if git.fetches.len() > fetches_before && deepened.is_ok() {
         notices.push(format!(
             "The clone was shallow; deepened it with `git fetch --deepen` to reach {}.",
             short(&base)

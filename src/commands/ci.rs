@@ -31,7 +31,22 @@ pub fn run(args: CiArgs) -> Result<u8> {
     run_in(args, &env)
 }
 
-fn run_in(args: CiArgs, env: &RunnerEnv) -> Result<u8> {
+fn run_in(mut args: CiArgs, env: &RunnerEnv) -> Result<u8> {
+    // A tree scan changes directory; user paths stay relative to where
+    // leakscan was started.
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    for p in [
+        &mut args.sarif_file,
+        &mut args.scan.output,
+        &mut args.scan.config,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if p.is_relative() {
+            *p = cwd.join(&*p);
+        }
+    }
     let repo = match &args.path {
         Some(p) => p.clone(),
         None => env.workspace.clone(),
@@ -59,7 +74,7 @@ fn run_in(args: CiArgs, env: &RunnerEnv) -> Result<u8> {
 
     let config = Config::discover(args.scan.config.as_deref(), &repo)?;
     let scanner = Scanner::new(config, args.scan.to_options())?;
-    let result = match &resolved.plan {
+    let mut result = match &resolved.plan {
         Plan::Nothing { reason } => {
             notice(&format!("leakscan: {reason}."));
             ScanResult::default()
@@ -89,6 +104,13 @@ fn run_in(args: CiArgs, env: &RunnerEnv) -> Result<u8> {
             None,
         )?,
     };
+
+    // The same post-scan steps as `finish()` (which ci cannot use: it
+    // renders elsewhere): inline allows, the ignore file and --baseline,
+    // then --verify.
+    super::ignore::apply(&scanner, &args.scan, &mut result)?;
+    super::verify::apply(&scanner, &args.scan, &mut result)?;
+    result.stats.findings = result.findings.len() as u64;
 
     let ctx = ReportContext {
         rules: scanner.matcher.rules(),

@@ -276,6 +276,62 @@ mod tests {
         assert_eq!(safe_log_line("plain"), "plain");
     }
 
+    fn finding(i: usize, path: &str) -> Finding {
+        Finding {
+            rule: "aws-access-key-id".into(),
+            name: "AWS access key id".into(),
+            category: leakscan_rules::Category::CloudKey,
+            path: path.into(),
+            line: i + 1,
+            column: 3,
+            end_line: i + 1,
+            end_column: 23,
+            secret: "AKIA…".into(),
+            fingerprint: format!("aws-access-key-id:{i:016x}"),
+            entropy: 3.5,
+            provenance: None,
+            details: Default::default(),
+            verification: None,
+            raw: crate::finding::Secret::new(format!("AKIAFAKETESTKEY{i:05}")),
+            span: (0, 0),
+            context: Default::default(),
+        }
+    }
+
+    #[test]
+    fn at_most_ten_annotations_live_first_and_never_the_secret() {
+        let mut fs: Vec<Finding> = (0..25).map(|i| finding(i, "a.env")).collect();
+        fs[20].verification = Some(crate::finding::Verification {
+            status: VerifyStatus::Live,
+            detail: String::new(),
+        });
+        let a = annotations(&fs);
+        assert_eq!(a.len(), MAX_ANNOTATIONS);
+        assert!(
+            a[0].contains("line=21,") && a[0].contains("LIVE"),
+            "{}",
+            a[0]
+        );
+        assert!(a[1].contains("line=1,"));
+        assert!(a.iter().all(|l| !l.contains("FAKETESTKEY")));
+    }
+
+    #[test]
+    fn summary_is_capped_in_rows_and_bytes_and_redacted() {
+        let long = "d/".repeat(2000);
+        let fs: Vec<Finding> = (0..500).map(|i| finding(i, &long)).collect();
+        let s = job_summary(&fs, &SummaryInfo::default());
+        let rows = s.lines().filter(|l| l.starts_with("| AWS")).count();
+        assert_eq!(rows, MAX_SUMMARY_ROWS);
+        assert!(s.len() < 1024 * 1024);
+        assert!(s.contains("300 more findings not shown"));
+        assert!(!s.contains("FAKETESTKEY"));
+        // Rows stop early rather than pass the byte cap.
+        let huge = "x".repeat(MAX_CELL * 40);
+        let fs: Vec<Finding> = (0..200).map(|i| finding(i, &huge)).collect();
+        assert!(job_summary(&fs, &SummaryInfo::default()).len() <= MAX_SUMMARY_BYTES);
+    }
+
     #[test]
     fn cells_cannot_break_the_table_or_add_html() {
         assert_eq!(md_cell("a|b<img>", 50), "a\\|b&lt;img&gt;");

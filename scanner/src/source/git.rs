@@ -137,8 +137,12 @@ impl Scanner {
         mode: Mode,
     ) -> Result<ScanResult> {
         let mut stats = Stats::default();
-        let en = enumerate(repo, opts, &mut stats)?;
+        let mut en = enumerate(repo, opts, &mut stats)?;
         let git_dir = repo.path().to_path_buf();
+        // Versions of one file together, oldest first: the first read
+        // resolves the file's delta chain and leaves its bases in libgit2's
+        // delta base cache for the next versions.
+        en.blobs.sort_by(|a, b| a.path.cmp(&b.path));
         let (flagged, scan_stats) = scan_blobs(self, &git_dir, &en.blobs, progress, mode)?;
         stats.merge(scan_stats);
         let mut findings = Vec::new();

@@ -24,6 +24,14 @@ impl Scanner {
     /// (`MERGE_HEAD` present) a line counts only if neither HEAD nor
     /// MERGE_HEAD has it.
     pub fn scan_staged(&self, repo: &Repository) -> Result<ScanResult> {
+        self.scan_staged_with(repo, &[])
+    }
+
+    /// [`Scanner::scan_staged`] with more merge heads: a clean `git merge`
+    /// runs pre-merge-commit before MERGE_HEAD exists, and names the merged
+    /// commits only in `GITHEAD_<id>` environment variables, which the CLI
+    /// passes here.
+    pub fn scan_staged_with(&self, repo: &Repository, extra_heads: &[Oid]) -> Result<ScanResult> {
         let started = Instant::now();
         let mut result = ScanResult::default();
         let head_tree = match repo.head() {
@@ -36,7 +44,7 @@ impl Scanner {
             }
             Err(e) => return Err(e).context("reading HEAD"),
         };
-        let merge_tree = merge_head_tree(repo)?;
+        let merge_trees = merge_head_trees(repo, extra_heads)?;
         let index = repo.index().context("reading the index")?;
         let mut opts = DiffOptions::new();
         opts.include_typechange(true).skip_binary_check(true);
@@ -64,16 +72,11 @@ impl Scanner {
             };
             let path = String::from_utf8_lossy(path).into_owned();
             let new_id = new.id();
-            let merge_old = match &merge_tree {
-                Some(t) => {
-                    let e = blob_at(t, &path);
-                    if e == Some(new_id) {
-                        continue; // taken unchanged from the merged branch
-                    }
-                    Some(e)
-                }
-                None => None,
-            };
+            let merge_old: Vec<Option<Oid>> =
+                merge_trees.iter().map(|t| blob_at(t, &path)).collect();
+            if merge_old.contains(&Some(new_id)) {
+                continue; // taken unchanged from a merged branch
+            }
             if self.path_allowed(&path) {
                 result.stats.skip("path-allowlist");
                 continue;
@@ -117,7 +120,7 @@ impl Scanner {
                     Some(odb.read(old_id)?)
                 },
             );
-            if let Some(m) = merge_old {
+            for m in merge_old {
                 old_objs.push(match m {
                     Some(id) => Some(odb.read(id)?),
                     None => None,
@@ -146,20 +149,21 @@ fn blob_at(tree: &Tree<'_>, path: &str) -> Option<Oid> {
         .map(|e| e.id())
 }
 
-/// The tree of MERGE_HEAD during a conflicted merge, if any.
-fn merge_head_tree(repo: &Repository) -> Result<Option<Tree<'_>>> {
-    let p = repo.path().join("MERGE_HEAD");
-    let Ok(text) = std::fs::read_to_string(&p) else {
-        return Ok(None);
-    };
-    let Some(first) = text.lines().next() else {
-        return Ok(None);
-    };
-    let Ok(oid) = Oid::from_str(first.trim()) else {
-        return Ok(None);
-    };
-    match repo.find_commit(oid) {
-        Ok(c) => Ok(Some(c.tree()?)),
-        Err(_) => Ok(None),
+/// Trees of the commits being merged: MERGE_HEAD's lines (a conflicted
+/// merge being committed) and `extra` (deduplicated).
+fn merge_head_trees<'r>(repo: &'r Repository, extra: &[Oid]) -> Result<Vec<Tree<'r>>> {
+    let mut heads: Vec<Oid> = Vec::new();
+    if let Ok(text) = std::fs::read_to_string(repo.path().join("MERGE_HEAD")) {
+        heads.extend(text.lines().filter_map(|l| Oid::from_str(l.trim()).ok()));
     }
+    heads.extend_from_slice(extra);
+    heads.sort();
+    heads.dedup();
+    let mut trees = Vec::new();
+    for h in heads {
+        if let Ok(c) = repo.find_commit(h) {
+            trees.push(c.tree()?);
+        }
+    }
+    Ok(trees)
 }
