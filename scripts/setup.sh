@@ -8,3 +8,6 @@ command -v git >/dev/null || { echo "setup: git is required" >&2; exit 2; }
 git config --global user.name >/dev/null 2>&1 || git config --global user.name "leakscan tests"
 git config --global user.email >/dev/null 2>&1 || git config --global user.email "tests@leakscan.invalid"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+# The pre-commit framework, for tests/precommit.rs (git-history).
+python3 -m pip install --quiet --disable-pip-version-check 'pre-commit==4.*'
+command -v pre-commit >/dev/null || { echo "setup: pre-commit did not install" >&2; exit 2; }

@@ -395,18 +395,14 @@ fn walk_trees(
         for entry in tree.iter() {
             let id = entry.id();
             match entry.kind() {
-                Some(ObjectType::Blob) => {
-                    if seen_blobs.insert(id) {
-                        blobs.push(BlobEntry {
-                            oid: id,
-                            path: join(&prefix, entry.name_bytes()),
-                        });
-                    }
+                Some(ObjectType::Blob) if seen_blobs.insert(id) => {
+                    blobs.push(BlobEntry {
+                        oid: id,
+                        path: join(&prefix, entry.name_bytes()),
+                    });
                 }
-                Some(ObjectType::Tree) => {
-                    if seen_trees.insert(id) {
-                        stack.push((id, join(&prefix, entry.name_bytes())));
-                    }
+                Some(ObjectType::Tree) if seen_trees.insert(id) => {
+                    stack.push((id, join(&prefix, entry.name_bytes())));
                 }
                 // Submodule gitlinks point into another repository.
                 _ => {}
@@ -423,6 +419,9 @@ fn join(prefix: &str, name: &[u8]) -> String {
         format!("{prefix}/{name}")
     }
 }
+
+/// Every path a blob appears at, with the commit that introduced it there.
+type Locations = HashMap<Oid, Vec<(String, Option<Oid>)>>;
 
 /// Findings of one blob with an empty path (filled per location later).
 type Flagged = HashMap<Oid, Vec<Finding>>;
@@ -562,11 +561,7 @@ fn scan_one(
 /// For each flagged blob, every path it appears at and the oldest commit
 /// that has it there. Visits each tree once (memoised), so it costs about
 /// one more tree walk, and runs only when there are findings.
-fn locate(
-    repo: &Repository,
-    commits: &[Oid],
-    flagged: &HashSet<Oid>,
-) -> Result<HashMap<Oid, Vec<(String, Option<Oid>)>>> {
+fn locate(repo: &Repository, commits: &[Oid], flagged: &HashSet<Oid>) -> Result<Locations> {
     type Hits = Rc<Vec<(Oid, String)>>;
     fn tree_hits(
         repo: &Repository,
@@ -611,7 +606,7 @@ fn locate(
             intro.entry((*oid, path.clone())).or_insert(*c);
         }
     }
-    let mut out: HashMap<Oid, Vec<(String, Option<Oid>)>> = HashMap::new();
+    let mut out: Locations = HashMap::new();
     for ((oid, path), c) in intro {
         out.entry(oid).or_default().push((path, Some(c)));
     }
