@@ -164,7 +164,7 @@ fn ignore_entry_survives_rebase_squash_and_moved_lines() {
         assert_eq!(rc, 1, "{label}");
         let mut fps = fingerprints(&f);
         fps.dedup();
-        assert_eq!(fps, [fp.clone()], "{label}");
+        assert_eq!(fps, std::slice::from_ref(&fp), "{label}");
         f[0]["commit"].as_str().unwrap().to_string()
     };
     assert_eq!(suppressed("before"), original);
