@@ -553,3 +553,60 @@ fn ignore_command_validates_and_skips_duplicates_and_report_teaches_suppression(
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stderr(&out).contains("1 suppressed: 1 ignore file"));
 }
+
+#[test]
+fn suppression_applies_to_staged_and_range_scans() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    write(&r, "README", "hello\n");
+    let base = commit_all(&r, "first");
+    let (a, b, c) = (token('a'), token('b'), token('c'));
+    let fp_b = leakscan_scanner::finding::fingerprint("github-token", b.as_bytes());
+    write(
+        &r,
+        ".leakscanignore",
+        &format!("src/b.py:{fp_b}  # reviewed\n"),
+    );
+    write(
+        &r,
+        "src/a.py",
+        &format!("# leakscan:allow-next-line\nA = '{a}'\n"),
+    );
+    write(&r, "src/b.py", &format!("B = '{b}'\n"));
+    git(&r, &["add", "-A"]);
+    let (rc, f, err) = scan(&r, &["staged"]);
+    assert_eq!((rc, f.len()), (0, 0), "{f:?}");
+    assert!(
+        err.contains("2 suppressed: 1 ignore file, 1 inline"),
+        "{err}"
+    );
+
+    write(&r, "src/c.py", &format!("C = '{c}'\n"));
+    git(&r, &["add", "-A"]);
+    let (rc, f, _) = scan(&r, &["staged"]);
+    assert_eq!(rc, 1);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["path"], "src/c.py");
+    git(&r, &["commit", "-q", "-m", "three secrets"]);
+
+    // A range scan with a baseline of the one reported secret.
+    let range = format!("{base}..HEAD");
+    let out = run(
+        &r,
+        &[
+            "baseline", "create", "-o", "b.txt", "git", ".", "--range", &range,
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = std::fs::read_to_string(r.join("b.txt")).unwrap();
+    assert_eq!(
+        text.lines().filter(|l| !l.starts_with('#')).count(),
+        1,
+        "{text}"
+    );
+    let (rc, f, err) = scan(&r, &["git", ".", "--range", &range, "--baseline", "b.txt"]);
+    assert_eq!((rc, f.len()), (0, 0), "{f:?}");
+    assert!(err.contains("1 baseline"), "{err}");
+    let (rc, f, _) = scan(&r, &["git", ".", "--range", &range]);
+    assert_eq!((rc, f.len()), (1, 1), "{f:?}");
+}
