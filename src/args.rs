@@ -61,6 +61,10 @@ pub enum Command {
     },
     /// Show, stage by stage, why a line is or is not reported.
     Explain(crate::commands::explain::ExplainArgs),
+    /// Inside GitHub Actions: scan what the event changed (a push's commits,
+    /// a pull request's commits, the whole history on a schedule), write
+    /// SARIF, the job summary, annotations and step outputs.
+    Ci(CiArgs),
     /// List or check rules.
     Rules {
         #[command(subcommand)]
@@ -180,6 +184,10 @@ pub struct ScanArgs {
     /// Set by `leakscan baseline create`: write a baseline, not a report.
     #[arg(skip)]
     pub write_baseline: Option<crate::commands::baseline::BaselineOut>,
+    /// SARIF `runAutomationDetails.id` category (code scanning keeps one
+    /// analysis per category) [default: leakscan/].
+    #[arg(long, value_name = "CATEGORY")]
+    pub sarif_category: Option<String>,
 }
 
 impl ScanArgs {
@@ -191,4 +199,19 @@ impl ScanArgs {
             no_redact: self.no_redact,
         }
     }
+}
+
+/// `leakscan ci` arguments.
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    /// The checked-out repository [default: $GITHUB_WORKSPACE].
+    pub path: Option<PathBuf>,
+    /// What to scan: the event's changes, the whole history, or the tree.
+    #[arg(long = "scan", value_enum, default_value_t = crate::ci::event::ScanMode::Changes)]
+    pub scan_mode: crate::ci::event::ScanMode,
+    /// Where to write the SARIF file [default: leakscan.sarif in $GITHUB_WORKSPACE].
+    #[arg(long, value_name = "FILE")]
+    pub sarif_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }

@@ -2,6 +2,7 @@
 //! `.leakscanignore` entries surviving rebase, squash and moved lines, stale
 //! entries, baselines, `explain`, and malformed files (exit 2, file:line).
 
+mod ci_support;
 mod gitutil;
 
 use std::path::Path;
@@ -11,10 +12,7 @@ use gitutil::*;
 
 /// A fake Entra client secret: `abc8Q~` + 34 URL-unreserved characters.
 fn entra(seed: char) -> String {
-    format!(
-        "abc8Q~TeSt{}",
-        std::iter::repeat_n(seed, 30).collect::<String>()
-    )
+    format!("abc8Q~{seed}FaKe-TeSt_0123456789ABCDEFGHIJklm")
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {
@@ -79,13 +77,12 @@ fn inline_allow_same_line_next_line_and_pem_block() {
     assert!(err.contains("2 suppressed: 2 inline"), "{err}");
 
     // A PEM block marked on its BEGIN line; another marked on its END line.
-    let body: String = (0..6)
-        .map(|i| format!("MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC{i}TESTKEYxxxxx\n"))
-        .collect();
+    let key = include_str!("../fixtures/tree/auth/certs/daemon.key").trim_end();
     let pem = |tail_begin: &str, tail_end: &str| {
-        format!(
-            "-----BEGIN PRIVATE KEY-----{tail_begin}\n{body}-----END PRIVATE KEY-----{tail_end}\n"
-        )
+        let mut lines: Vec<String> = key.lines().map(str::to_string).collect();
+        lines[0].push_str(tail_begin);
+        lines.last_mut().unwrap().push_str(tail_end);
+        lines.join("\n") + "\n"
     };
     write(d, "app.py", "x = 1\n");
     write(d, "plain.pem", &pem("", ""));
@@ -552,6 +549,25 @@ fn ignore_command_validates_and_skips_duplicates_and_report_teaches_suppression(
     let out = run(d, &["dir", "."]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stderr(&out).contains("1 suppressed: 1 ignore file"));
+
+    // Fingerprints are never taken for secrets, wherever they appear (ignore
+    // files, baselines, reports, docs), whatever the rule's keywords.
+    let rules = [
+        "github-token",
+        "generic-secret-assignment",
+        "entra-client-secret",
+        "aws-access-key-id",
+    ];
+    let text: String = (0..200)
+        .map(|i| {
+            let rule = rules[i % rules.len()];
+            let fp = leakscan_scanner::finding::fingerprint(rule, format!("s{i}").as_bytes());
+            format!("token: {fp}\nsecret = \"{fp}\"\napi_key={fp} path/x.py\n")
+        })
+        .collect();
+    write(d, "fingerprints.txt", &text);
+    let out = run(d, &["dir", "."]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
 }
 
 #[test]
@@ -609,4 +625,44 @@ fn suppression_applies_to_staged_and_range_scans() {
     assert!(err.contains("1 baseline"), "{err}");
     let (rc, f, _) = scan(&r, &["git", ".", "--range", &range]);
     assert_eq!((rc, f.len()), (1, 1), "{f:?}");
+}
+
+#[test]
+fn ci_command_applies_the_ignore_file_and_baseline() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("ws"));
+    let (a, b) = (token('a'), entra('b'));
+    write(&r, "src/a.py", &format!("A = '{a}'\n"));
+    write(&r, "deploy/b.env", &format!("AZURE_CLIENT_SECRET={b}\n"));
+    let fp_a = leakscan_scanner::finding::fingerprint("github-token", a.as_bytes());
+    let fp_b = leakscan_scanner::finding::fingerprint("entra-client-secret", b.as_bytes());
+    write(&r, ".leakscanignore", &format!("{fp_a}  # fixture\n"));
+    let head = commit_all(&r, "secrets");
+    write(&r, "base.txt", &format!("{fp_b} deploy/b.env\n"));
+    let ci = |name: &str, args: &[&str]| {
+        let runner = ci_support::Runner::new(
+            &t.path().join(name),
+            &r,
+            "schedule",
+            &serde_json::json!({}),
+            &head,
+        );
+        let mut cmd = leakscan(&r);
+        runner.apply(&mut cmd);
+        let out = cmd.arg("ci").args(args).output().unwrap();
+        (
+            code(&out),
+            runner.outputs()["findings"].clone(),
+            stderr(&out),
+        )
+    };
+    let (rc, n, err) = ci("one", &[]);
+    assert_eq!((rc, n.as_str()), (1, "1"), "{err}");
+    assert!(err.contains("1 suppressed: 1 ignore file"), "{err}");
+    let (rc, n, err) = ci("two", &["--baseline", "base.txt"]);
+    assert_eq!((rc, n.as_str()), (0, "0"), "{err}");
+    assert!(
+        err.contains("2 suppressed: 1 baseline, 1 ignore file"),
+        "{err}"
+    );
 }

@@ -58,6 +58,7 @@ pub(crate) fn scan_args(command: &mut Command) -> Option<&mut ScanArgs> {
             Some(scan)
         }
         Command::Git(git) => Some(&mut git.scan),
+        Command::Ci(ci) => Some(&mut ci.scan),
         _ => None,
     }
 }

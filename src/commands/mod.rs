@@ -12,6 +12,7 @@ use leakscan_scanner::{Config, ScanResult};
 use crate::args::{Cli, Command, OutputFormat, ScanArgs};
 
 pub(crate) mod baseline;
+mod ci;
 pub(crate) mod explain;
 mod git;
 mod hook;
@@ -52,6 +53,7 @@ pub fn run(mut cli: Cli) -> Result<u8> {
         Command::Ignore(args) => ignore::run(args),
         Command::Baseline { command } => baseline::run(command),
         Command::Explain(args) => explain::run(args),
+        Command::Ci(args) => ci::run(args),
     }
 }
 
@@ -71,25 +73,33 @@ pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, mut result: ScanResult)
         color,
     };
     let format = args.format.to_report();
+    let sarif = report::sarif::SarifOptions {
+        category: args.sarif_category.clone(),
+    };
+    let render = |w: &mut dyn Write| -> Result<()> {
+        if format == report::Format::Sarif {
+            report::sarif::render_with(&result.findings, &ctx, &sarif, w)
+        } else {
+            report::render(format, &result.findings, &ctx, w)?;
+            if args.format == OutputFormat::Text {
+                leakscan_scanner::suppress::write_hints(&result.findings, &ignore_path, w)?;
+            }
+            Ok(())
+        }
+    };
     match &args.output {
         Some(path) => {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("creating report file {}", path.display()))?;
             let mut w = std::io::BufWriter::new(file);
-            report::render(format, &result.findings, &ctx, &mut w)?;
-            if args.format == OutputFormat::Text {
-                leakscan_scanner::suppress::write_hints(&result.findings, &ignore_path, &mut w)?;
-            }
+            render(&mut w)?;
             w.flush()
                 .with_context(|| format!("writing report file {}", path.display()))?;
         }
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
-            report::render(format, &result.findings, &ctx, &mut w)?;
-            if args.format == OutputFormat::Text {
-                leakscan_scanner::suppress::write_hints(&result.findings, &ignore_path, &mut w)?;
-            }
+            render(&mut w)?;
             w.flush().context("writing the report to standard output")?;
         }
     }

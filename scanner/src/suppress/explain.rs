@@ -231,6 +231,12 @@ pub fn explain(
             }
         };
         suppress(
+            "fingerprint",
+            super::is_fingerprint_text(rules, data, m.start, m.end)
+                .then(|| "the text is a leakscan fingerprint (rule:hash), not a secret".into()),
+            "not a leakscan fingerprint".into(),
+        );
+        suppress(
             "path allowlist",
             path_allowed.then(|| {
                 format!(
