@@ -119,7 +119,7 @@ impl Suppressor {
     pub fn load(root: &Path, ignore_file: Option<&Path>, baseline: Option<&Path>) -> Result<Self> {
         let ignore = match ignore_file {
             Some(p) => {
-                if !p.is_file() {
+                if !p.exists() {
                     anyhow::bail!(
                         "ignore file {} does not exist (check --ignore-file)",
                         p.display()
