@@ -404,6 +404,28 @@ fn explain_shows_the_stage_that_suppressed_and_the_stages_that_reported() {
     let out = run(&r, &["explain", "app.py:1", "--baseline", "base.txt"]);
     assert!(stdout(&out).contains(&format!("baseline          SUPPRESS  {fp} is in base.txt")));
 
+    // The config's path allowlist, and a fingerprint that looks like a secret.
+    write(&r, ".leakscan.toml", "[allow]\npaths = [\"vendor/**\"]\n");
+    write(&r, "vendor/lib.py", &format!("V = '{a}'\n"));
+    let out = run(&r, &["explain", "vendor/lib.py:1"]);
+    assert_eq!(code(&out), 0);
+    assert!(
+        stdout(&out).contains(
+            "path allowlist    SUPPRESS  vendor/lib.py matches [allow] paths in .leakscan.toml"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    write(&r, "notes.txt", &format!("secret = \"{fp}\"\n"));
+    let out = run(&r, &["explain", "notes.txt:1"]);
+    let text = stdout(&out);
+    assert_eq!(code(&out), 0, "{text}");
+    assert!(
+        text.contains("fingerprint       SUPPRESS  the text is a leakscan fingerprint"),
+        "{text}"
+    );
+    std::fs::remove_file(r.join(".leakscan.toml")).unwrap();
+
     // A blob in history (the file is gone from disk), from a subdirectory.
     std::fs::remove_file(r.join("app.py")).unwrap();
     commit_all(&r, "remove app");

@@ -335,11 +335,10 @@ pub fn explain(
 }
 
 fn config_name(scanner: &Scanner) -> String {
-    scanner
-        .config
-        .source
-        .as_ref()
-        .map_or_else(|| "the config".into(), |p| p.display().to_string())
+    scanner.config.source.as_ref().map_or_else(
+        || "the config".into(),
+        |p| crate::source::dir::display_path(p),
+    )
 }
 
 fn pass_detail(scanner: &Scanner, rule: &leakscan_rules::Rule, st: Stage, entropy: f32) -> String {
