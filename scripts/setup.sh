@@ -16,3 +16,7 @@ command -v pre-commit >/dev/null || { echo "setup: pre-commit did not install" >
 python3 -m pip install --quiet --disable-pip-version-check 'check-jsonschema==0.39.0'
 command -v check-jsonschema >/dev/null || { echo "setup: check-jsonschema did not install" >&2; exit 2; }
 python3 -c 'import ruamel.yaml' || { echo "setup: ruamel.yaml (check-jsonschema's dependency) is missing" >&2; exit 2; }
+# Verification tests: the local OpenID provider (oidc-provider, pinned by tests/idp/package-lock.json).
+command -v node >/dev/null || { echo "setup: node (20 or later) is required for the verification tests" >&2; exit 2; }
+command -v npm >/dev/null || { echo "setup: npm is required for the verification tests" >&2; exit 2; }
+npm ci --prefix tests/idp --no-audit --no-fund >/dev/null

@@ -188,15 +188,41 @@ pub struct ScanArgs {
     /// analysis per category) [default: leakscan/].
     #[arg(long, value_name = "CATEGORY")]
     pub sarif_category: Option<String>,
+    /// Check whether found credentials still work (sends them to their provider).
+    #[arg(long)]
+    pub verify: bool,
+    /// Print each request verification would make, send nothing.
+    #[arg(long)]
+    pub verify_dry_run: bool,
+    /// Report only findings verified live (implies --verify).
+    #[arg(long)]
+    pub only_live: bool,
+    /// Present found, unexpired assertions to their allowlisted token endpoint.
+    #[arg(long)]
+    pub verify_replay_assertions: bool,
+    /// Send a provider's checks to URL instead (NAME: entra, google, github,
+    /// gitlab, slack, stripe, aws); also LEAKSCAN_VERIFY_ENDPOINT_<NAME>.
+    #[arg(long, value_name = "NAME=URL")]
+    pub verify_endpoint: Vec<String>,
+    /// Credentials verified at once.
+    #[arg(long, value_name = "N", default_value_t = leakscan_scanner::verify::DEFAULT_CONCURRENCY)]
+    pub verify_concurrency: usize,
 }
 
 impl ScanArgs {
+    /// Whether any verification flag is on.
+    pub fn verifying(&self) -> bool {
+        self.verify || self.verify_dry_run || self.only_live
+    }
+
     pub fn to_options(&self) -> ScanOptions {
         ScanOptions {
             threads: self.threads,
             max_file_size: self.max_file_size,
             follow_symlinks: false,
             no_redact: self.no_redact,
+            verify: self.verifying(),
+            verify_neighbours: false,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod source;
 pub mod stats;
 pub mod suppress;
 pub mod validate;
+pub mod verify;
 
 pub use config::Config;
 pub use finding::{Finding, Secret};

@@ -29,6 +29,12 @@ pub struct ScanOptions {
     pub follow_symlinks: bool,
     /// Print secrets whole (`--no-redact`).
     pub no_redact: bool,
+    /// `--verify`: collect verification context (client ids, tenants,
+    /// certificates) from each blob that has a verifiable finding.
+    pub verify: bool,
+    /// Verification may read known config files beside a finding's file
+    /// (set by `dir` scans, where paths are files on disk).
+    pub verify_neighbours: bool,
 }
 
 impl Default for ScanOptions {
@@ -38,6 +44,8 @@ impl Default for ScanOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             follow_symlinks: false,
             no_redact: false,
+            verify: false,
+            verify_neighbours: false,
         }
     }
 }
@@ -125,6 +133,15 @@ impl Scanner {
     pub fn findings_from(&self, path: &str, data: &[u8], matches: &[RawMatch]) -> Vec<Finding> {
         let mut li = LineIndex::new(data);
         let rules = self.matcher.rules();
+        let verify_context = self.options.verify
+            && matches
+                .iter()
+                .any(|m| m.rejected.is_none() && rules.rules[m.rule].rule.verify.is_some());
+        let extra = if verify_context {
+            crate::verify::context::extract(path, data)
+        } else {
+            BTreeMap::new()
+        };
         matches
             .iter()
             .filter(|m| m.rejected.is_none())
@@ -162,7 +179,13 @@ impl Scanner {
                     verification: None,
                     raw: m.secret.clone(),
                     span: (m.start, m.end),
-                    context: m.context.clone(),
+                    context: if rule.verify.is_some() && !extra.is_empty() {
+                        let mut c = m.context.clone();
+                        crate::verify::context::merge(&mut c, extra.clone());
+                        c
+                    } else {
+                        m.context.clone()
+                    },
                 }
             })
             .collect()

@@ -19,6 +19,7 @@ mod hook;
 pub(crate) mod ignore;
 mod rules;
 mod staged;
+mod verify;
 
 pub fn run(mut cli: Cli) -> Result<u8> {
     ignore::preflight(&mut cli.command)?;
@@ -35,6 +36,7 @@ pub fn run(mut cli: Cli) -> Result<u8> {
             };
             let mut options = scan.to_options();
             options.follow_symlinks = follow_symlinks;
+            options.verify_neighbours = true;
             let config = Config::discover(scan.config.as_deref(), &paths[0])?;
             let scanner = Scanner::new(config, options)?;
             let result = scanner.scan_dirs(&paths)?;
@@ -63,6 +65,7 @@ pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, mut result: ScanResult)
     if let Some(out) = &args.write_baseline {
         return baseline::write(out, args, &result);
     }
+    verify::apply(scanner, args, &mut result)?;
     let color = args.output.is_none()
         && args.format == OutputFormat::Text
         && std::io::stdout().is_terminal()
