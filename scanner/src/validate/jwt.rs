@@ -18,7 +18,7 @@ fn signature_fits(alg: &str, len: usize) -> bool {
         "HS384" => len == 48,
         "HS512" => len == 64,
         "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" => {
-            (128..=1024).contains(&len) && len % 64 == 0
+            (128..=1024).contains(&len) && len.is_multiple_of(64)
         }
         "ES256" | "ES256K" => len == 64,
         "ES384" => len == 96,

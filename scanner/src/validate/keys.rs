@@ -425,7 +425,7 @@ pub(super) fn pgp_private_key(block: &[u8]) -> Verdict {
     }
     let version = data[header_len];
     let algo = match version {
-        4 | 5 | 6 => data.get(header_len + 5).copied(),
+        4..=6 => data.get(header_len + 5).copied(),
         3 => data.get(header_len + 7).copied(),
         _ => return Err(format!("unknown key version {version}")),
     };
