@@ -2,6 +2,7 @@
 //! `.leakscanignore` entries surviving rebase, squash and moved lines, stale
 //! entries, baselines, `explain`, and malformed files (exit 2, file:line).
 
+mod ci_support;
 mod gitutil;
 
 use std::path::Path;
@@ -11,10 +12,7 @@ use gitutil::*;
 
 /// A fake Entra client secret: `abc8Q~` + 34 URL-unreserved characters.
 fn entra(seed: char) -> String {
-    format!(
-        "abc8Q~TeSt{}",
-        std::iter::repeat_n(seed, 30).collect::<String>()
-    )
+    format!("abc8Q~{seed}FaKe-TeSt_0123456789ABCDEFGHIJklm")
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {
@@ -79,13 +77,12 @@ fn inline_allow_same_line_next_line_and_pem_block() {
     assert!(err.contains("2 suppressed: 2 inline"), "{err}");
 
     // A PEM block marked on its BEGIN line; another marked on its END line.
-    let body: String = (0..6)
-        .map(|i| format!("MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC{i}TESTKEYxxxxx\n"))
-        .collect();
+    let key = include_str!("../fixtures/tree/auth/certs/daemon.key").trim_end();
     let pem = |tail_begin: &str, tail_end: &str| {
-        format!(
-            "-----BEGIN PRIVATE KEY-----{tail_begin}\n{body}-----END PRIVATE KEY-----{tail_end}\n"
-        )
+        let mut lines: Vec<String> = key.lines().map(str::to_string).collect();
+        lines[0].push_str(tail_begin);
+        lines.last_mut().unwrap().push_str(tail_end);
+        lines.join("\n") + "\n"
     };
     write(d, "app.py", "x = 1\n");
     write(d, "plain.pem", &pem("", ""));
@@ -407,6 +404,28 @@ fn explain_shows_the_stage_that_suppressed_and_the_stages_that_reported() {
     let out = run(&r, &["explain", "app.py:1", "--baseline", "base.txt"]);
     assert!(stdout(&out).contains(&format!("baseline          SUPPRESS  {fp} is in base.txt")));
 
+    // The config's path allowlist, and a fingerprint that looks like a secret.
+    write(&r, ".leakscan.toml", "[allow]\npaths = [\"vendor/**\"]\n");
+    write(&r, "vendor/lib.py", &format!("V = '{a}'\n"));
+    let out = run(&r, &["explain", "vendor/lib.py:1"]);
+    assert_eq!(code(&out), 0);
+    assert!(
+        stdout(&out).contains(
+            "path allowlist    SUPPRESS  vendor/lib.py matches [allow] paths in .leakscan.toml"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    write(&r, "notes.txt", &format!("secret = \"{fp}\"\n"));
+    let out = run(&r, &["explain", "notes.txt:1"]);
+    let text = stdout(&out);
+    assert_eq!(code(&out), 0, "{text}");
+    assert!(
+        text.contains("fingerprint       SUPPRESS  the text is a leakscan fingerprint"),
+        "{text}"
+    );
+    std::fs::remove_file(r.join(".leakscan.toml")).unwrap();
+
     // A blob in history (the file is gone from disk), from a subdirectory.
     std::fs::remove_file(r.join("app.py")).unwrap();
     commit_all(&r, "remove app");
@@ -552,4 +571,120 @@ fn ignore_command_validates_and_skips_duplicates_and_report_teaches_suppression(
     let out = run(d, &["dir", "."]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stderr(&out).contains("1 suppressed: 1 ignore file"));
+
+    // Fingerprints are never taken for secrets, wherever they appear (ignore
+    // files, baselines, reports, docs), whatever the rule's keywords.
+    let rules = [
+        "github-token",
+        "generic-secret-assignment",
+        "entra-client-secret",
+        "aws-access-key-id",
+    ];
+    let text: String = (0..200)
+        .map(|i| {
+            let rule = rules[i % rules.len()];
+            let fp = leakscan_scanner::finding::fingerprint(rule, format!("s{i}").as_bytes());
+            format!("token: {fp}\nsecret = \"{fp}\"\napi_key={fp} path/x.py\n")
+        })
+        .collect();
+    write(d, "fingerprints.txt", &text);
+    let out = run(d, &["dir", "."]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+}
+
+#[test]
+fn suppression_applies_to_staged_and_range_scans() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    write(&r, "README", "hello\n");
+    let base = commit_all(&r, "first");
+    let (a, b, c) = (token('a'), token('b'), token('c'));
+    let fp_b = leakscan_scanner::finding::fingerprint("github-token", b.as_bytes());
+    write(
+        &r,
+        ".leakscanignore",
+        &format!("src/b.py:{fp_b}  # reviewed\n"),
+    );
+    write(
+        &r,
+        "src/a.py",
+        &format!("# leakscan:allow-next-line\nA = '{a}'\n"),
+    );
+    write(&r, "src/b.py", &format!("B = '{b}'\n"));
+    git(&r, &["add", "-A"]);
+    let (rc, f, err) = scan(&r, &["staged"]);
+    assert_eq!((rc, f.len()), (0, 0), "{f:?}");
+    assert!(
+        err.contains("2 suppressed: 1 ignore file, 1 inline"),
+        "{err}"
+    );
+
+    write(&r, "src/c.py", &format!("C = '{c}'\n"));
+    git(&r, &["add", "-A"]);
+    let (rc, f, _) = scan(&r, &["staged"]);
+    assert_eq!(rc, 1);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["path"], "src/c.py");
+    git(&r, &["commit", "-q", "-m", "three secrets"]);
+
+    // A range scan with a baseline of the one reported secret.
+    let range = format!("{base}..HEAD");
+    let out = run(
+        &r,
+        &[
+            "baseline", "create", "-o", "b.txt", "git", ".", "--range", &range,
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = std::fs::read_to_string(r.join("b.txt")).unwrap();
+    assert_eq!(
+        text.lines().filter(|l| !l.starts_with('#')).count(),
+        1,
+        "{text}"
+    );
+    let (rc, f, err) = scan(&r, &["git", ".", "--range", &range, "--baseline", "b.txt"]);
+    assert_eq!((rc, f.len()), (0, 0), "{f:?}");
+    assert!(err.contains("1 baseline"), "{err}");
+    let (rc, f, _) = scan(&r, &["git", ".", "--range", &range]);
+    assert_eq!((rc, f.len()), (1, 1), "{f:?}");
+}
+
+#[test]
+fn ci_command_applies_the_ignore_file_and_baseline() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("ws"));
+    let (a, b) = (token('a'), entra('b'));
+    write(&r, "src/a.py", &format!("A = '{a}'\n"));
+    write(&r, "deploy/b.env", &format!("AZURE_CLIENT_SECRET={b}\n"));
+    let fp_a = leakscan_scanner::finding::fingerprint("github-token", a.as_bytes());
+    let fp_b = leakscan_scanner::finding::fingerprint("entra-client-secret", b.as_bytes());
+    write(&r, ".leakscanignore", &format!("{fp_a}  # fixture\n"));
+    let head = commit_all(&r, "secrets");
+    write(&r, "base.txt", &format!("{fp_b} deploy/b.env\n"));
+    let ci = |name: &str, args: &[&str]| {
+        let runner = ci_support::Runner::new(
+            &t.path().join(name),
+            &r,
+            "schedule",
+            &serde_json::json!({}),
+            &head,
+        );
+        let mut cmd = leakscan(&r);
+        runner.apply(&mut cmd);
+        let out = cmd.arg("ci").args(args).output().unwrap();
+        (
+            code(&out),
+            runner.outputs()["findings"].clone(),
+            stderr(&out),
+        )
+    };
+    let (rc, n, err) = ci("one", &[]);
+    assert_eq!((rc, n.as_str()), (1, "1"), "{err}");
+    assert!(err.contains("1 suppressed: 1 ignore file"), "{err}");
+    let (rc, n, err) = ci("two", &["--baseline", "base.txt"]);
+    assert_eq!((rc, n.as_str()), (0, "0"), "{err}");
+    assert!(
+        err.contains("2 suppressed: 1 baseline, 1 ignore file"),
+        "{err}"
+    );
 }

@@ -145,6 +145,7 @@ impl Scanner {
         matches
             .iter()
             .filter(|m| m.rejected.is_none())
+            .filter(|m| !crate::suppress::is_fingerprint_text(rules, data, m.start, m.end))
             .filter(|m| {
                 let allowed = crate::suppress::inline::check(data, m.start, m.end).is_some();
                 if allowed {

@@ -69,8 +69,14 @@ pub fn run(command: BaselineCommand) -> Result<u8> {
         scan.insert(0, OsString::from("dir"));
     }
     let argv = std::iter::once(OsString::from("leakscan")).chain(scan);
-    let mut cli = Cli::try_parse_from(argv)
-        .map_err(|e| anyhow::anyhow!("baseline create: the scan command line: {e}"))?;
+    let mut cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap's own message and exit code (0 for --help, 2 for errors).
+            let _ = e.print();
+            return Ok(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let Some(args) = super::ignore::scan_args(&mut cli.command) else {
         anyhow::bail!("baseline create: expected a scan command (dir, git, staged or stdin)");
     };

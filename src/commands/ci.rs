@@ -106,9 +106,9 @@ fn run_in(mut args: CiArgs, env: &RunnerEnv) -> Result<u8> {
     };
 
     // The same post-scan steps as `finish()` (which ci cannot use: it
-    // renders elsewhere): inline allows, the ignore file and --baseline,
-    // then --verify.
-    super::ignore::apply(&scanner, &args.scan, &mut result)?;
+    // renders elsewhere): inline allows were applied by the scan; now the
+    // ignore file and --baseline, then --verify.
+    let (stale, ignore_path) = super::ignore::apply(&scanner, &args.scan, &mut result)?;
     super::verify::apply(&scanner, &args.scan, &mut result)?;
     result.stats.findings = result.findings.len() as u64;
 
@@ -154,6 +154,9 @@ fn run_in(mut args: CiArgs, env: &RunnerEnv) -> Result<u8> {
             "{}",
             github::safe_log_line(&format!("leakscan: scanned {scope}"))
         );
+    }
+    if args.scan.report_stale {
+        super::ignore::print_stale(&stale, &ignore_path);
     }
     Ok(if result.findings.is_empty() { 0 } else { 1 })
 }

@@ -58,17 +58,32 @@ pub(crate) fn scan_args(command: &mut Command) -> Option<&mut ScanArgs> {
             Some(scan)
         }
         Command::Git(git) => Some(&mut git.scan),
+        Command::Ci(ci) => Some(&mut ci.scan),
         _ => None,
     }
 }
 
-/// Reads an explicit `--ignore-file` and `--baseline` before a scan starts,
+/// Reads the ignore file and `--baseline` before a scan starts,
 /// so a malformed file fails fast instead of after a long history scan.
 pub(crate) fn preflight(command: &mut Command) -> Result<()> {
+    // The scanned root as far as the arguments tell (the scan itself may
+    // resolve it further, e.g. to a repository's top directory).
+    let root = match command {
+        Command::Dir { paths, .. } => paths.first().cloned(),
+        Command::Git(git) => git.repo.clone(),
+        _ => None,
+    }
+    .unwrap_or_else(|| PathBuf::from("."));
+    let root = if root.is_file() {
+        root.parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default()
+    } else {
+        root
+    };
     if let Some(args) = scan_args(command) {
-        if let Some(p) = &args.ignore_file {
-            Suppressor::load(std::path::Path::new("."), Some(p), None)?;
-        }
+        // Loads `--ignore-file`, or `.leakscanignore` at the root if present.
+        Suppressor::load(&root, args.ignore_file.as_deref(), None)?;
         if let Some(p) = &args.baseline {
             suppress::Baseline::load(p)?;
         }

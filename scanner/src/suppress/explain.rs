@@ -231,6 +231,12 @@ pub fn explain(
             }
         };
         suppress(
+            "fingerprint",
+            super::is_fingerprint_text(rules, data, m.start, m.end)
+                .then(|| "the text is a leakscan fingerprint (rule:hash), not a secret".into()),
+            "not a leakscan fingerprint".into(),
+        );
+        suppress(
             "path allowlist",
             path_allowed.then(|| {
                 format!(
@@ -329,11 +335,10 @@ pub fn explain(
 }
 
 fn config_name(scanner: &Scanner) -> String {
-    scanner
-        .config
-        .source
-        .as_ref()
-        .map_or_else(|| "the config".into(), |p| p.display().to_string())
+    scanner.config.source.as_ref().map_or_else(
+        || "the config".into(),
+        |p| crate::source::dir::display_path(p),
+    )
 }
 
 fn pass_detail(scanner: &Scanner, rule: &leakscan_rules::Rule, st: Stage, entropy: f32) -> String {

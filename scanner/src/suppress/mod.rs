@@ -50,6 +50,38 @@ pub fn check_fingerprint(fp: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether the candidate at `start..end` is a leakscan fingerprint
+/// (`{rule}:{16 hex}` with a known rule id), or its hash half, as found in
+/// ignore files, baselines and reports: a fingerprint is never a secret.
+pub fn is_fingerprint_text(rules: &crate::RuleSet, data: &[u8], start: usize, end: usize) -> bool {
+    let is_hex =
+        |h: &[u8]| h.len() == 16 && h.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if data.get(end).is_some_and(|b| b.is_ascii_alphanumeric()) {
+        return false;
+    }
+    // `before` must end with a whole rule id followed by `:`.
+    let rule_before = |before: &[u8]| {
+        let Some(before) = before.strip_suffix(b":") else {
+            return false;
+        };
+        rules.rules.iter().any(|r| {
+            let id = r.rule.id.as_bytes();
+            before.ends_with(id)
+                && !before[..before.len() - id.len()]
+                    .last()
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        })
+    };
+    let secret = &data[start..end];
+    if is_hex(secret) {
+        return rule_before(&data[..start]);
+    }
+    // The whole fingerprint (maybe path-scoped) captured as one value.
+    secret.len() > 17
+        && is_hex(&secret[secret.len() - 16..])
+        && rule_before(&secret[..secret.len() - 16])
+}
+
 /// A path as reported by a scan, made relative to the scanned root when it
 /// lies under it (`repo/src/a.py` with root `repo` gives `src/a.py`).
 pub fn relative_to_root(root: &Path, path: &str) -> String {
@@ -87,7 +119,7 @@ impl Suppressor {
     pub fn load(root: &Path, ignore_file: Option<&Path>, baseline: Option<&Path>) -> Result<Self> {
         let ignore = match ignore_file {
             Some(p) => {
-                if !p.is_file() {
+                if !p.exists() {
                     anyhow::bail!(
                         "ignore file {} does not exist (check --ignore-file)",
                         p.display()
@@ -244,6 +276,34 @@ mod tests {
         ] {
             assert!(check_fingerprint(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn fingerprints_in_text_are_recognised() {
+        let scanner =
+            crate::scan::Scanner::new(crate::Config::default(), Default::default()).unwrap();
+        let rules = scanner.matcher.rules();
+        let at = |text: &str, hex: &str| {
+            let s = text.find(hex).unwrap();
+            is_fingerprint_text(rules, text.as_bytes(), s, s + hex.len())
+        };
+        let h = "9f3e2a7c5b1d8e04";
+        assert!(at(&format!("github-token:{h}  # why\n"), h));
+        assert!(at(&format!("src/a.py:github-token:{h}\n"), h));
+        assert!(at(
+            &format!("\"fingerprint\": \"generic-secret-assignment:{h}\""),
+            h
+        ));
+        assert!(!at(&format!("my-github-token:{h}\n"), h), "not a rule id");
+        assert!(!at(&format!("token:{h}\n"), h));
+        assert!(!at(&format!("github-token:{h}ff\n"), h));
+        assert!(!at(&format!("github-token={h}\n"), h));
+        let whole = format!("github-token:{h}");
+        assert!(at(&format!("secret = \"{whole}\"\n"), &whole));
+        let scoped = format!("a/b.py:{whole}");
+        assert!(at(&format!("k={scoped}\n"), &scoped));
+        let other = format!("xgithub-token:{h}");
+        assert!(!at(&format!("k={other}\n"), &other));
     }
 
     #[test]
