@@ -30,13 +30,16 @@ fn key_text(name: &str) -> String {
 
 /// A fake compact JWT with the given claims (the signature is junk: the
 /// assertion flow must decide on `exp` without sending it anywhere).
+/// An RS256-shaped JWT whose signature is 256 arbitrary bytes (the size of
+/// an RSA-2048 signature, which the `jwt` validator checks) that no key made.
 fn fake_jwt(claims: &str) -> String {
     let b = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let signature: Vec<u8> = (0..256u32).map(|i| (i * 151 + 7) as u8).collect();
     format!(
         "{}.{}.{}",
         b.encode(r#"{"alg":"RS256","typ":"JWT"}"#),
         b.encode(claims),
-        b.encode("not-a-real-signature-just-bytes")
+        b.encode(signature)
     )
 }
 
