@@ -10,10 +10,13 @@ git config --global user.email >/dev/null 2>&1 || git config --global user.email
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 # The pre-commit framework, for tests/precommit.rs (git-history).
 python3 -m pip install --quiet --disable-pip-version-check 'pre-commit==4.*'
+# pyenv only creates shims for new console scripts on a rehash.
+if command -v pyenv >/dev/null; then pyenv rehash; fi
 command -v pre-commit >/dev/null || { echo "setup: pre-commit did not install" >&2; exit 2; }
 # check-jsonschema (its builtin GitHub Actions schema, offline) and the YAML
 # parser the action's mini runner uses, for tests/action.rs (sarif-ci).
 python3 -m pip install --quiet --disable-pip-version-check 'check-jsonschema==0.39.0'
+if command -v pyenv >/dev/null; then pyenv rehash; fi
 command -v check-jsonschema >/dev/null || { echo "setup: check-jsonschema did not install" >&2; exit 2; }
 python3 -c 'import ruamel.yaml' || { echo "setup: ruamel.yaml (check-jsonschema's dependency) is missing" >&2; exit 2; }
 # Verification tests: the local OpenID provider (oidc-provider, pinned by tests/idp/package-lock.json).
