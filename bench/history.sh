@@ -23,8 +23,9 @@ if [ ! -f "$REPO/.complete" ]; then
   touch "$REPO/.complete"
 fi
 
-cargo build --release --quiet
-BIN=target/release/leakscan
+# LEAKSCAN_BIN overrides the binary (and skips the release build).
+if [ -z "${LEAKSCAN_BIN:-}" ]; then cargo build --release --quiet; fi
+BIN=${LEAKSCAN_BIN:-target/release/leakscan}
 
 blob_bytes=$(git -C "$REPO" cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' |
   awk '$1=="blob"{s+=$2} END{print s}')

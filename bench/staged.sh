@@ -9,7 +9,7 @@ RUNS=${RUNS:-25}
 REPO=$PWD/target/bench/staged-repo
 SRC=${BENCH_SRC:-$(ls -d "$HOME"/.cargo/registry/src/*/ | head -1)}
 
-if [ ! -f "$REPO/.complete" ]; then
+if [ ! -f "$REPO.complete" ]; then
   rm -rf "$REPO"
   mkdir -p "$REPO"
   git -C "$REPO" init -q -b main
@@ -17,21 +17,22 @@ if [ ! -f "$REPO/.complete" ]; then
   git -C "$REPO" config user.email bench@leakscan.invalid
   # 10,000 real source files in 100 folders (head ends find early).
   set +o pipefail
-  find "$SRC" -type f -name '*.rs' -size -64k | head -10000 | awk '{printf "%s\t%d\n", $0, NR}' |
+  find "$SRC" -type f \( -name '*.rs' -o -name '*.md' -o -name '*.toml' \) -size -64k | head -10000 | awk '{printf "%s\t%d\n", $0, NR}' |
     while IFS=$'\t' read -r f n; do
       d=$REPO/src/d$((n % 100))
       mkdir -p "$d"
-      cp "$f" "$d/f$n.rs"
+      cp "$f" "$d/f$n.${f##*.}"
     done
   set -o pipefail
   git -C "$REPO" add -A
   git -C "$REPO" commit -qm "10,000 files"
-  touch "$REPO/.complete"
+  touch "$REPO.complete"
 fi
 echo "tracked files: $(git -C "$REPO" ls-files | wc -l)"
 
-cargo build --release --quiet
-BIN=$PWD/target/release/leakscan
+# LEAKSCAN_BIN overrides the binary (and skips the release build).
+if [ -z "${LEAKSCAN_BIN:-}" ]; then cargo build --release --quiet; fi
+BIN=${LEAKSCAN_BIN:-$PWD/target/release/leakscan}
 
 # Stage a few modified files (no secrets: the common, passing case).
 git -C "$REPO" reset -q --hard
@@ -42,20 +43,25 @@ for n in 11 222 3333 4444 7777; do
 done
 git -C "$REPO" status --short | head
 
-median_ms() { # runs a command RUNS times, prints the median in ms
-  local times=()
+# median WALL_MS CPU_MS of RUNS runs of a command (CPU = user + sys, which
+# stays meaningful on a loaded machine).
+medians() {
+  local log; log=$(mktemp)
   for _ in $(seq "$RUNS"); do
-    local s e
-    s=$(date +%s%N)
-    "$@" >/dev/null 2>&1 || true
-    e=$(date +%s%N)
-    times+=($(( (e - s) / 1000 )))
+    /usr/bin/time -f '%e %U %S' -a -o "$log" "$@" >/dev/null 2>&1 || true
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END{m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f", m/1000}'
+  local med='{a[NR]=$1} END{m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f", m*1000}'
+  local wall cpu
+  wall=$(awk '{print $1}' "$log" | sort -n | awk "$med")
+  cpu=$(awk '{print $2+$3}' "$log" | sort -n | awk "$med")
+  rm -f "$log"
+  echo "$wall $cpu"
 }
 
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 (cd "$REPO" && "$BIN" staged) || { echo "leakscan staged failed on a clean change" >&2; exit 1; }
-ls_ms=$(cd "$REPO" && median_ms "$BIN" staged)
-git_ms=$(cd "$REPO" && median_ms git diff --cached --no-ext-diff -U0)
-echo "leakscan staged: median ${ls_ms} ms over $RUNS runs (git diff --cached: ${git_ms} ms)"
+read -r ls_wall ls_cpu < <(cd "$REPO" && medians "$BIN" staged)
+read -r git_wall git_cpu < <(cd "$REPO" && medians git diff --cached --no-ext-diff -U0)
+echo "leakscan staged:     median wall ${ls_wall} ms, cpu ${ls_cpu} ms over $RUNS runs"
+echo "git diff --cached:   median wall ${git_wall} ms, cpu ${git_cpu} ms (baseline)"
 git -C "$REPO" reset -q --hard
