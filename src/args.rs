@@ -103,6 +103,15 @@ pub struct ScanArgs {
     /// No summary or progress on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Write the scan's counters (files, bytes, skips by reason, read
+    /// errors) to FILE as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<PathBuf>,
+    /// Exit 2 if anything was skipped or unreadable (too large, permission
+    /// denied, broken symlink...), after printing the findings. Paths
+    /// excluded on purpose (allowlisted paths, unfollowed symlinks) do not count.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 impl ScanArgs {

@@ -3,9 +3,19 @@
 //! escape sequences and bidi overrides are replaced by visible escapes.
 
 /// Replaces control characters (C0, DEL, C1), Unicode bidi controls and
-/// other invisible formatting characters with `\u{..}` escapes.
+/// other invisible formatting characters with `\u{..}` escapes, and a
+/// leading `::` (a GitHub Actions workflow command when it starts a log
+/// line, even after spaces) with `\u{3a}:`.
 pub fn sanitize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    let body = text.trim_start_matches([' ', '\t']);
+    let text = if body.starts_with("::") {
+        out.push_str(&text[..text.len() - body.len()].replace('\t', "\\t"));
+        out.push_str("\\u{3a}");
+        &body[1..]
+    } else {
+        text
+    };
     for c in text.chars() {
         if is_dangerous(c) {
             match c {
@@ -27,13 +37,18 @@ pub fn sanitize_bytes(bytes: &[u8]) -> String {
 }
 
 fn is_dangerous(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{200B}'..='\u{200F}' // zero-width, LRM, RLM
-            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
-            | '\u{2060}'..='\u{2069}' // word joiner, bidi isolates
-            | '\u{FEFF}'
-        )
+    c.is_control() || is_invisible(c)
+}
+
+/// Bidi controls and invisible formatting characters (not control
+/// characters, so JSON encoders pass them through raw).
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' // zero-width, LRM, RLM
+        | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+        | '\u{2060}'..='\u{2069}' // word joiner, bidi isolates
+        | '\u{FEFF}'
+    )
 }
 
 #[cfg(test)]
@@ -46,5 +61,13 @@ mod tests {
         assert_eq!(sanitize("x\u{202E}y"), "x\\u{202e}y");
         assert_eq!(sanitize("line\nnext"), "line\\nnext");
         assert_eq!(sanitize("plain/path.rs"), "plain/path.rs");
+    }
+
+    #[test]
+    fn neutralizes_leading_workflow_commands() {
+        assert_eq!(sanitize("::error::pwned"), "\\u{3a}:error::pwned");
+        assert_eq!(sanitize("  ::warning::x"), "  \\u{3a}:warning::x");
+        assert_eq!(sanitize("\t::notice::x"), "\\t\\u{3a}:notice::x");
+        assert_eq!(sanitize("a::b"), "a::b");
     }
 }

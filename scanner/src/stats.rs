@@ -8,6 +8,27 @@ use serde::Serialize;
 /// Most read errors kept verbatim; the rest are only counted.
 pub const MAX_ERRORS_KEPT: usize = 100;
 
+/// Skip reasons that are the user's choice or hold no stored content, not
+/// lost content: paths the config allowlists, symbolic links not followed
+/// (their targets inside the tree are scanned as themselves), and FIFOs,
+/// sockets and devices. Every other reason makes the result incomplete
+/// (`--strict`).
+pub const DELIBERATE_SKIPS: &[&str] = &["path-allowlist", "symlink", "not-a-file"];
+
+/// Skip reasons used by the sources, for reference in docs and tests.
+pub mod reason {
+    /// Larger than `--max-file-size` (never read whole).
+    pub const TOO_LARGE: &str = "too-large";
+    /// Open or read failed (permission denied, vanished, name too long...).
+    pub const UNREADABLE: &str = "unreadable";
+    /// A symbolic link whose target does not exist (with `--follow-symlinks`).
+    pub const BROKEN_SYMLINK: &str = "broken-symlink";
+    /// A symbolic link that leads back to one of its ancestors.
+    pub const SYMLINK_LOOP: &str = "symlink-loop";
+    /// A FIFO, socket or device: never opened (reading could block forever).
+    pub const NOT_A_FILE: &str = "not-a-file";
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Stats {
     pub files_scanned: u64,
@@ -51,5 +72,14 @@ impl Stats {
 
     pub fn skipped_total(&self) -> u64 {
         self.skipped.values().sum()
+    }
+
+    /// Skips and read errors that mean some content was not scanned.
+    pub fn incomplete_total(&self) -> u64 {
+        self.skipped
+            .iter()
+            .filter(|(k, _)| !DELIBERATE_SKIPS.contains(&k.as_str()))
+            .map(|(_, v)| v)
+            .sum()
     }
 }

@@ -12,6 +12,7 @@ use leakscan_scanner::{Config, ScanResult};
 use crate::args::{Cli, Command, OutputFormat, ScanArgs};
 
 mod rules;
+mod stats;
 
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
@@ -70,8 +71,15 @@ pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, result: ScanResult) -> 
             w.flush().context("writing the report to standard output")?;
         }
     }
+    if let Some(path) = &args.stats {
+        stats::write(path, &result.stats)?;
+    }
     if !args.quiet {
         eprintln!("{}", report::summary(&result.stats));
+    }
+    if args.strict && result.stats.incomplete_total() > 0 {
+        eprintln!("{}", stats::strict_message(&result.stats));
+        return Ok(2);
     }
     Ok(if result.findings.is_empty() { 0 } else { 1 })
 }
