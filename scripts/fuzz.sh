@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS each (default 600), one after another,
+# at the lowest CPU priority, seeding the corpora from the rule packs.
+# Logs (with libFuzzer's final stats) go to fuzz/logs/TARGET.log; crashes
+# to fuzz/artifacts/TARGET/. cargo-fuzz needs nightly flags: the stable
+# toolchain allows them with RUSTC_BOOTSTRAP=1.
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+secs="${1:-600}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(matcher rules_toml validators)
+export RUSTC_BOOTSTRAP=1
+mkdir -p logs corpus/matcher corpus/rules_toml corpus/validators
+# Seeds: the packs themselves (TOML), and their lines (scanner input).
+cp ../rules/packs/*.toml corpus/rules_toml/
+cp ../.leakscan.toml corpus/rules_toml/config.toml
+i=0
+while IFS= read -r line; do
+  printf '%s\n' "$line" > "corpus/matcher/seed-$i"
+  # validators: byte 0 picks the validator, bytes 1-2 the span.
+  for v in 0 1 2; do printf '\x%02x\x00\xff%s' "$v" "$line" > "corpus/validators/seed-$i-$v"; done
+  i=$((i + 1))
+done < <(grep -h -E "^(examples|counterexamples)" ../rules/packs/*.toml | cut -d= -f2-)
+for t in "${targets[@]}"; do
+  echo "== fuzzing $t for ${secs}s"
+  nice -n 19 cargo fuzz run -s none "$t" "corpus/$t" -- \
+    -max_total_time="$secs" -print_final_stats=1 -max_len=65536 -timeout=20 \
+    > "logs/$t.log" 2>&1 || echo "$t: libFuzzer exited $? (see fuzz/logs/$t.log)"
+  grep -E "^(Done|stat::|#[0-9]+ *DONE)" "logs/$t.log" || true
+done
