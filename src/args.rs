@@ -38,11 +38,66 @@ pub enum Command {
         #[command(flatten)]
         scan: ScanArgs,
     },
+    /// Scan git history: every blob reachable from every ref, each once,
+    /// with the commit that introduced each finding; or only what a range
+    /// of commits adds (`--range BASE..HEAD`).
+    Git(GitArgs),
+    /// Scan what the index adds over HEAD (the pre-commit hook).
+    Staged {
+        #[command(flatten)]
+        scan: ScanArgs,
+    },
+    /// Install or remove leakscan's plain git hooks.
+    Hook {
+        #[command(subcommand)]
+        command: HookCommand,
+    },
     /// List or check rules.
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
     },
+}
+
+/// `leakscan git` arguments.
+#[derive(Debug, Args)]
+pub struct GitArgs {
+    /// Repository (or a folder inside it) [default: .]
+    pub repo: Option<PathBuf>,
+    /// Only what this branch or revision reaches.
+    #[arg(long, value_name = "REF", conflicts_with_all = ["range", "since"])]
+    pub branch: Option<String>,
+    /// Also scan unreachable objects in the object database.
+    #[arg(long, conflicts_with_all = ["range", "since"])]
+    pub all_objects: bool,
+    /// Only what the commits in BASE..HEAD add (a base of 40 zeros: commits
+    /// on no remote-tracking ref).
+    #[arg(long, value_name = "BASE..HEAD", conflicts_with = "since")]
+    pub range: Option<String>,
+    /// Same as `--range BASE..HEAD`.
+    #[arg(long, value_name = "BASE")]
+    pub since: Option<String>,
+    /// Enumerate and inflate blobs without matching (benchmarks).
+    #[arg(long, hide = true)]
+    pub no_match: bool,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write the pre-commit hook (and with --pre-push the pre-push hook)
+    /// into the repository's hooks folder, chaining any existing hook.
+    Install {
+        /// Also install the pre-push hook.
+        #[arg(long)]
+        pre_push: bool,
+        /// Replace an existing foreign hook instead of chaining it.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove leakscan's hooks and restore the hooks they chained.
+    Uninstall,
 }
 
 #[derive(Debug, Subcommand)]

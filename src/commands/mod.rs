@@ -11,8 +11,11 @@ use leakscan_scanner::{Config, ScanResult};
 
 use crate::args::{Cli, Command, OutputFormat, ScanArgs};
 
+mod git;
+mod hook;
 mod rules;
 mod stats;
+mod staged;
 
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
@@ -39,6 +42,9 @@ pub fn run(cli: Cli) -> Result<u8> {
             let result = scanner.scan_reader(&path, &mut std::io::stdin().lock())?;
             finish(&scanner, &scan, result)
         }
+        Command::Git(args) => git::run(args),
+        Command::Staged { scan } => staged::run(scan),
+        Command::Hook { command } => hook::run(command),
         Command::Rules { command } => rules::run(command),
     }
 }

@@ -21,9 +21,23 @@ impl Paint {
     }
 }
 
+/// Findings sharing a fingerprint (one secret in many blobs, paths or
+/// commits) print as one block: the first in full, then the other places.
 pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write) -> Result<()> {
     let p = Paint(ctx.color);
+    let mut groups: Vec<Vec<&Finding>> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for f in findings {
+        match index.get(f.fingerprint.as_str()) {
+            Some(&i) => groups[i].push(f),
+            None => {
+                index.insert(&f.fingerprint, groups.len());
+                groups.push(vec![f]);
+            }
+        }
+    }
+    for group in &groups {
+        let f = group[0];
         let live = f
             .verification
             .as_ref()
@@ -81,6 +95,22 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
             )?;
         }
         writeln!(out, "  fingerprint: {}", f.fingerprint)?;
+        if group.len() > 1 {
+            writeln!(out, "  same secret at {} more places:", group.len() - 1)?;
+            for g in &group[1..] {
+                let place = format!("{}:{}:{}", sanitize(&g.path), g.line, g.column);
+                match &g.provenance {
+                    Some(prov) => writeln!(
+                        out,
+                        "    {}  commit {} ({})",
+                        p.wrap("36", &place),
+                        &prov.commit[..prov.commit.len().min(12)],
+                        prov.date
+                    )?,
+                    None => writeln!(out, "    {}", p.wrap("36", &place))?,
+                }
+            }
+        }
         if let Some(r) = ctx.rules.get(&f.rule) {
             writeln!(out, "  fix: {}", r.rule.remediation)?;
         }

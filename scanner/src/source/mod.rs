@@ -1,4 +1,8 @@
-//! Sources produce blobs to scan: files on disk (`dir`); git history, ranges
-//! and the index live beside it as they are added.
+//! Sources produce blobs to scan: files on disk (`dir`), git history
+//! (`git`), commit ranges (`range`) and the index (`staged`).
 
 pub mod dir;
+pub mod git;
+pub mod lines;
+pub mod range;
+pub mod staged;

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Full-history throughput: MB/s of unique blob bytes and peak RSS for
+# `leakscan git` (2 threads), beside the same pass without matching and
+# `git cat-file --batch-all-objects --batch`, all in one run.
+# The repository (>= 1 GB of unique blob bytes from real source text) is
+# generated once and cached under target/bench/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+unset GIT_DIR GIT_INDEX_FILE GIT_WORK_TREE
+THREADS=${THREADS:-2}
+TARGET_BYTES=${TARGET_BYTES:-1100000000}
+SRC=${BENCH_SRC:-$(ls -d "$HOME"/.cargo/registry/src/*/ | head -1)}
+REPO=target/bench/history-repo
+command -v /usr/bin/time >/dev/null || { echo "install GNU time: apt-get install -y time" >&2; exit 2; }
+
+if [ ! -f "$REPO/.complete" ]; then
+  rm -rf "$REPO"
+  mkdir -p "$REPO"
+  git init -q --bare "$REPO"
+  echo "generating the benchmark repository from $SRC ..." >&2
+  python3 bench/gen_history.py "$SRC" "$TARGET_BYTES" | git -C "$REPO" fast-import --quiet
+  git -C "$REPO" repack -adq
+  touch "$REPO/.complete"
+fi
+
+cargo build --release --quiet
+BIN=target/release/leakscan
+
+blob_bytes=$(git -C "$REPO" cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' |
+  awk '$1=="blob"{s+=$2} END{print s}')
+blobs=$(git -C "$REPO" cat-file --batch-all-objects --batch-check='%(objecttype)' | grep -c '^blob$')
+commits=$(git -C "$REPO" rev-list --count --all)
+pack=$(du -sh "$REPO/objects" | cut -f1)
+echo "repository: $commits commits, $blobs unique blobs, $blob_bytes unique blob bytes, objects $pack"
+
+# run NAME CMD...: wall seconds and peak RSS from GNU time.
+run() {
+  local name=$1; shift
+  local log; log=$(mktemp)
+  /usr/bin/time -v "$@" >/dev/null 2>"$log" || true
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/{print $2}' "$log" |
+    awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+  rss=$(awk -F': ' '/Maximum resident set size/{print $2}' "$log")
+  awk -v n="$name" -v w="$wall" -v b="$blob_bytes" -v r="$rss" \
+    'BEGIN{ printf "%-34s %8.2f s  %8.1f MB/s  peak RSS %7.1f MB\n", n, w, b/1e6/w, r/1024 }'
+  rm -f "$log"
+}
+
+run "leakscan git (match, $THREADS threads)" "$BIN" git "$REPO" --threads "$THREADS" -q --format json -o /dev/null
+run "leakscan git --no-match ($THREADS thr)" "$BIN" git "$REPO" --threads "$THREADS" -q --no-match --format json -o /dev/null
+run "git cat-file --batch-all-objects" sh -c "git -C '$REPO' cat-file --batch-all-objects --batch >/dev/null"

@@ -1,0 +1,695 @@
+//! Git history: every blob reachable from every ref (or one ref, or every
+//! object in the odb), each unique blob read once by parallel workers with a
+//! repository handle each; provenance (the introducing commit) is computed
+//! afterwards, only for the blobs that had findings.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use git2::{ObjectType, Oid, Repository, Sort};
+
+use crate::finding::{Finding, Provenance};
+use crate::scan::{ScanResult, Scanner, sort_findings};
+use crate::stats::Stats;
+
+/// What part of a repository `scan_git` reads.
+#[derive(Debug, Clone, Default)]
+pub struct GitScanOptions {
+    /// Only what this revision reaches (default: every ref).
+    pub branch: Option<String>,
+    /// Also scan unreachable objects in the object database.
+    pub all_objects: bool,
+    /// `(base, head)` revisions: only what the commits in `base..head` add.
+    /// A base of forty zeros means "a new branch": commits of `head` not
+    /// reachable from any remote-tracking ref.
+    pub range: Option<(String, String)>,
+}
+
+/// Errors callers may want to recognise (downcast from `anyhow::Error`).
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// The range base is not in the repository, typically a shallow clone.
+    #[error(
+        "the range base `{rev}` is not in this repository{shallow}; fetch more history \
+         (in GitHub Actions set `fetch-depth: 0` on actions/checkout, or run \
+         `git fetch --deepen=100` / `git fetch --unshallow`) and run again"
+    )]
+    MissingBase {
+        rev: String,
+        /// Filled with " (it is a shallow clone)" when that is the cause.
+        shallow: String,
+    },
+    /// The range head or `--branch` revision does not resolve.
+    #[error("revision `{rev}` is not in this repository (check the name, or fetch it first)")]
+    MissingRevision { rev: String },
+}
+
+/// Progress of a long scan, reported from worker threads. The CLI draws it.
+pub trait Progress: Sync {
+    /// Called once before scanning: blobs to read, and their total bytes
+    /// when known.
+    fn start(&self, blobs_total: u64, bytes_total: Option<u64>);
+    /// Called as work completes, with running totals.
+    fn update(&self, blobs_done: u64, bytes_done: u64);
+    /// Called once at the end.
+    fn finish(&self);
+}
+
+/// Whether blobs are matched, or only enumerated and inflated (benchmarks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Match,
+    InflateOnly,
+}
+
+/// Opens the repository at or above `path`.
+pub fn open(path: &Path) -> Result<Repository> {
+    Repository::open_ext(
+        path,
+        git2::RepositoryOpenFlags::empty(),
+        &[] as &[&std::ffi::OsStr],
+    )
+    .with_context(|| {
+        format!(
+            "{} is not a git repository (run `git init`, or pass the repository's path)",
+            path.display()
+        )
+    })
+}
+
+/// A blob to scan and the first path it was seen at.
+struct BlobEntry {
+    oid: Oid,
+    path: String,
+}
+
+/// What enumeration found: blobs in first-seen order and the commits
+/// walked, oldest first.
+struct Enumerated {
+    blobs: Vec<BlobEntry>,
+    commits: Vec<Oid>,
+}
+
+impl Scanner {
+    /// Scans a repository's history (or a range of it, see
+    /// [`GitScanOptions::range`]).
+    pub fn scan_git(
+        &self,
+        repo: &Path,
+        opts: &GitScanOptions,
+        progress: Option<&dyn Progress>,
+    ) -> Result<ScanResult> {
+        self.scan_git_mode(repo, opts, progress, Mode::Match)
+    }
+
+    /// [`Scanner::scan_git`] with matching optionally turned off, to measure
+    /// the cost of enumeration and inflation alone.
+    pub fn scan_git_mode(
+        &self,
+        repo: &Path,
+        opts: &GitScanOptions,
+        progress: Option<&dyn Progress>,
+        mode: Mode,
+    ) -> Result<ScanResult> {
+        let started = Instant::now();
+        let r = open(repo)?;
+        let mut result = if let Some((base, head)) = &opts.range {
+            crate::source::range::scan(self, &r, base, head)?
+        } else {
+            self.scan_history(&r, opts, progress, mode)?
+        };
+        sort_findings(&mut result.findings);
+        result.stats.findings = result.findings.len() as u64;
+        result.stats.elapsed_ms = started.elapsed().as_millis() as u64;
+        Ok(result)
+    }
+
+    fn scan_history(
+        &self,
+        repo: &Repository,
+        opts: &GitScanOptions,
+        progress: Option<&dyn Progress>,
+        mode: Mode,
+    ) -> Result<ScanResult> {
+        let mut stats = Stats::default();
+        let en = enumerate(repo, opts, &mut stats)?;
+        let git_dir = repo.path().to_path_buf();
+        let (flagged, scan_stats) = scan_blobs(self, &git_dir, &en.blobs, progress, mode)?;
+        stats.merge(scan_stats);
+        let mut findings = Vec::new();
+        if !flagged.is_empty() {
+            let flagged_oids: HashSet<Oid> = flagged.keys().copied().collect();
+            let located = locate(repo, &en.commits, &flagged_oids)?;
+            for (oid, templates) in &flagged {
+                let locations = match located.get(oid) {
+                    Some(l) if !l.is_empty() => l.clone(),
+                    // Only reachable outside any commit (a tag to a blob or
+                    // tree, or unreachable): the first path seen, no commit.
+                    _ => vec![(first_path(&en.blobs, *oid), None)],
+                };
+                for (path, commit) in locations {
+                    if self.path_allowed(&path) {
+                        stats.skip("path-allowlist");
+                        continue;
+                    }
+                    let prov = match commit {
+                        Some(c) => Some(provenance(repo, c)?),
+                        None => None,
+                    };
+                    for t in templates {
+                        let mut f = t.clone();
+                        f.path = path.clone();
+                        f.provenance = prov.clone();
+                        findings.push(f);
+                    }
+                }
+            }
+        }
+        Ok(ScanResult { findings, stats })
+    }
+}
+
+fn first_path(blobs: &[BlobEntry], oid: Oid) -> String {
+    blobs
+        .iter()
+        .find(|b| b.oid == oid)
+        .map(|b| b.path.clone())
+        .unwrap_or_else(|| format!("<blob {oid}>"))
+}
+
+/// Resolves a revision to a commit, or `MissingRevision`.
+pub(crate) fn resolve_commit(repo: &Repository, rev: &str) -> Result<Oid> {
+    let obj = repo
+        .revparse_single(rev)
+        .map_err(|_| GitError::MissingRevision {
+            rev: crate::sanitize::sanitize(rev),
+        })?;
+    let commit = obj.peel_to_commit().with_context(|| {
+        format!(
+            "revision `{}` is not a commit",
+            crate::sanitize::sanitize(rev)
+        )
+    })?;
+    Ok(commit.id())
+}
+
+/// Collects the starting points (commits, plus trees and blobs that refs
+/// point at directly), walks the commits and their trees once each.
+fn enumerate(repo: &Repository, opts: &GitScanOptions, stats: &mut Stats) -> Result<Enumerated> {
+    let mut walk = repo.revwalk().context("starting a revision walk")?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    let mut root_trees: Vec<(Oid, String)> = Vec::new();
+    let mut loose_blobs: Vec<(Oid, String)> = Vec::new();
+    if let Some(branch) = &opts.branch {
+        walk.push(resolve_commit(repo, branch)?)?;
+    } else {
+        let refs = repo.references().context("listing references")?;
+        for r in refs {
+            let r = match r {
+                Ok(r) => r,
+                Err(e) => {
+                    stats.error("bad-ref", format!("reading a reference: {e}"));
+                    continue;
+                }
+            };
+            let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
+            let Ok(resolved) = r.resolve() else {
+                stats.skip("dangling-ref");
+                continue;
+            };
+            let Some(target) = resolved.target() else {
+                continue;
+            };
+            add_start(
+                repo,
+                &mut walk,
+                target,
+                &name,
+                &mut root_trees,
+                &mut loose_blobs,
+                stats,
+            );
+        }
+        // Older stash entries live only in the stash's reflog.
+        if let Ok(log) = repo.reflog("refs/stash") {
+            for e in log.iter() {
+                let id = e.id_new();
+                add_start(
+                    repo,
+                    &mut walk,
+                    id,
+                    "refs/stash",
+                    &mut root_trees,
+                    &mut loose_blobs,
+                    stats,
+                );
+            }
+        }
+    }
+    let mut commits = Vec::new();
+    for id in walk {
+        match id {
+            Ok(id) => commits.push(id),
+            Err(e) => stats.error("bad-commit", format!("walking history: {e}")),
+        }
+    }
+    let mut seen_trees: HashSet<Oid> = HashSet::new();
+    let mut seen_blobs: HashSet<Oid> = HashSet::new();
+    let mut blobs = Vec::new();
+    let mut stack: Vec<(Oid, String)> = Vec::new();
+    for c in &commits {
+        let tree = match repo.find_commit(*c) {
+            Ok(commit) => commit.tree_id(),
+            Err(e) => {
+                stats.error("bad-commit", format!("commit {c}: {e}"));
+                continue;
+            }
+        };
+        if seen_trees.insert(tree) {
+            stack.push((tree, String::new()));
+            walk_trees(
+                repo,
+                &mut stack,
+                &mut seen_trees,
+                &mut seen_blobs,
+                &mut blobs,
+                stats,
+            );
+        }
+    }
+    for (tree, name) in root_trees {
+        if seen_trees.insert(tree) {
+            stack.push((tree, format!("{name}:")));
+            walk_trees(
+                repo,
+                &mut stack,
+                &mut seen_trees,
+                &mut seen_blobs,
+                &mut blobs,
+                stats,
+            );
+        }
+    }
+    for (oid, name) in loose_blobs {
+        if seen_blobs.insert(oid) {
+            blobs.push(BlobEntry { oid, path: name });
+        }
+    }
+    if opts.all_objects {
+        let odb = repo.odb()?;
+        let mut all = Vec::new();
+        odb.foreach(|oid| {
+            all.push(*oid);
+            true
+        })
+        .context("listing the object database")?;
+        for oid in all {
+            if seen_blobs.contains(&oid) {
+                continue;
+            }
+            match odb.read_header(oid) {
+                Ok((_, ObjectType::Blob)) => {
+                    seen_blobs.insert(oid);
+                    blobs.push(BlobEntry {
+                        oid,
+                        path: format!("<unreachable blob {oid}>"),
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => stats.error("unreadable", format!("object {oid}: {e}")),
+            }
+        }
+    }
+    Ok(Enumerated { blobs, commits })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_start(
+    repo: &Repository,
+    walk: &mut git2::Revwalk<'_>,
+    target: Oid,
+    name: &str,
+    root_trees: &mut Vec<(Oid, String)>,
+    loose_blobs: &mut Vec<(Oid, String)>,
+    stats: &mut Stats,
+) {
+    let mut obj = match repo.find_object(target, None) {
+        Ok(o) => o,
+        Err(_) => {
+            stats.skip("dangling-ref");
+            return;
+        }
+    };
+    // Peel annotated tags (possibly nested).
+    for _ in 0..16 {
+        if obj.kind() != Some(ObjectType::Tag) {
+            break;
+        }
+        match obj.as_tag().map(|t| t.target()) {
+            Some(Ok(t)) => obj = t,
+            _ => {
+                stats.skip("dangling-ref");
+                return;
+            }
+        }
+    }
+    match obj.kind() {
+        Some(ObjectType::Commit) => {
+            if let Err(e) = walk.push(obj.id()) {
+                stats.error("bad-commit", format!("{name}: {e}"));
+            }
+        }
+        Some(ObjectType::Tree) => root_trees.push((obj.id(), name.to_string())),
+        Some(ObjectType::Blob) => loose_blobs.push((obj.id(), name.to_string())),
+        _ => {}
+    }
+}
+
+fn walk_trees(
+    repo: &Repository,
+    stack: &mut Vec<(Oid, String)>,
+    seen_trees: &mut HashSet<Oid>,
+    seen_blobs: &mut HashSet<Oid>,
+    blobs: &mut Vec<BlobEntry>,
+    stats: &mut Stats,
+) {
+    while let Some((oid, prefix)) = stack.pop() {
+        let tree = match repo.find_tree(oid) {
+            Ok(t) => t,
+            Err(e) => {
+                stats.error(
+                    "bad-tree",
+                    format!(
+                        "tree {oid} at `{}`: {e}",
+                        crate::sanitize::sanitize(&prefix)
+                    ),
+                );
+                continue;
+            }
+        };
+        for entry in tree.iter() {
+            let id = entry.id();
+            match entry.kind() {
+                Some(ObjectType::Blob) if seen_blobs.insert(id) => {
+                    blobs.push(BlobEntry {
+                        oid: id,
+                        path: join(&prefix, entry.name_bytes()),
+                    });
+                }
+                Some(ObjectType::Tree) if seen_trees.insert(id) => {
+                    stack.push((id, join(&prefix, entry.name_bytes())));
+                }
+                // Submodule gitlinks point into another repository.
+                _ => {}
+            }
+        }
+    }
+}
+
+fn join(prefix: &str, name: &[u8]) -> String {
+    let name = String::from_utf8_lossy(name);
+    if prefix.is_empty() || prefix.ends_with(':') {
+        format!("{prefix}{name}")
+    } else {
+        format!("{prefix}/{name}")
+    }
+}
+
+/// Every path a blob appears at, with the commit that introduced it there.
+type Locations = HashMap<Oid, Vec<(String, Option<Oid>)>>;
+
+/// Findings of one blob with an empty path (filled per location later).
+type Flagged = HashMap<Oid, Vec<Finding>>;
+
+/// Reads and matches blobs on `threads` workers, each with its own
+/// repository handle, pulling chunks from a shared cursor.
+fn scan_blobs(
+    scanner: &Scanner,
+    git_dir: &Path,
+    blobs: &[BlobEntry],
+    progress: Option<&dyn Progress>,
+    mode: Mode,
+) -> Result<(Flagged, Stats)> {
+    const CHUNK: usize = 32;
+    let threads = scanner
+        .options
+        .thread_count()
+        .max(1)
+        .min(blobs.len().max(1));
+    let cursor = AtomicUsize::new(0);
+    let blobs_done = AtomicU64::new(0);
+    let bytes_done = AtomicU64::new(0);
+    let out: Mutex<(Flagged, Stats, Option<anyhow::Error>)> =
+        Mutex::new((HashMap::new(), Stats::default(), None));
+    if let Some(p) = progress {
+        p.start(blobs.len() as u64, None);
+    }
+    let limit = scanner.options.max_file_size;
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let mut flagged: Flagged = HashMap::new();
+                let mut stats = Stats::default();
+                let res = (|| -> Result<()> {
+                    let repo = Repository::open(git_dir)
+                        .with_context(|| format!("opening {}", git_dir.display()))?;
+                    let odb = repo.odb().context("opening the object database")?;
+                    loop {
+                        let start = cursor.fetch_add(CHUNK, Ordering::Relaxed);
+                        if start >= blobs.len() {
+                            break;
+                        }
+                        let end = (start + CHUNK).min(blobs.len());
+                        let mut bytes = 0u64;
+                        for b in &blobs[start..end] {
+                            bytes +=
+                                scan_one(scanner, &odb, b, limit, mode, &mut flagged, &mut stats);
+                        }
+                        let done = blobs_done.fetch_add((end - start) as u64, Ordering::Relaxed)
+                            + (end - start) as u64;
+                        let bd = bytes_done.fetch_add(bytes, Ordering::Relaxed) + bytes;
+                        if let Some(p) = progress {
+                            p.update(done, bd);
+                        }
+                    }
+                    Ok(())
+                })();
+                let mut o = out.lock().unwrap_or_else(|e| e.into_inner());
+                o.0.extend(flagged);
+                o.1.merge(stats);
+                if let Err(e) = res {
+                    o.2.get_or_insert(e);
+                }
+            });
+        }
+    });
+    if let Some(p) = progress {
+        p.finish();
+    }
+    let (flagged, stats, err) = out.into_inner().unwrap_or_else(|e| e.into_inner());
+    if let Some(e) = err {
+        return Err(e);
+    }
+    Ok((flagged, stats))
+}
+
+/// Reads one blob (size checked from its header first) and matches it;
+/// returns the bytes read.
+fn scan_one(
+    scanner: &Scanner,
+    odb: &git2::Odb<'_>,
+    b: &BlobEntry,
+    limit: u64,
+    mode: Mode,
+    flagged: &mut Flagged,
+    stats: &mut Stats,
+) -> u64 {
+    match odb.read_header(b.oid) {
+        Ok((size, _)) if size as u64 > limit => {
+            stats.skip("too-large");
+            return 0;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            stats.error(
+                "unreadable",
+                format!(
+                    "blob {} ({}): {}",
+                    b.oid,
+                    crate::sanitize::sanitize(&b.path),
+                    e.message()
+                ),
+            );
+            return 0;
+        }
+    }
+    let obj = match odb.read(b.oid) {
+        Ok(o) => o,
+        Err(e) => {
+            stats.error(
+                "unreadable",
+                format!(
+                    "blob {} ({}): {}",
+                    b.oid,
+                    crate::sanitize::sanitize(&b.path),
+                    e.message()
+                ),
+            );
+            return 0;
+        }
+    };
+    let data = obj.data();
+    stats.files_scanned += 1;
+    stats.bytes_scanned += data.len() as u64;
+    if mode == Mode::Match {
+        let matches = scanner.matcher.scan(data);
+        if matches.iter().any(|m| m.rejected.is_none()) {
+            let found = scanner.findings_from("", data, &matches);
+            if !found.is_empty() {
+                flagged.insert(b.oid, found);
+            }
+        }
+    }
+    data.len() as u64
+}
+
+/// For each flagged blob, every path it appears at and the oldest commit
+/// that has it there. Visits each tree once (memoised), so it costs about
+/// one more tree walk, and runs only when there are findings.
+fn locate(repo: &Repository, commits: &[Oid], flagged: &HashSet<Oid>) -> Result<Locations> {
+    type Hits = Rc<Vec<(Oid, String)>>;
+    fn tree_hits(
+        repo: &Repository,
+        tree: Oid,
+        flagged: &HashSet<Oid>,
+        memo: &mut HashMap<Oid, Hits>,
+    ) -> Hits {
+        if let Some(h) = memo.get(&tree) {
+            return h.clone();
+        }
+        let mut hits = Vec::new();
+        if let Ok(t) = repo.find_tree(tree) {
+            for entry in t.iter() {
+                let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+                match entry.kind() {
+                    Some(ObjectType::Blob) if flagged.contains(&entry.id()) => {
+                        hits.push((entry.id(), name));
+                    }
+                    Some(ObjectType::Tree) => {
+                        let sub = tree_hits(repo, entry.id(), flagged, memo);
+                        for (oid, p) in sub.iter() {
+                            hits.push((*oid, format!("{name}/{p}")));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let hits = Rc::new(hits);
+        memo.insert(tree, hits.clone());
+        hits
+    }
+    let mut memo: HashMap<Oid, Hits> = HashMap::new();
+    // (blob, path) -> introducing commit; commits come oldest first.
+    let mut intro: HashMap<(Oid, String), Oid> = HashMap::new();
+    for c in commits {
+        let Ok(commit) = repo.find_commit(*c) else {
+            continue;
+        };
+        let hits = tree_hits(repo, commit.tree_id(), flagged, &mut memo);
+        for (oid, path) in hits.iter() {
+            intro.entry((*oid, path.clone())).or_insert(*c);
+        }
+    }
+    let mut out: Locations = HashMap::new();
+    for ((oid, path), c) in intro {
+        out.entry(oid).or_default().push((path, Some(c)));
+    }
+    for v in out.values_mut() {
+        v.sort();
+    }
+    Ok(out)
+}
+
+/// Commit id, author, email, RFC 3339 author date and the sanitized first
+/// line of the message.
+pub(crate) fn provenance(repo: &Repository, commit: Oid) -> Result<Provenance> {
+    let c = repo
+        .find_commit(commit)
+        .with_context(|| format!("reading commit {commit}"))?;
+    let author = c.author();
+    let message = c.message_bytes();
+    let first = message.split(|b| *b == b'\n').next().unwrap_or_default();
+    Ok(Provenance {
+        commit: commit.to_string(),
+        author: crate::sanitize::sanitize_bytes(author.name_bytes()),
+        email: crate::sanitize::sanitize_bytes(author.email_bytes()),
+        date: rfc3339(author.when()),
+        message: crate::sanitize::sanitize_bytes(first),
+    })
+}
+
+/// `YYYY-MM-DDTHH:MM:SS±HH:MM` in the commit's own offset.
+pub fn rfc3339(t: git2::Time) -> String {
+    let offset = t.offset_minutes() as i64;
+    let local = t.seconds() + offset * 60;
+    let days = local.div_euclid(86_400);
+    let secs = local.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let sign = if offset < 0 { '-' } else { '+' };
+    let off = offset.abs();
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60,
+        off / 60,
+        off % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+/// algorithm, in the public domain).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// The repository's work tree, or its git dir for a bare repository (where
+/// the config file is looked for).
+pub fn config_root(repo: &Path) -> Result<PathBuf> {
+    let r = open(repo)?;
+    Ok(r.workdir().unwrap_or_else(|| r.path()).to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_offsets() {
+        assert_eq!(rfc3339(git2::Time::new(0, 0)), "1970-01-01T00:00:00+00:00");
+        // 1112904793 is 2005-04-07T20:13:13Z.
+        assert_eq!(
+            rfc3339(git2::Time::new(1_112_904_793, 120)),
+            "2005-04-07T22:13:13+02:00"
+        );
+        assert_eq!(
+            rfc3339(git2::Time::new(1_700_000_000, -300)),
+            "2023-11-14T17:13:20-05:00"
+        );
+    }
+}

@@ -1,0 +1,169 @@
+//! A commit range (`base..head`): only what its commits add. Each commit is
+//! diffed against its first parent; a modified file contributes only its
+//! added lines, and a merge only what none of its parents had.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result};
+use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Sort, Tree};
+
+use crate::finding::Finding;
+use crate::scan::{ScanResult, Scanner};
+use crate::source::git::{GitError, provenance, resolve_commit};
+use crate::source::lines::new_findings;
+
+/// A base of forty (or sixty-four) zeros: a new branch, as in a pre-push
+/// hook's stdin or a push event's `before`.
+pub fn is_zero_rev(rev: &str) -> bool {
+    !rev.is_empty() && rev.bytes().all(|b| b == b'0') && (rev.len() == 40 || rev.len() == 64)
+}
+
+pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Result<ScanResult> {
+    let mut result = ScanResult::default();
+    let head_id = resolve_commit(repo, head)?;
+    let mut walk = repo.revwalk().context("starting a revision walk")?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    walk.push(head_id)?;
+    if is_zero_rev(base) {
+        // A new branch: what no remote-tracking ref has yet.
+        walk.hide_glob("refs/remotes/*")?;
+    } else {
+        let base_id = match repo.revparse_single(base).and_then(|o| o.peel_to_commit()) {
+            Ok(c) => c.id(),
+            Err(_) => {
+                return Err(GitError::MissingBase {
+                    rev: crate::sanitize::sanitize(base),
+                    shallow: if repo.is_shallow() {
+                        " (it is a shallow clone)".into()
+                    } else {
+                        String::new()
+                    },
+                }
+                .into());
+            }
+        };
+        walk.hide(base_id)?;
+    }
+    let odb = repo.odb()?;
+    let limit = scanner.options.max_file_size;
+    // Scans of new blobs, by id (a cherry-pick adds the same blob twice).
+    let mut cache: HashMap<Oid, Vec<Finding>> = HashMap::new();
+    for id in walk {
+        let id = id.context("walking the range")?;
+        let commit = repo.find_commit(id)?;
+        let tree = commit.tree()?;
+        let parents: Vec<Tree<'_>> = commit
+            .parents()
+            .map(|p| p.tree())
+            .collect::<std::result::Result<_, _>>()
+            .with_context(|| format!("reading the parents of {id}"))?;
+        let mut opts = DiffOptions::new();
+        opts.include_typechange(true).skip_binary_check(true);
+        let diff = repo
+            .diff_tree_to_tree(parents.first(), Some(&tree), Some(&mut opts))
+            .with_context(|| format!("diffing commit {id}"))?;
+        let mut prov = None;
+        'deltas: for delta in diff.deltas() {
+            if !matches!(
+                delta.status(),
+                Delta::Added | Delta::Modified | Delta::Typechange | Delta::Copied | Delta::Renamed
+            ) {
+                continue;
+            }
+            let new = delta.new_file();
+            if !matches!(
+                new.mode(),
+                git2::FileMode::Blob | git2::FileMode::BlobExecutable | git2::FileMode::Link
+            ) {
+                continue;
+            }
+            let Some(path) = new.path_bytes() else {
+                continue;
+            };
+            let path = String::from_utf8_lossy(path).into_owned();
+            let new_id = new.id();
+            // Other parents of a merge: unchanged from one of them → nothing new.
+            let mut others = Vec::new();
+            for p in parents.iter().skip(1) {
+                let e = p
+                    .get_path(std::path::Path::new(&path))
+                    .ok()
+                    .filter(|e| e.kind() == Some(ObjectType::Blob));
+                if e.as_ref().is_some_and(|e| e.id() == new_id) {
+                    continue 'deltas;
+                }
+                others.push(e.map(|e| e.id()));
+            }
+            if scanner.path_allowed(&path) {
+                result.stats.skip("path-allowlist");
+                continue;
+            }
+            let templates = match cache.get(&new_id) {
+                Some(t) => t.clone(),
+                None => {
+                    match odb.read_header(new_id) {
+                        Ok((size, _)) if size as u64 > limit => {
+                            result.stats.skip("too-large");
+                            continue;
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            result.stats.error(
+                                "unreadable",
+                                format!(
+                                    "blob {new_id} ({}): {}",
+                                    crate::sanitize::sanitize(&path),
+                                    e.message()
+                                ),
+                            );
+                            continue;
+                        }
+                    }
+                    let obj = odb.read(new_id)?;
+                    result.stats.files_scanned += 1;
+                    result.stats.bytes_scanned += obj.len() as u64;
+                    let t = scanner.scan_bytes("", obj.data());
+                    cache.insert(new_id, t.clone());
+                    t
+                }
+            };
+            if templates.is_empty() {
+                continue;
+            }
+            let new_obj = odb.read(new_id)?;
+            let first_old = match delta.old_file().id() {
+                z if z.is_zero() || delta.status() == Delta::Added => None,
+                old if delta.old_file().mode() == git2::FileMode::Commit => {
+                    let _ = old;
+                    None
+                }
+                old => Some(odb.read(old)?),
+            };
+            let mut old_objs = vec![first_old];
+            for o in others {
+                old_objs.push(match o {
+                    Some(o) => Some(odb.read(o)?),
+                    None => None,
+                });
+            }
+            let olds: Vec<Option<&[u8]>> = old_objs
+                .iter()
+                .map(|o| o.as_ref().map(|o| o.data()))
+                .collect();
+            let scan = |d: &[u8]| scanner.scan_bytes("", d);
+            let kept = new_findings(&scan, &olds, new_obj.data(), templates)?;
+            if kept.is_empty() {
+                continue;
+            }
+            if prov.is_none() {
+                prov = Some(provenance(repo, id)?);
+            }
+            for mut f in kept {
+                f.path = path.clone();
+                f.provenance = prov.clone();
+                result.findings.push(f);
+            }
+        }
+    }
+    Ok(result)
+}

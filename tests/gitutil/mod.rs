@@ -1,0 +1,101 @@
+//! Helpers for tests that build repositories with the real `git`: an
+//! environment stripped of inherited GIT_* variables, per-repo identity,
+//! and fake GitHub tokens with valid checksums.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use assert_cmd::cargo::CommandCargoExt;
+
+/// GIT_* variables a parent git (a hook, a test run from one) may export.
+pub const STRIPPED: &[&str] = &[
+    "GIT_DIR",
+    "GIT_INDEX_FILE",
+    "GIT_WORK_TREE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_PREFIX",
+    "GIT_AUTHOR_DATE",
+    "GIT_COMMITTER_DATE",
+    "GIT_CONFIG_PARAMETERS",
+];
+
+pub fn strip(cmd: &mut Command) -> &mut Command {
+    for v in STRIPPED {
+        cmd.env_remove(v);
+    }
+    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+}
+
+/// Runs git in `dir`, panicking with its stderr on failure.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = git_out(dir, args, &[]);
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+pub fn git_out(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new("git");
+    strip(&mut cmd).current_dir(dir).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("running git")
+}
+
+/// A fresh repository on branch `main` with its own identity.
+pub fn new_repo(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["config", "user.name", "Ann Author"]);
+    git(dir, &["config", "user.email", "ann@example.invalid"]);
+    git(dir, &["config", "commit.gpgsign", "false"]);
+    dir.to_path_buf()
+}
+
+pub fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(p, text).unwrap();
+}
+
+/// Stages everything and commits; returns the new commit id.
+pub fn commit_all(dir: &Path, msg: &str) -> String {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", msg]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+/// A fake GitHub token (`ghp_`, 30 characters, valid CRC32 checksum).
+pub fn token(seed: char) -> String {
+    let random: String = format!("TEST{}", std::iter::repeat_n(seed, 26).collect::<String>());
+    format!(
+        "ghp_{random}{}",
+        leakscan_scanner::validate::base62_crc32(random.as_bytes())
+    )
+}
+
+/// The leakscan binary, run in `dir` with a clean git environment.
+pub fn leakscan(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("leakscan").unwrap();
+    strip(&mut cmd).current_dir(dir);
+    cmd
+}
+
+pub fn json_findings(out: &Output) -> Vec<serde_json::Value> {
+    serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not a JSON array ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
