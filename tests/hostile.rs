@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod gitutil;
+
+use gitutil::{commit_all, git, git_out, new_repo, write};
+
 /// A fake AWS access key id (valid in format, not a real key).
 const SECRET_LINE: &str = "aws_access_key_id = AKIAZ7TQ4VWB3N5RXK2M\n";
 
@@ -597,4 +601,221 @@ fn stdin_over_the_size_limit_is_an_error_naming_the_flag() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--max-file-size"), "{err}");
+}
+
+// ------------------------------------------------------------ git history ---
+
+const SECOND_SECRET: &str = "aws_access_key_id = AKIAQ3TEST7XK4M2NB5R\n";
+
+fn git_scan(repo: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["git", s(repo), "--format", "json"];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+/// The loose object file of `oid`.
+fn loose_path(repo: &Path, oid: &str) -> PathBuf {
+    repo.join(".git/objects").join(&oid[..2]).join(&oid[2..])
+}
+
+#[test]
+fn corrupt_loose_object_is_a_counted_error_and_the_rest_is_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = new_repo(&dir.path().join("r"));
+    write(&repo, "good.txt", SECRET_LINE);
+    write(&repo, "bad.txt", SECOND_SECRET);
+    commit_all(&repo, "two files");
+    let bad = git(&repo, &["rev-parse", "HEAD:bad.txt"]);
+    let p = loose_path(&repo, &bad);
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+    // Not zlib at all; then a valid zlib stream of a lying header.
+    fs::write(&p, b"this is not a zlib stream \x00\xff\x13\x37").unwrap();
+
+    let r = git_scan(&repo, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let f = r.findings();
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["path"], "good.txt");
+    assert!(
+        r.stats["errors_total"].as_u64().unwrap() >= 1,
+        "{}",
+        r.stats
+    );
+    let errors = r.stats["errors"].to_string();
+    assert!(errors.contains(&bad), "names the object: {errors}");
+    assert!(r.stderr.contains(&bad), "{}", r.stderr);
+    assert!(!r.stderr.contains("AKIAQ3TEST"));
+
+    let r = git_scan(&repo, &["--strict"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.findings().len(), 1);
+}
+
+#[test]
+fn truncated_pack_is_a_clear_error_or_counted_skip_and_loose_objects_still_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = new_repo(&dir.path().join("r"));
+    for i in 0..20 {
+        write(
+            &repo,
+            &format!("f{i}.txt"),
+            &format!("filler {i}\n").repeat(200),
+        );
+        commit_all(&repo, &format!("filler {i}"));
+    }
+    write(&repo, "old.txt", SECRET_LINE);
+    commit_all(&repo, "old secret");
+    git(&repo, &["gc", "-q", "--aggressive"]);
+    // Loose objects after the pack: a new commit with another secret.
+    write(&repo, "new.txt", SECOND_SECRET);
+    commit_all(&repo, "new secret");
+    let packs: Vec<PathBuf> = fs::read_dir(repo.join(".git/objects/pack"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pack"))
+        .collect();
+    assert_eq!(packs.len(), 1);
+    let len = fs::metadata(&packs[0]).unwrap().len();
+    let f = fs::OpenOptions::new().write(true).open(&packs[0]).unwrap();
+    f.set_len(len / 2).unwrap();
+    drop(f);
+
+    // The sorted walk fails at the first commit inside the broken pack;
+    // the one-by-one walk still reaches the loose commit and its blobs.
+    let r = git_scan(&repo, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let paths: Vec<String> = r
+        .findings()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(paths, ["new.txt"]);
+    assert!(r.skipped("bad-commit") >= 1, "{}", r.stats);
+    // old.txt's blob is in the lost half of the pack: named, counted.
+    assert!(r.skipped("unreadable") >= 1, "{}", r.stats);
+    assert!(
+        r.stats["errors"].to_string().contains("(old.txt)"),
+        "{}",
+        r.stats
+    );
+    let r = git_scan(&repo, &["--strict"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.findings().len(), 1);
+}
+
+#[test]
+fn many_thousands_of_refs_are_scanned_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = new_repo(&dir.path().join("r"));
+    write(&repo, "a.txt", SECRET_LINE);
+    let head = commit_all(&repo, "secret");
+    let mut stdin = String::new();
+    for i in 0..10_000 {
+        let kind = if i % 2 == 0 { "heads/b" } else { "tags/t" };
+        stdin.push_str(&format!("create refs/{kind}{i} {head}\n"));
+    }
+    let mut child = Command::new("git");
+    gitutil::strip(&mut child)
+        .current_dir(&repo)
+        .args(["update-ref", "--stdin"])
+        .stdin(std::process::Stdio::piped());
+    let mut child = child.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let refs = git(&repo, &["for-each-ref", "--format=x"]);
+    assert!(refs.lines().count() >= 10_000);
+
+    let started = Instant::now();
+    let r = git_scan(&repo, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.findings().len(), 1, "each unique blob once");
+    assert_eq!(r.stats["errors_total"], 0, "{}", r.stats);
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn submodule_gitlinks_are_skipped_not_crashed() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = new_repo(&dir.path().join("r"));
+    write(&repo, "a.txt", SECRET_LINE);
+    write(
+        &repo,
+        ".gitmodules",
+        "[submodule \"vendor/lib\"]\n\tpath = vendor/lib\n\turl = https://example.invalid/lib.git\n",
+    );
+    git(&repo, &["add", "-A"]);
+    // A gitlink to a commit that is not in this repository.
+    git(
+        &repo,
+        &[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            "160000,0123456789abcdef0123456789abcdef01234567,vendor/lib",
+        ],
+    );
+    git(&repo, &["commit", "-q", "-m", "with a submodule"]);
+    let tree = git(&repo, &["ls-tree", "-r", "HEAD"]);
+    assert!(tree.contains("160000 commit"), "{tree}");
+
+    let r = git_scan(&repo, &["--strict"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.findings().len(), 1);
+    assert_eq!(r.stats["errors_total"], 0, "{}", r.stats);
+    // And on disk: an initialised-looking empty submodule folder.
+    fs::create_dir_all(repo.join("vendor/lib")).unwrap();
+    let r = run(&["dir", s(&repo), "--format", "json", "--strict"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+}
+
+#[test]
+fn escape_sequences_in_commit_messages_and_author_names_are_sanitized() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = new_repo(&dir.path().join("r"));
+    write(&repo, "::error::f\x1b[2J.txt", SECRET_LINE);
+    git(&repo, &["add", "-A"]);
+    let out = git_out(
+        &repo,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            "::error title=pwned::x\x1b]0;owned\x07\x1b[31m red \u{202E}gnp.exe",
+        ],
+        &[
+            ("GIT_AUTHOR_NAME", "::warning::Mal\x1b[8mlory\u{202E}"),
+            ("GIT_AUTHOR_EMAIL", "m\x1b[1m@example.invalid"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    for format in ["text", "json", "jsonl"] {
+        let r = run(&["git", s(&repo), "--format", format]);
+        assert_eq!(r.code, 1, "{format}: {}", r.stderr);
+        assert!(
+            !unsafe_for_terminal_or_ci(&r.stdout),
+            "{format} stdout: {:?}",
+            r.stdout
+        );
+        assert!(
+            !unsafe_for_terminal_or_ci(&r.stderr),
+            "{format} stderr: {:?}",
+            r.stderr
+        );
+        if format == "text" {
+            assert!(r.stdout.contains("Mal\\u{1b}[8mlory"), "{}", r.stdout);
+            assert!(r.stdout.contains("\\u{1b}]0;owned\\u{7}"), "{}", r.stdout);
+        }
+    }
 }

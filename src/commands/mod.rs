@@ -14,8 +14,8 @@ use crate::args::{Cli, Command, OutputFormat, ScanArgs};
 mod git;
 mod hook;
 mod rules;
-mod stats;
 mod staged;
+mod stats;
 
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
