@@ -10,7 +10,9 @@ use libfuzzer_sys::fuzz_target;
 
 fn scanner() -> &'static Scanner {
     static S: OnceLock<Scanner> = OnceLock::new();
-    S.get_or_init(|| Scanner::new(Config::default(), ScanOptions::default()).expect("built-in rules"))
+    S.get_or_init(|| {
+        Scanner::new(Config::default(), ScanOptions::default()).expect("built-in rules")
+    })
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -18,7 +20,11 @@ fuzz_target!(|data: &[u8]| {
     let explained = s.matcher.scan_blob(data, true);
     let plain = s.matcher.scan_blob(data, false);
     // Explain keeps rejected candidates, never loses reported ones.
-    let reported = explained.matches.iter().filter(|m| m.rejected.is_none()).count();
+    let reported = explained
+        .matches
+        .iter()
+        .filter(|m| m.rejected.is_none())
+        .count();
     assert_eq!(reported, plain.matches.len());
     for m in &plain.matches {
         assert!(m.start <= m.end && m.end <= data.len());

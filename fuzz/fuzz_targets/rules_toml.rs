@@ -18,6 +18,11 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     if let Ok(config) = Config::parse(text, "fuzz.leakscan.toml") {
-        let _ = RuleSet::build(&[], &config.rules.disable, &config.rules.entropy, &config.allow.secrets);
+        let _ = RuleSet::build(
+            &[],
+            &config.rules.disable,
+            &config.rules.entropy,
+            &config.allow.secrets,
+        );
     }
 });
