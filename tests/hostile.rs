@@ -819,3 +819,47 @@ fn escape_sequences_in_commit_messages_and_author_names_are_sanitized() {
         }
     }
 }
+
+#[test]
+fn blob_over_the_size_limit_is_never_loaded() {
+    // A 256 MB blob (zeros compress to almost nothing in the object store);
+    // its size is read from the object header, so peak RSS stays far below
+    // the blob's size.
+    let dir = tempfile::tempdir().unwrap();
+    let repo = new_repo(&dir.path().join("r"));
+    let big = fs::File::create(repo.join("big.bin")).unwrap();
+    big.set_len(256 << 20).unwrap();
+    drop(big);
+    write(&repo, "a.txt", SECRET_LINE);
+    commit_all(&repo, "a big blob");
+    fs::remove_file(repo.join("big.bin")).unwrap();
+
+    let stats_dir = tempfile::tempdir().unwrap();
+    let stats_path = stats_dir.path().join("stats.json");
+    let rss_path = stats_dir.path().join("rss");
+    let mut cmd = Command::new("/usr/bin/time");
+    gitutil::strip(&mut cmd)
+        .arg("-o")
+        .arg(&rss_path)
+        .args(["-f", "%M"])
+        .arg(bin())
+        .args(["git", s(&repo), "--format", "json", "--stats"])
+        .arg(&stats_path);
+    let r = finish(
+        cmd.output().expect("GNU time (apt-get install time)"),
+        &stats_path,
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.findings().len(), 1);
+    assert_eq!(r.skipped("too-large"), 1, "{}", r.stats);
+    let rss_kb: u64 = fs::read_to_string(&rss_path)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    eprintln!("peak RSS with a 256 MB blob skipped: {} MB", rss_kb / 1024);
+    assert!(rss_kb < 128 * 1024, "peak RSS {rss_kb} kB");
+}

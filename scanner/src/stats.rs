@@ -83,3 +83,36 @@ impl Stats {
             .sum()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deliberate_skips_do_not_make_a_scan_incomplete() {
+        let mut s = Stats::default();
+        s.skip("path-allowlist");
+        s.skip("symlink");
+        s.skip("not-a-file");
+        assert_eq!(s.skipped_total(), 3);
+        assert_eq!(s.incomplete_total(), 0);
+        s.skip(reason::TOO_LARGE);
+        s.error(reason::UNREADABLE, "a.txt: Permission denied".into());
+        assert_eq!(s.incomplete_total(), 2);
+        assert_eq!(s.errors_total, 1);
+    }
+
+    #[test]
+    fn errors_beyond_the_cap_are_counted_not_kept() {
+        let mut s = Stats::default();
+        for i in 0..MAX_ERRORS_KEPT + 5 {
+            s.error(reason::UNREADABLE, format!("f{i}"));
+        }
+        let mut t = Stats::default();
+        t.error("bad-commit", "c".into());
+        s.merge(t);
+        assert_eq!(s.errors.len(), MAX_ERRORS_KEPT);
+        assert_eq!(s.errors_total as usize, MAX_ERRORS_KEPT + 6);
+        assert_eq!(s.incomplete_total(), s.errors_total);
+    }
+}
