@@ -16,3 +16,8 @@ command -v setpriv >/dev/null || { echo "setup: setpriv (util-linux) is required
 # The pre-commit framework, for tests/precommit.rs (git-history).
 python3 -m pip install --quiet --disable-pip-version-check 'pre-commit==4.*'
 command -v pre-commit >/dev/null || { echo "setup: pre-commit did not install" >&2; exit 2; }
+# check-jsonschema (its builtin GitHub Actions schema, offline) and the YAML
+# parser the action's mini runner uses, for tests/action.rs (sarif-ci).
+python3 -m pip install --quiet --disable-pip-version-check 'check-jsonschema==0.39.0'
+command -v check-jsonschema >/dev/null || { echo "setup: check-jsonschema did not install" >&2; exit 2; }
+python3 -c 'import ruamel.yaml' || { echo "setup: ruamel.yaml (check-jsonschema's dependency) is missing" >&2; exit 2; }

@@ -52,6 +52,19 @@ pub enum Command {
         #[command(subcommand)]
         command: HookCommand,
     },
+    /// Add fingerprints to the ignore file (.leakscanignore).
+    Ignore(crate::commands::ignore::IgnoreArgs),
+    /// Baselines: accept the current findings so scans report only new ones.
+    Baseline {
+        #[command(subcommand)]
+        command: crate::commands::baseline::BaselineCommand,
+    },
+    /// Show, stage by stage, why a line is or is not reported.
+    Explain(crate::commands::explain::ExplainArgs),
+    /// Inside GitHub Actions: scan what the event changed (a push's commits,
+    /// a pull request's commits, the whole history on a schedule), write
+    /// SARIF, the job summary, annotations and step outputs.
+    Ci(CiArgs),
     /// List or check rules.
     Rules {
         #[command(subcommand)]
@@ -158,6 +171,23 @@ pub struct ScanArgs {
     /// No summary or progress on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Report only findings whose fingerprint is not in FILE (made by
+    /// `leakscan baseline create`, or a previous JSON report).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Ignore file [default: .leakscanignore at the scanned root].
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+    /// List ignore-file entries that matched nothing in this scan.
+    #[arg(long)]
+    pub report_stale: bool,
+    /// Set by `leakscan baseline create`: write a baseline, not a report.
+    #[arg(skip)]
+    pub write_baseline: Option<crate::commands::baseline::BaselineOut>,
+    /// SARIF `runAutomationDetails.id` category (code scanning keeps one
+    /// analysis per category) [default: leakscan/].
+    #[arg(long, value_name = "CATEGORY")]
+    pub sarif_category: Option<String>,
     /// Write the scan's counters (files, bytes, skips by reason, read
     /// errors) to FILE as JSON.
     #[arg(long, value_name = "FILE")]
@@ -178,4 +208,19 @@ impl ScanArgs {
             no_redact: self.no_redact,
         }
     }
+}
+
+/// `leakscan ci` arguments.
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    /// The checked-out repository [default: $GITHUB_WORKSPACE].
+    pub path: Option<PathBuf>,
+    /// What to scan: the event's changes, the whole history, or the tree.
+    #[arg(long = "scan", value_enum, default_value_t = crate::ci::event::ScanMode::Changes)]
+    pub scan_mode: crate::ci::event::ScanMode,
+    /// Where to write the SARIF file [default: leakscan.sarif in $GITHUB_WORKSPACE].
+    #[arg(long, value_name = "FILE")]
+    pub sarif_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }

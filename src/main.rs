@@ -2,6 +2,7 @@
 //! 0 (nothing found), 1 (findings) or 2 (error).
 
 mod args;
+mod ci;
 mod commands;
 
 use std::process::ExitCode;

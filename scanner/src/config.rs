@@ -25,6 +25,10 @@ pub struct Config {
     /// The file it was read from, for messages.
     #[serde(skip)]
     pub source: Option<PathBuf>,
+    /// The scanned root it was discovered for ([`Config::discover`]): where
+    /// `.leakscanignore` is looked up and what path scopes are relative to.
+    #[serde(skip)]
+    pub root: PathBuf,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -89,6 +93,17 @@ impl Config {
     /// `explicit` if given (it must exist), else `.leakscan.toml` in `root`
     /// if present, else the defaults.
     pub fn discover(explicit: Option<&Path>, root: &Path) -> Result<Config> {
+        let dir = if root.is_dir() {
+            root.to_path_buf()
+        } else {
+            root.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
+        let mut config = Config::discover_in(explicit, &dir)?;
+        config.root = dir;
+        Ok(config)
+    }
+
+    fn discover_in(explicit: Option<&Path>, dir: &Path) -> Result<Config> {
         if let Some(p) = explicit {
             if !p.is_file() {
                 bail!(
@@ -98,11 +113,6 @@ impl Config {
             }
             return Config::load(p);
         }
-        let dir = if root.is_dir() {
-            root.to_path_buf()
-        } else {
-            root.parent().map(Path::to_path_buf).unwrap_or_default()
-        };
         let candidate = dir.join(DEFAULT_CONFIG);
         if candidate.is_file() {
             Config::load(&candidate)

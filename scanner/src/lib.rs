@@ -11,6 +11,7 @@ pub mod sanitize;
 pub mod scan;
 pub mod source;
 pub mod stats;
+pub mod suppress;
 pub mod validate;
 
 pub use config::Config;

@@ -4,7 +4,7 @@
 //! and the rule's validator. Overlapping candidates keep the most specific.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use anyhow::{Context, Result};
@@ -17,17 +17,33 @@ use crate::validate;
 /// Bytes sniffed for a NUL to call a blob binary (as git does).
 pub const BINARY_SNIFF: usize = 8000;
 
-/// A rule with its patterns compiled.
+/// A rule with its patterns, compiled on first use: start-up stays cheap
+/// however many rules are loaded, and a blob only pays for the rules its
+/// keywords select.
 #[derive(Debug)]
 pub struct CompiledRule {
     pub rule: Rule,
     /// Pack the rule came from (built-in pack name or file path).
     pub pack: String,
-    regex: Option<Regex>,
-    secret_group: usize,
-    context: Vec<Regex>,
+    compiled: OnceLock<Result<Compiled, String>>,
     allow_lower: Vec<Vec<u8>>,
 }
+
+/// The regexes of one rule and what the matcher needs to know about them.
+#[derive(Debug)]
+struct Compiled {
+    regex: Option<Regex>,
+    /// Index of the group named `secret`, if any (else the first group that
+    /// took part in the match, else the whole match).
+    secret_group: Option<usize>,
+    /// Longest match the pattern can produce, in bytes, when bounded.
+    max_len: Option<usize>,
+    context: Vec<Regex>,
+}
+
+/// Rules whose longest match is at most this many bytes run only on windows
+/// around their keyword hits; longer or unbounded ones scan the whole blob.
+pub const WINDOW_MAX_LEN: usize = 4096;
 
 /// All enabled rules, compiled, plus the global secret allowlist.
 #[derive(Debug, Default)]
@@ -43,10 +59,84 @@ fn compile(pattern: &str) -> Result<Regex, regex::Error> {
         .build()
 }
 
+/// The longest match of `pattern` in bytes, if bounded.
+fn maximum_len(pattern: &str) -> Option<usize> {
+    regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()?
+        .properties()
+        .maximum_len()
+}
+
+impl CompiledRule {
+    fn new(rule: Rule, pack: String) -> CompiledRule {
+        let allow_lower = rule
+            .allow
+            .iter()
+            .map(|a| a.to_ascii_lowercase().into_bytes())
+            .collect();
+        CompiledRule {
+            rule,
+            pack,
+            compiled: OnceLock::new(),
+            allow_lower,
+        }
+    }
+
+    /// The compiled patterns, built on first use. An error names the rule.
+    fn compiled(&self) -> Result<&Compiled, &str> {
+        self.compiled
+            .get_or_init(|| {
+                let rule = &self.rule;
+                let regex = if rule.pattern.is_empty() {
+                    None
+                } else {
+                    Some(compile(&rule.pattern).map_err(|e| {
+                        format!(
+                            "rule pack {}, rule `{}`: invalid pattern: {e}",
+                            self.pack, rule.id
+                        )
+                    })?)
+                };
+                let secret_group = regex
+                    .as_ref()
+                    .and_then(|re| re.capture_names().position(|n| n == Some("secret")));
+                let max_len = if rule.pattern.is_empty() {
+                    None
+                } else {
+                    maximum_len(&rule.pattern)
+                };
+                let context = rule
+                    .context
+                    .iter()
+                    .map(|c| compile(&c.pattern))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| {
+                        format!(
+                            "rule pack {}, rule `{}`: invalid context pattern: {e}",
+                            self.pack, rule.id
+                        )
+                    })?;
+                Ok(Compiled {
+                    regex,
+                    secret_group,
+                    max_len,
+                    context,
+                })
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+}
+
 impl RuleSet {
-    /// Compiles packs; `disabled` rule ids are left out, `entropy` overrides
+    /// Collects packs; `disabled` rule ids are left out, `entropy` overrides
     /// floors by rule id, `allow_secrets` are regexes a secret may match to
-    /// be ignored. Errors name the pack and rule.
+    /// be ignored. Built-in rules (packs named `builtin:*`, proven by the
+    /// tests) compile lazily; user packs compile here so that a bad pattern
+    /// is an error naming the pack and rule.
     pub fn build(
         packs: &[(String, Pack)],
         disabled: &[String],
@@ -63,46 +153,13 @@ impl RuleSet {
                 if let Some(e) = entropy.get(&rule.id) {
                     rule.entropy = Some(*e);
                 }
-                let regex = if rule.pattern.is_empty() {
-                    None
-                } else {
-                    Some(compile(&rule.pattern).with_context(|| {
-                        format!("rule pack {pack_name}, rule `{}`: invalid pattern", rule.id)
-                    })?)
-                };
-                let secret_group = match &regex {
-                    Some(re) => re
-                        .capture_names()
-                        .position(|n| n == Some("secret"))
-                        .unwrap_or(if re.captures_len() > 1 { 1 } else { 0 }),
-                    None => 0,
-                };
-                let context = rule
-                    .context
-                    .iter()
-                    .map(|c| compile(&c.pattern))
-                    .collect::<Result<Vec<_>, _>>()
-                    .with_context(|| {
-                        format!(
-                            "rule pack {pack_name}, rule `{}`: invalid context pattern",
-                            rule.id
-                        )
-                    })?;
-                let allow_lower = rule
-                    .allow
-                    .iter()
-                    .map(|a| a.to_ascii_lowercase().into_bytes())
-                    .collect();
+                let cr = CompiledRule::new(rule, pack_name.clone());
+                if !pack_name.starts_with("builtin:") {
+                    cr.compiled().map_err(|e| anyhow::anyhow!("{e}"))?;
+                }
                 // A rule overriding a built-in one with the same id replaces it.
-                rules.retain(|r: &CompiledRule| r.rule.id != rule.id);
-                rules.push(CompiledRule {
-                    rule,
-                    pack: pack_name.clone(),
-                    regex,
-                    secret_group,
-                    context,
-                    allow_lower,
-                });
+                rules.retain(|r: &CompiledRule| r.rule.id != cr.rule.id);
+                rules.push(cr);
             }
         }
         let allow_secrets = allow_secrets
@@ -180,6 +237,9 @@ pub struct Matcher {
     keyword_rules: Vec<Vec<usize>>,
     /// Rules with no keyword (structural binary rules): always run.
     keywordless: Vec<usize>,
+    /// Whether any binary rule has keywords (else binary blobs skip the
+    /// keyword search).
+    binary_keywords: bool,
 }
 
 impl Matcher {
@@ -187,6 +247,10 @@ impl Matcher {
         let mut keywords: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut keywordless = Vec::new();
+        let binary_keywords = set
+            .rules
+            .iter()
+            .any(|r| r.rule.binary && !r.rule.keywords.is_empty());
         for (i, r) in set.rules.iter().enumerate() {
             if r.rule.keywords.is_empty() {
                 keywordless.push(i);
@@ -218,6 +282,7 @@ impl Matcher {
             ac,
             keyword_rules,
             keywordless,
+            binary_keywords,
         })
     }
 
@@ -241,21 +306,18 @@ impl Matcher {
         let binary = Self::is_binary(data);
         let n = self.set.rules.len();
         let mut selected = vec![false; n];
-        let mut remaining = n;
+        // Keyword occurrences per rule: the windows its regex runs on.
+        let mut hits: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
         for &i in &self.keywordless {
             selected[i] = true;
-            remaining -= 1;
         }
-        if let Some(ac) = &self.ac {
+        if let Some(ac) = &self.ac
+            && (!binary || self.binary_keywords)
+        {
             for m in ac.find_overlapping_iter(data) {
                 for &r in &self.keyword_rules[m.pattern().as_usize()] {
-                    if !selected[r] {
-                        selected[r] = true;
-                        remaining -= 1;
-                    }
-                }
-                if remaining == 0 {
-                    break;
+                    selected[r] = true;
+                    hits[r].push((m.start(), m.end()));
                 }
             }
         }
@@ -270,7 +332,7 @@ impl Matcher {
             if explain {
                 out.triggered.push(i);
             }
-            self.run_rule(i, cr, data, explain, &mut out.matches);
+            self.run_rule(i, cr, data, &mut hits[i], explain, &mut out.matches);
         }
         resolve_overlaps(&self.set, &mut out.matches);
         if !explain {
@@ -285,24 +347,56 @@ impl Matcher {
         index: usize,
         cr: &CompiledRule,
         data: &[u8],
+        hits: &mut [(usize, usize)],
         explain: bool,
         out: &mut Vec<RawMatch>,
     ) {
         let first = out.len();
-        let candidates: Vec<validate::Candidate> = match &cr.regex {
-            Some(re) => re
-                .captures_iter(data)
-                .filter_map(|caps| {
-                    let whole = caps.get(0)?;
-                    let s = caps.get(cr.secret_group).or(Some(whole))?;
-                    Some(validate::Candidate {
+        let Ok(comp) = cr.compiled() else {
+            // Only built-in rules compile lazily, and the tests prove them.
+            return;
+        };
+        let candidates: Vec<validate::Candidate> = match &comp.regex {
+            Some(re) => {
+                let mut found = Vec::new();
+                let mut push = |caps: regex::bytes::Captures<'_>| {
+                    let Some(whole) = caps.get(0) else { return };
+                    let s = match comp.secret_group {
+                        Some(g) => caps.get(g),
+                        None => (1..caps.len()).find_map(|g| caps.get(g)),
+                    }
+                    .unwrap_or(whole);
+                    found.push(validate::Candidate {
                         start: s.start(),
                         end: s.end(),
                         match_start: whole.start(),
                         match_end: whole.end(),
-                    })
-                })
-                .collect(),
+                    });
+                };
+                match comp.max_len.filter(|&m| m <= WINDOW_MAX_LEN) {
+                    Some(max_len) if !hits.is_empty() => {
+                        for (ws, we) in windows(hits, max_len, data.len()) {
+                            let hay = &data[..we];
+                            let mut pos = ws;
+                            while pos <= we {
+                                let Some(caps) = re.captures_at(hay, pos) else {
+                                    break;
+                                };
+                                let Some(whole) = caps.get(0) else { break };
+                                if whole.end() == we && we < data.len() {
+                                    // Possibly cut short by the window; it
+                                    // cannot hold a keyword hit (see windows).
+                                    break;
+                                }
+                                pos = whole.end().max(whole.start() + 1);
+                                push(caps);
+                            }
+                        }
+                    }
+                    _ => re.captures_iter(data).for_each(&mut push),
+                }
+                found
+            }
             None => match cr.rule.validate.as_deref() {
                 Some(v) => validate::structural(v, data),
                 None => Vec::new(),
@@ -329,8 +423,8 @@ impl Matcher {
             out.push(m);
         }
         // Context (client ids, tenants, key ids) for the reported matches.
-        if !cr.context.is_empty() && out[first..].iter().any(|m| m.rejected.is_none()) {
-            let ctx = collect_context(&cr.context, data);
+        if !comp.context.is_empty() && out[first..].iter().any(|m| m.rejected.is_none()) {
+            let ctx = collect_context(&comp.context, data);
             for m in &mut out[first..] {
                 m.context = ctx.clone();
             }
@@ -379,6 +473,25 @@ impl Matcher {
         }
         None
     }
+}
+
+/// The windows a bounded rule runs on: each keyword hit widened by the
+/// rule's longest match on both sides, merged where they overlap. A match
+/// that contains a hit lies inside its window and ends strictly before the
+/// window's end, so a match touching a window's end (possibly cut short)
+/// holds no hit and is dropped.
+fn windows(hits: &mut [(usize, usize)], max_len: usize, len: usize) -> Vec<(usize, usize)> {
+    hits.sort_unstable();
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for &(hs, he) in hits.iter() {
+        let ws = hs.saturating_sub(max_len);
+        let we = he.saturating_add(max_len).min(len);
+        match out.last_mut() {
+            Some(last) if ws <= last.1 => last.1 = last.1.max(we),
+            _ => out.push((ws, we)),
+        }
+    }
+    out
 }
 
 /// Runs context patterns over the blob; every named group's values, deduped.

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::Result;
@@ -66,6 +68,9 @@ pub struct Scanner {
     pub config: Config,
     pub options: ScanOptions,
     path_allow: GlobSet,
+    /// Findings dropped by inline `leakscan:allow` comments (see
+    /// [`crate::suppress::inline`]); shared by clones across threads.
+    inline_allowed: Arc<AtomicU64>,
 }
 
 /// Built-in packs plus the config's extra packs, in that order (a user rule
@@ -95,6 +100,7 @@ impl Scanner {
             config,
             options,
             path_allow,
+            inline_allowed: Arc::default(),
         })
     }
 
@@ -109,13 +115,26 @@ impl Scanner {
         self.findings_from(path, data, &matches)
     }
 
+    /// Findings dropped so far by inline `leakscan:allow` comments.
+    pub fn inline_allowed(&self) -> u64 {
+        self.inline_allowed.load(Ordering::Relaxed)
+    }
+
     /// Places matches in their blob: line, column, fingerprint, redaction.
+    /// Matches on a line marked `leakscan:allow` are dropped and counted.
     pub fn findings_from(&self, path: &str, data: &[u8], matches: &[RawMatch]) -> Vec<Finding> {
         let mut li = LineIndex::new(data);
         let rules = self.matcher.rules();
         matches
             .iter()
             .filter(|m| m.rejected.is_none())
+            .filter(|m| {
+                let allowed = crate::suppress::inline::check(data, m.start, m.end).is_some();
+                if allowed {
+                    self.inline_allowed.fetch_add(1, Ordering::Relaxed);
+                }
+                !allowed
+            })
             .map(|m| {
                 let rule = &rules.rules[m.rule].rule;
                 let (line, column) = li.locate(m.start);

@@ -40,6 +40,10 @@ pub struct Stats {
     pub errors_total: u64,
     pub findings: u64,
     pub elapsed_ms: u64,
+    /// Findings left out by suppression, by mechanism (`inline`, `ignore
+    /// file`, `baseline`); `findings` counts only what is left.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub suppressed: BTreeMap<String, u64>,
 }
 
 impl Stats {
@@ -68,6 +72,9 @@ impl Stats {
             }
         }
         self.findings += other.findings;
+        for (k, v) in other.suppressed {
+            *self.suppressed.entry(k).or_default() += v;
+        }
     }
 
     pub fn skipped_total(&self) -> u64 {

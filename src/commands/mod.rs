@@ -11,13 +11,18 @@ use leakscan_scanner::{Config, ScanResult};
 
 use crate::args::{Cli, Command, OutputFormat, ScanArgs};
 
+pub(crate) mod baseline;
+mod ci;
+pub(crate) mod explain;
 mod git;
 mod hook;
+pub(crate) mod ignore;
 mod rules;
 mod staged;
 mod stats;
 
-pub fn run(cli: Cli) -> Result<u8> {
+pub fn run(mut cli: Cli) -> Result<u8> {
+    ignore::preflight(&mut cli.command)?;
     match cli.command {
         Command::Dir {
             paths,
@@ -46,11 +51,19 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Staged { scan } => staged::run(scan),
         Command::Hook { command } => hook::run(command),
         Command::Rules { command } => rules::run(command),
+        Command::Ignore(args) => ignore::run(args),
+        Command::Baseline { command } => baseline::run(command),
+        Command::Explain(args) => explain::run(args),
+        Command::Ci(args) => ci::run(args),
     }
 }
 
 /// Renders the report, prints the summary, picks the exit code.
-pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, result: ScanResult) -> Result<u8> {
+pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, mut result: ScanResult) -> Result<u8> {
+    let (stale, ignore_path) = ignore::apply(scanner, args, &mut result)?;
+    if let Some(out) = &args.write_baseline {
+        return baseline::write(out, args, &result);
+    }
     let color = args.output.is_none()
         && args.format == OutputFormat::Text
         && std::io::stdout().is_terminal()
@@ -61,19 +74,33 @@ pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, result: ScanResult) -> 
         color,
     };
     let format = args.format.to_report();
+    let sarif = report::sarif::SarifOptions {
+        category: args.sarif_category.clone(),
+    };
+    let render = |w: &mut dyn Write| -> Result<()> {
+        if format == report::Format::Sarif {
+            report::sarif::render_with(&result.findings, &ctx, &sarif, w)
+        } else {
+            report::render(format, &result.findings, &ctx, w)?;
+            if args.format == OutputFormat::Text {
+                leakscan_scanner::suppress::write_hints(&result.findings, &ignore_path, w)?;
+            }
+            Ok(())
+        }
+    };
     match &args.output {
         Some(path) => {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("creating report file {}", path.display()))?;
             let mut w = std::io::BufWriter::new(file);
-            report::render(format, &result.findings, &ctx, &mut w)?;
+            render(&mut w)?;
             w.flush()
                 .with_context(|| format!("writing report file {}", path.display()))?;
         }
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
-            report::render(format, &result.findings, &ctx, &mut w)?;
+            render(&mut w)?;
             w.flush().context("writing the report to standard output")?;
         }
     }
@@ -82,6 +109,9 @@ pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, result: ScanResult) -> 
     }
     if !args.quiet {
         eprintln!("{}", report::summary(&result.stats));
+    }
+    if args.report_stale {
+        ignore::print_stale(&stale, &ignore_path);
     }
     if args.strict && result.stats.incomplete_total() > 0 {
         eprintln!("{}", stats::strict_message(&result.stats));

@@ -1,7 +1,9 @@
 //! Reports: render findings (read-only) as text, JSON, JSON lines; SARIF
 //! lives beside them. Each writes to a writer it is given.
 
+pub mod github;
 pub mod json;
+pub mod sarif;
 pub mod text;
 
 use std::io::Write;
@@ -50,7 +52,7 @@ pub fn render(
         Format::Text => text::render(findings, ctx, out),
         Format::Json => json::render_array(findings, out),
         Format::Jsonl => json::render_lines(findings, out),
-        Format::Sarif => anyhow::bail!("SARIF output is not built yet (use --format json)"),
+        Format::Sarif => sarif::render(findings, ctx, out),
     }
 }
 
@@ -64,6 +66,15 @@ pub fn summary(stats: &Stats) -> String {
         stats.findings,
         if stats.findings == 1 { "" } else { "s" }
     );
+    let suppressed: u64 = stats.suppressed.values().sum();
+    if suppressed > 0 {
+        let parts: Vec<String> = stats
+            .suppressed
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
+        s.push_str(&format!("; {suppressed} suppressed: {}", parts.join(", ")));
+    }
     if !stats.skipped.is_empty() {
         let parts: Vec<String> = stats
             .skipped

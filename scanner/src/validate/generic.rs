@@ -1,6 +1,9 @@
-//! Placeholder and variable-reference filtering for generic rules.
+//! Filters for generic rules: placeholders and variable references, and the
+//! judgement of whether an assigned value or a URL password looks like a
+//! generated secret rather than code, a tutorial password or a local
+//! development database.
 
-use super::{Validated, Verdict};
+use super::{Candidate, Validated, Verdict};
 
 /// Rejects values that name a secret rather than hold one: variable
 /// references, templates, masked or repeated characters, example words.
@@ -68,6 +71,338 @@ pub(super) fn placeholder(s: &[u8]) -> Verdict {
     Ok(Validated::default())
 }
 
+/// Words that make up tutorial and default passwords. A value whose letters
+/// split entirely into these (after undoing leetspeak and dropping a trailing
+/// number) is not a leak worth reporting.
+const DICTIONARY: &[&str] = &[
+    "a", "abc", "access", "admin", "administrator", "airflow", "all", "an", "any", "anything",
+    "api", "app", "application", "auth", "bar", "baseball", "baz", "be", "big", "blue", "change",
+    "client", "compose", "correct", "battery", "horse", "staple", "data", "database", "db",
+    "default", "demo", "dev", "devel", "development", "django", "do", "docker", "dont", "dragon",
+    "easy", "eggs", "elastic", "example", "fake", "flask", "foo", "football", "for", "gitlab",
+    "go", "goes", "grafana", "guest", "hello", "here", "hunter", "i", "in", "insecure", "is",
+    "it", "jenkins", "just", "key", "keycloak", "kibana", "letme", "letmein", "local",
+    "localhost", "login", "love", "magic", "master", "me", "mega", "minio", "mongo", "mongodb",
+    "monkey", "my", "mysql", "new", "nexus", "nextcloud", "no", "not", "of", "old", "on", "one",
+    "only", "open", "oracle", "our", "pass", "passwd", "password", "passwords", "passphrase",
+    "pg", "please", "postgres", "postgresql", "private", "prod", "production", "public", "put",
+    "pw", "pwd", "qwerty", "qux", "rabbit", "rabbitmq", "rails", "random", "redis", "reset",
+    "root", "sa", "secret", "secrets", "secure", "server", "service", "sesame", "set", "shadow",
+    "simple", "some", "something", "sonar", "spam", "spring", "sql", "staging", "string",
+    "strong", "sunshine", "super", "superuser", "system", "temp", "test", "tester", "testing",
+    "that", "the", "this", "tmp", "to", "token", "top", "toor", "trust", "trustno", "ultra",
+    "unsafe", "use", "user", "username", "value", "vault", "very", "weak", "welcome", "word",
+    "wordpress", "world", "wp", "your", "zxcv", "asdf", "iloveyou", "princess", "dragon",
+    "mypass", "qwertyuiop", "xyz",
+];
+
+fn is_word(w: &str) -> bool {
+    DICTIONARY.contains(&w)
+}
+
+/// Whether `letters` (lower-case ASCII letters) splits into dictionary words.
+fn segments_into_words(letters: &str) -> bool {
+    let n = letters.len();
+    if n == 0 {
+        return true;
+    }
+    let mut ok = vec![false; n + 1];
+    ok[0] = true;
+    for end in 1..=n {
+        for start in end.saturating_sub(14)..end {
+            if ok[start] && is_word(&letters[start..end]) {
+                ok[end] = true;
+                break;
+            }
+        }
+    }
+    ok[n]
+}
+
+/// A tutorial or default password: dictionary words, leetspeak, a number or
+/// a symbol tacked on (`password123`, `P@ssw0rd!`, `Sup3rS3cr3t2024`,
+/// `my-secret-pw`).
+pub fn is_trivial_password(v: &str) -> bool {
+    let core = v.trim_matches(|c: char| !c.is_ascii_alphabetic());
+    let mut letters = String::new();
+    for c in core.chars() {
+        let m = match c {
+            '0' => 'o',
+            '1' => 'i',
+            '3' => 'e',
+            '4' => 'a',
+            '5' => 's',
+            '7' => 't',
+            '@' => 'a',
+            '$' => 's',
+            c => c.to_ascii_lowercase(),
+        };
+        if m.is_ascii_lowercase() {
+            letters.push(m);
+        }
+    }
+    if letters.is_empty() {
+        // Only digits and symbols: a PIN, a year, a port, a version.
+        return true;
+    }
+    // `l`/`i` ambiguity of `1`: try both readings.
+    segments_into_words(&letters) || segments_into_words(&letters.replace('i', "l"))
+}
+
+fn is_hex(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Case flips between consecutive letters, per letter: about 0.5 for random
+/// mixed-case text, well under 0.3 for camelCase words.
+fn case_flip_ratio(s: &str) -> f32 {
+    let letters: Vec<bool> = s
+        .chars()
+        .filter(|c| c.is_ascii_alphabetic())
+        .map(|c| c.is_ascii_uppercase())
+        .collect();
+    if letters.len() < 2 {
+        return 0.0;
+    }
+    let flips = letters.windows(2).filter(|w| w[0] != w[1]).count();
+    flips as f32 / letters.len() as f32
+}
+
+/// File extensions that make a value a file name rather than a secret.
+const FILE_EXTS: &[&str] = &[
+    ".pem", ".key", ".json", ".txt", ".yaml", ".yml", ".crt", ".cer", ".p12", ".pfx", ".env",
+    ".properties", ".conf", ".cfg", ".ini", ".xml", ".toml", ".jks", ".gpg", ".asc", ".pub",
+    ".js", ".py", ".rb", ".go", ".rs", ".java", ".html", ".php", ".sh",
+];
+
+/// The shape checks shared by assigned values and URL passwords: rejects
+/// code, references, paths, hashes and ids, and tutorial passwords.
+pub fn judge_value(v: &str) -> Result<(), String> {
+    placeholder(v.as_bytes())?;
+    let lower = v.to_ascii_lowercase();
+    if v.len() < 8 {
+        return Err("shorter than 8 characters".into());
+    }
+    if let Some(c) = v
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '$' | '%' | '{' | '[' | '(' | '@' | '#' | '&' | '*' | '!'))
+    {
+        return Err(format!("starts with {c:?}: a reference or an expression"));
+    }
+    if v.contains('(') || v.contains(')') {
+        return Err("a function call or expression".into());
+    }
+    if v.contains("://") || lower.starts_with("www.") {
+        return Err("a URL".into());
+    }
+    if v.starts_with('/')
+        || v.starts_with("./")
+        || v.starts_with("../")
+        || v.starts_with("~/")
+        || v.contains('\\')
+        || lower.starts_with("file:")
+        || lower.starts_with("classpath:")
+    {
+        return Err("a file path".into());
+    }
+    if FILE_EXTS.iter().any(|e| lower.ends_with(e)) {
+        return Err("a file name".into());
+    }
+    for prefix in [
+        "sha1-",
+        "sha256-",
+        "sha384-",
+        "sha512-",
+        "data:",
+        "django-insecure-",
+        "md5:",
+        "sha256:",
+        "arn:",
+        "vault:",
+        "ref+",
+        "secretref:",
+        "keyvault:",
+    ] {
+        if lower.starts_with(prefix) {
+            return Err(format!("starts with {prefix:?}: not a secret value"));
+        }
+    }
+    if is_uuid(v) {
+        return Err("a UUID".into());
+    }
+    if is_hex(v) && matches!(v.len(), 40 | 64 | 128) {
+        return Err("a hex digest length (SHA-1, SHA-256, SHA-512)".into());
+    }
+    if v.split('.').count() > 1
+        && v.split('.').all(|p| !p.is_empty() && is_identifier(p))
+        && !v.chars().any(|c| c.is_ascii_digit())
+    {
+        return Err("a dotted identifier (member access)".into());
+    }
+    if v.chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && (v.contains('_') || !v.chars().any(|c| c.is_ascii_digit()))
+    {
+        return Err("an upper-case name (an environment variable)".into());
+    }
+    let has_letter = v.chars().any(|c| c.is_ascii_alphabetic());
+    let has_digit = v.chars().any(|c| c.is_ascii_digit());
+    let has_symbol = v
+        .chars()
+        .any(|c| !c.is_ascii_alphanumeric() && !matches!(c, '-' | '_' | '.'));
+    if !has_letter {
+        return Err("no letters: a number, a date or a version".into());
+    }
+    if !has_digit && !has_symbol {
+        // Letters and separators only: words, identifiers, camelCase names,
+        // unless long and flipping case like generated text.
+        if !(v.len() >= 16 && case_flip_ratio(v) >= 0.3) {
+            return Err("letters only: a word or an identifier".into());
+        }
+    }
+    if is_identifier(v) && !has_digit {
+        return Err("an identifier".into());
+    }
+    if is_trivial_password(v) {
+        return Err("dictionary words with digits or symbols (a tutorial password)".into());
+    }
+    if is_sequence(&lower) {
+        return Err("a keyboard or alphabet sequence".into());
+    }
+    let e = entropy::shannon_entropy(v.as_bytes());
+    let floor = if v.len() >= 16 { 3.3 } else { 2.9 };
+    if e < floor {
+        return Err(format!("entropy {e:.2} too low for a generated secret"));
+    }
+    Ok(())
+}
+
+/// `abcd1234`, `1234abcd`, `qwer1234`: runs of consecutive characters make
+/// up most of the value.
+fn is_sequence(lower: &str) -> bool {
+    let b = lower.as_bytes();
+    let steps = b.windows(2).filter(|w| w[1] == w[0].wrapping_add(1)).count();
+    steps * 10 >= b.len().saturating_sub(1) * 7
+}
+
+/// Key names whose value is not a secret even though they contain a secret
+/// word: hashes, ids, names, lengths, paths, URLs, types...
+const NON_SECRET_KEYS: &[&str] = &[
+    "hash", "sha", "md5", "digest", "checksum", "_id", "-id", "uuid", "name", "type", "file",
+    "path", "url", "uri", "length", "len", "field", "format", "policy", "expir", "ttl",
+    "timeout", "header", "param", "label", "prefix", "endpoint", "placeholder", "regex",
+    "pattern", "encoding", "mode", "class", "ref", "hint", "question", "reset", "version",
+    "count", "size", "min", "max", "validity", "rotation", "store", "provider", "manager",
+    "location", "dir", "template", "message", "error", "description", "title", "help",
+];
+
+/// Generic assignments: the key (text before the value in the match) must
+/// name a secret, and the value must look generated (see [`judge_value`]).
+pub(super) fn generic_secret(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
+    let key = String::from_utf8_lossy(&data[c.match_start..c.start]).to_ascii_lowercase();
+    let key = key.trim_end_matches(|ch: char| {
+        ch.is_whitespace() || matches!(ch, '"' | '\'' | ':' | '=' | '>' | '<' | ',')
+    });
+    if let Some(w) = NON_SECRET_KEYS.iter().find(|w| key.contains(**w)) {
+        return Err(format!("the key names a {w:?}, not a secret"));
+    }
+    let v = std::str::from_utf8(s).map_err(|_| "not UTF-8".to_string())?;
+    judge_value(v)?;
+    Ok(Validated::default())
+}
+
+/// Hosts where credentials are tutorial or local-development noise.
+fn local_or_documentation_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h == "localhost"
+        || h.starts_with("127.")
+        || h == "0.0.0.0"
+        || h == "::1"
+        || h == "host.docker.internal"
+        || h == "example.com"
+        || h == "example.org"
+        || h == "example.net"
+        || [
+            ".localhost",
+            ".local",
+            ".test",
+            ".example",
+            ".invalid",
+            ".example.com",
+            ".example.org",
+            ".example.net",
+        ]
+        .iter()
+        .any(|s| h.ends_with(s))
+}
+
+/// Credentials in a URL (`scheme://user:pass@host`): the password is judged
+/// like an assigned value; local, documentation and compose-service hosts
+/// are development noise.
+pub(super) fn url_credentials(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
+    let after = &data[c.end..c.match_end.max(c.end)];
+    let host_part = match after.iter().position(|&b| b == b'@') {
+        Some(i) => &after[i + 1..],
+        None => after,
+    };
+    let host = String::from_utf8_lossy(host_part)
+        .split([':', '/', '?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if local_or_documentation_host(&host) {
+        return Err(format!("local or documentation host {host:?}"));
+    }
+    let raw = std::str::from_utf8(s).map_err(|_| "not UTF-8".to_string())?;
+    let password = String::from_utf8_lossy(&percent_decode(raw.as_bytes())).into_owned();
+    let single_label = !host.contains('.') && !host.contains(':');
+    match judge_value(&password) {
+        Ok(()) => {}
+        Err(why) => return Err(format!("password: {why}")),
+    }
+    if single_label && (password.len() < 12 || entropy::shannon_entropy(password.as_bytes()) < 3.5)
+    {
+        return Err(format!(
+            "short password to the compose-style service host {host:?}"
+        ));
+    }
+    Ok(Validated::default())
+}
+
+fn percent_decode(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%'
+            && let Some(h) = s.get(i + 1..i + 3)
+            && let Ok(v) = u8::from_str_radix(&String::from_utf8_lossy(h), 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +419,55 @@ mod tests {
             assert!(placeholder(p.as_bytes()).is_err(), "{p}");
         }
         assert!(placeholder(b"T7q9mZ2vX8kP4rL1").is_ok());
+    }
+
+    #[test]
+    fn tutorial_passwords_are_trivial() {
+        for p in [
+            "password123",
+            "P@ssw0rd!",
+            "Sup3rS3cr3t2024",
+            "my-secret-pw",
+            "admin1234",
+            "testpass123",
+            "s3cr3t_k3y!",
+            "supersecretkey",
+            "2024-01-01",
+        ] {
+            assert!(is_trivial_password(p), "{p}");
+        }
+        for p in ["T7q9mZ2vX8kP4rL1", "Xk9#mP2$vL5nQ8", "Tr0ub4dor&3"] {
+            assert!(!is_trivial_password(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn judge_rejects_code_and_ids() {
+        for v in [
+            "config.db.password",
+            "getPassword",
+            "DB_PASSWORD",
+            "/etc/secrets/db",
+            "secrets/db.json",
+            "0b8e1e0a-9c1d-4f4e-8a55-2b1a8b8a0f11",
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+            "sha512-Vb3Qx4w4sbDQ+G2SvvLJ3ZrZqPSW5cBs6Ed1dNIqnA1Zn9tHJIkdz4CxUnsI4Z+u4z9B6KaD29mTMfP8wBJbUw==",
+            "abcd1234",
+            "django-insecure-3k5#n@)c1^b%x8v9(q$2w!e7r6t0y",
+            "get_secret(name)",
+        ] {
+            assert!(judge_value(v).is_err(), "{v}");
+        }
+        for v in ["T7q9mZ2vX8kP4rL1wQ", "Xk9#mP2$vL5nQ8", "a8f5f167f44f4964e6c998dee827110c"] {
+            assert!(judge_value(v).is_ok(), "{v}: {:?}", judge_value(v));
+        }
+    }
+
+    #[test]
+    fn local_hosts() {
+        assert!(local_or_documentation_host("localhost"));
+        assert!(local_or_documentation_host("127.0.0.1"));
+        assert!(local_or_documentation_host("db.example.com"));
+        assert!(!local_or_documentation_host("db.prod.acme.io"));
     }
 }

@@ -1,4 +1,7 @@
 //! JWT decoding and classification (client assertion, ID or access token).
+//! The token is decoded, never verified: header and claims must be JSON
+//! objects, the algorithm a signing one, and the signature the size that
+//! algorithm produces, so unsigned, truncated and made-up tokens fall out.
 
 use std::collections::BTreeMap;
 
@@ -7,6 +10,30 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use super::{Candidate, Validated, Verdict};
+
+/// Signature sizes in bytes that `alg` can produce.
+fn signature_fits(alg: &str, len: usize) -> bool {
+    match alg {
+        "HS256" => len == 32,
+        "HS384" => len == 48,
+        "HS512" => len == 64,
+        "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" => {
+            (128..=1024).contains(&len) && len % 64 == 0
+        }
+        "ES256" | "ES256K" => len == 64,
+        "ES384" => len == 96,
+        "ES512" => len == 132,
+        "EdDSA" | "Ed25519" => len == 64 || len == 114,
+        "Ed448" => len == 114,
+        _ => false,
+    }
+}
+
+/// Claims of the token in the jwt.io debugger and the tutorials copying it.
+fn is_tutorial(claims: &Value) -> bool {
+    let s = |k: &str| claims.get(k).and_then(Value::as_str);
+    s("sub") == Some("1234567890") && matches!(s("name"), Some("John Doe") | Some("Jane Doe"))
+}
 
 /// Decodes header and claims (without verifying), classifies the token and
 /// records `alg`, `iss`, `aud`, `exp`, `expired`, `kind`.
@@ -20,28 +47,46 @@ pub(super) fn jwt(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
     };
     let header: Value = decode_json(h).ok_or("header is not base64url JSON")?;
     let claims: Value = decode_json(p).ok_or("payload is not base64url JSON")?;
+    if !header.is_object() || !claims.is_object() {
+        return Err("header or claims are not JSON objects".into());
+    }
     let alg = header
         .get("alg")
         .and_then(Value::as_str)
         .ok_or("header has no alg")?;
-    if alg.eq_ignore_ascii_case("none") || sig.len() < 16 {
-        return Err("unsigned token".into());
+    if alg.eq_ignore_ascii_case("none") {
+        return Err("unsigned token (alg none)".into());
     }
-    if !claims.is_object() {
-        return Err("claims are not an object".into());
+    let sig = URL_SAFE_NO_PAD
+        .decode(sig)
+        .map_err(|_| "signature is not base64url".to_string())?;
+    if !signature_fits(alg, sig.len()) {
+        return Err(format!(
+            "a {} byte signature does not fit alg {alg}",
+            sig.len()
+        ));
+    }
+    if is_tutorial(&claims) {
+        return Err("the jwt.io tutorial token".into());
     }
     let mut d = BTreeMap::new();
     d.insert("alg".into(), json!(alg));
-    for k in ["iss", "aud", "sub_is_iss", "typ"] {
+    for k in ["iss", "aud"] {
         if let Some(v) = claims.get(k) {
             d.insert(k.into(), v.clone());
         }
     }
-    if let Some(x5t) = header.get("x5t").or_else(|| header.get("kid")) {
+    if let Some(typ) = header.get("typ") {
+        d.insert("typ".into(), typ.clone());
+    }
+    if let Some(x5t) = header
+        .get("kid")
+        .or_else(|| header.get("x5t#S256"))
+        .or_else(|| header.get("x5t"))
+    {
         d.insert("key_id".into(), x5t.clone());
     }
-    let exp = claims.get("exp").and_then(Value::as_i64);
-    if let Some(exp) = exp {
+    if let Some(exp) = claims.get("exp").and_then(Value::as_i64) {
         d.insert("exp".into(), json!(exp));
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -49,7 +94,7 @@ pub(super) fn jwt(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
             .unwrap_or(0);
         d.insert("expired".into(), json!(exp < now));
     }
-    d.insert("kind".into(), json!(jwt_kind(&claims, data, c)));
+    d.insert("kind".into(), json!(jwt_kind(&header, &claims, data, c)));
     Ok(Validated {
         details: d,
         display: None,
@@ -62,8 +107,10 @@ pub(super) fn decode_json(part: &str) -> Option<Value> {
 }
 
 /// `client-assertion` (iss == sub and aud a token endpoint, or found next to
-/// `client_assertion`), `id-token`, `access-token` or `other`.
-pub(super) fn jwt_kind(claims: &Value, data: &[u8], c: &Candidate) -> &'static str {
+/// `client_assertion`), `grant-assertion` (a JWT-bearer grant: aud a token
+/// endpoint, iss != sub, as Google service accounts send), `id-token`,
+/// `access-token` or `other`.
+pub(super) fn jwt_kind(header: &Value, claims: &Value, data: &[u8], c: &Candidate) -> &'static str {
     let iss = claims.get("iss").and_then(Value::as_str);
     let sub = claims.get("sub").and_then(Value::as_str);
     let aud_is_token_endpoint = match claims.get("aud") {
@@ -74,20 +121,26 @@ pub(super) fn jwt_kind(claims: &Value, data: &[u8], c: &Candidate) -> &'static s
     let before = &data[c.match_start.saturating_sub(200)..c.match_start];
     let near_assertion =
         crate::matcher::memmem(&before.to_ascii_lowercase(), b"client_assertion").is_some();
+    let has = |k: &str| claims.get(k).is_some();
+    let typ = header
+        .get("typ")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if near_assertion || (iss.is_some() && iss == sub && aud_is_token_endpoint) {
         "client-assertion"
-    } else if claims.get("nonce").is_some()
-        || (claims.get("aud").is_some() && claims.get("at_hash").is_some())
-        || claims.get("auth_time").is_some() && claims.get("scp").is_none()
-    {
-        "id-token"
-    } else if claims.get("scp").is_some()
-        || claims.get("scope").is_some()
-        || claims.get("roles").is_some()
-        || claims.get("client_id").is_some()
-        || claims.get("azp").is_some()
+    } else if aud_is_token_endpoint && iss.is_some() {
+        "grant-assertion"
+    } else if typ == "at+jwt"
+        || has("scp")
+        || has("scope")
+        || has("roles")
+        || has("client_id")
+        || (has("azp") && !has("nonce") && !has("at_hash"))
     {
         "access-token"
+    } else if has("nonce") || has("at_hash") || has("c_hash") || has("auth_time") {
+        "id-token"
     } else {
         "other"
     }
@@ -95,5 +148,85 @@ pub(super) fn jwt_kind(claims: &Value, data: &[u8], c: &Candidate) -> &'static s
 
 pub(super) fn is_token_endpoint(aud: &str) -> bool {
     let a = aud.to_ascii_lowercase();
-    a.starts_with("http") && (a.contains("/token") || a.ends_with("/oauth2/v2.0/token"))
+    a.starts_with("https://") && (a.ends_with("/token") || a.contains("/token?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(v: &Value) -> String {
+        URL_SAFE_NO_PAD.encode(v.to_string())
+    }
+
+    fn token(header: Value, claims: Value, sig_len: usize) -> String {
+        format!(
+            "{}.{}.{}",
+            b64(&header),
+            b64(&claims),
+            URL_SAFE_NO_PAD.encode(vec![0x5Au8; sig_len])
+        )
+    }
+
+    fn check(t: &str, context: &str) -> Verdict {
+        let data = format!("{context}{t}");
+        let start = context.len();
+        let c = Candidate {
+            start,
+            end: data.len(),
+            match_start: start,
+            match_end: data.len(),
+        };
+        jwt(t.as_bytes(), data.as_bytes(), &c)
+    }
+
+    #[test]
+    fn client_assertion_is_classified_with_details() {
+        let app = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+        let t = token(
+            json!({"alg": "RS256", "typ": "JWT", "x5t": "dGVzdC10aHVtYnByaW50"}),
+            json!({"iss": app, "sub": app, "exp": 1000,
+                   "aud": "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"}),
+            256,
+        );
+        let v = check(&t, "").unwrap();
+        assert_eq!(v.details["kind"], json!("client-assertion"));
+        assert_eq!(v.details["alg"], json!("RS256"));
+        assert_eq!(v.details["expired"], json!(true));
+        assert_eq!(v.details["exp"], json!(1000));
+    }
+
+    #[test]
+    fn id_access_and_context_kinds() {
+        let id = token(
+            json!({"alg": "ES256"}),
+            json!({"iss": "https://accounts.example.org", "sub": "u1", "aud": "client", "nonce": "n"}),
+            64,
+        );
+        assert_eq!(check(&id, "").unwrap().details["kind"], json!("id-token"));
+        let at = token(
+            json!({"alg": "HS256"}),
+            json!({"iss": "https://issuer.test", "sub": "u1", "scp": "read"}),
+            32,
+        );
+        assert_eq!(check(&at, "").unwrap().details["kind"], json!("access-token"));
+        let other = token(json!({"alg": "HS256"}), json!({"sub": "u1"}), 32);
+        assert_eq!(check(&other, "").unwrap().details["kind"], json!("other"));
+        assert_eq!(
+            check(&other, "client_assertion=").unwrap().details["kind"],
+            json!("client-assertion")
+        );
+    }
+
+    #[test]
+    fn unsigned_malformed_and_tutorial_tokens_rejected() {
+        let none = token(json!({"alg": "none"}), json!({"sub": "u"}), 32);
+        assert!(check(&none, "").is_err());
+        let short_sig = token(json!({"alg": "RS256"}), json!({"sub": "u"}), 24);
+        assert!(check(&short_sig, "").is_err());
+        let not_object = format!("{}.{}.{}", b64(&json!({"alg": "HS256"})), b64(&json!([1])), "A".repeat(43));
+        assert!(check(&not_object, "").is_err());
+        let tutorial = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+        assert!(check(tutorial, "").is_err());
+    }
 }

@@ -7,13 +7,18 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+mod der;
 mod generic;
+mod jwk;
 mod jwt;
 mod keys;
+mod pkcs12;
+mod ppk;
+mod saml;
 mod secrets;
 mod tokens;
 
-pub use keys::is_pkcs12;
+pub use pkcs12::is_pkcs12;
 pub use tokens::base62_crc32;
 
 /// A regex match: the secret span and the whole match span.
@@ -43,11 +48,24 @@ pub fn validate(name: &str, c: &Candidate, data: &[u8]) -> Verdict {
         "jwt" => jwt::jwt(secret, data, c),
         "placeholder" => generic::placeholder(secret),
         "pem-private-key" => keys::pem_private_key(secret),
-        "jwk-private" => Ok(Validated::default()),
-        "saml-signed" => Ok(Validated::default()),
-        "url-credentials" => generic::placeholder(secret),
+        "url-credentials" => generic::url_credentials(secret, data, c),
         "base64-key" => Ok(Validated::default()),
-        "pkcs12" => Ok(Validated::default()),
+        "generic-secret" => generic::generic_secret(secret, data, c),
+        "token-shape" => tokens::token_shape(secret),
+        "aws-secret-key" => tokens::aws_secret_key(secret),
+        "azure-storage-key" => tokens::azure_storage_key(secret),
+        "azure-sas" => tokens::azure_sas(secret, data, c),
+        "base64-pem-private-key" => keys::base64_pem_private_key(secret),
+        "pgp-private-key" => keys::pgp_private_key(secret),
+        "putty-private-key" => ppk::putty_private_key(secret),
+        "gcp-service-account" => keys::gcp_service_account(data, c),
+        "jwk-private" => jwk::jwk_private(secret),
+        "saml-signed" => saml::saml_signed(data, c),
+        "entra-legacy" => secrets::entra_legacy(data, c),
+        "github-client-secret" => secrets::github_client_secret(data, c),
+        "base64-client-secret" => secrets::base64_client_secret(secret),
+        "client-secret-value" => secrets::client_secret_value(secret),
+        "pkcs12" => pkcs12::pkcs12(data, c),
         other => Err(format!("validator `{other}` is not implemented")),
     }
 }
@@ -55,7 +73,7 @@ pub fn validate(name: &str, c: &Candidate, data: &[u8]) -> Verdict {
 /// Structural detectors for rules without a pattern (binary formats).
 pub fn structural(name: &str, data: &[u8]) -> Vec<Candidate> {
     match name {
-        "pkcs12" if keys::is_pkcs12(data) => vec![Candidate {
+        "pkcs12" if pkcs12::is_pkcs12(data) => vec![Candidate {
             start: 0,
             end: data.len(),
             match_start: 0,
