@@ -9,9 +9,9 @@ cd "$(dirname "$0")/../fuzz"
 secs="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(matcher rules_toml validators)
+[ ${#targets[@]} -gt 0 ] || targets=(matcher rules_toml validators ci_event)
 export RUSTC_BOOTSTRAP=1
-mkdir -p logs corpus/matcher corpus/rules_toml corpus/validators
+mkdir -p logs corpus/matcher corpus/rules_toml corpus/validators corpus/ci_event
 # Seeds: the packs themselves (TOML), and their lines (scanner input).
 cp ../rules/packs/*.toml corpus/rules_toml/
 cp ../.leakscan.toml corpus/rules_toml/config.toml
@@ -22,6 +22,14 @@ while IFS= read -r line; do
   for v in 0 1 2; do printf '\x%02x\x00\xff%s' "$v" "$line" > "corpus/validators/seed-$i-$v"; done
   i=$((i + 1))
 done < <(grep -h -E "^(examples|counterexamples)" ../rules/packs/*.toml | cut -d= -f2-)
+# ci_event: byte 0 picks the event name (0 push, 1 pull_request, 3 merge_group).
+z=0000000000000000000000000000000000000000
+a=0123456789abcdef0123456789abcdef01234567
+b=89abcdef0123456789abcdef0123456789abcdef
+printf '\x00{"before":"%s","after":"%s","ref":"refs/heads/main","repository":{"default_branch":"main"}}' $a $b > corpus/ci_event/push
+printf '\x00{"before":"%s","after":"%s","ref":"refs/heads/new","deleted":false,"repository":{"default_branch":"main"}}' $z $b > corpus/ci_event/push-new
+printf '\x01{"pull_request":{"base":{"sha":"%s"},"head":{"sha":"%s"}}}' $a $b > corpus/ci_event/pr
+printf '\x03{"merge_group":{"base_sha":"%s","head_sha":"%s"}}' $a $b > corpus/ci_event/merge-group
 for t in "${targets[@]}"; do
   echo "== fuzzing $t for ${secs}s"
   nice -n 19 cargo fuzz run -s none "$t" "corpus/$t" -- \
