@@ -3,19 +3,9 @@
 //! escape sequences and bidi overrides are replaced by visible escapes.
 
 /// Replaces control characters (C0, DEL, C1), Unicode bidi controls and
-/// other invisible formatting characters with `\u{..}` escapes, and a
-/// leading `::` (a GitHub Actions workflow command when it starts a log
-/// line, even after spaces) with `\u{3a}:`.
+/// other invisible formatting characters with `\u{..}` escapes.
 pub fn sanitize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let body = text.trim_start_matches([' ', '\t']);
-    let text = if body.starts_with("::") {
-        out.push_str(&text[..text.len() - body.len()].replace('\t', "\\t"));
-        out.push_str("\\u{3a}");
-        &body[1..]
-    } else {
-        text
-    };
     for c in text.chars() {
         if is_dangerous(c) {
             match c {
@@ -29,6 +19,21 @@ pub fn sanitize(text: &str) -> String {
         }
     }
     out
+}
+
+/// [`sanitize`] for text that may start a log line: also turns a leading
+/// `::` (a GitHub Actions workflow command, even after spaces) into
+/// `\u{3a}:`. Not for values inside a workflow command's properties, which
+/// must keep the real text.
+pub fn sanitize_line(text: &str) -> String {
+    let clean = sanitize(text);
+    let body = clean.trim_start_matches(' ');
+    if body.starts_with("::") {
+        let indent = clean.len() - body.len();
+        format!("{}\\u{{3a}}{}", &clean[..indent], &body[1..])
+    } else {
+        clean
+    }
 }
 
 /// Sanitizes bytes that may not be UTF-8: invalid sequences become U+FFFD.
@@ -65,9 +70,10 @@ mod tests {
 
     #[test]
     fn neutralizes_leading_workflow_commands() {
-        assert_eq!(sanitize("::error::pwned"), "\\u{3a}:error::pwned");
-        assert_eq!(sanitize("  ::warning::x"), "  \\u{3a}:warning::x");
-        assert_eq!(sanitize("\t::notice::x"), "\\t\\u{3a}:notice::x");
-        assert_eq!(sanitize("a::b"), "a::b");
+        assert_eq!(sanitize_line("::error::pwned"), "\\u{3a}:error::pwned");
+        assert_eq!(sanitize_line("  ::warning::x"), "  \\u{3a}:warning::x");
+        assert_eq!(sanitize_line("\t::notice::x"), "\\t::notice::x");
+        assert_eq!(sanitize_line("a::b"), "a::b");
+        assert_eq!(sanitize("::error::kept"), "::error::kept");
     }
 }

@@ -88,7 +88,7 @@ pub fn summary(stats: &Stats) -> String {
         for e in &stats.errors {
             // Sources sanitize what they put here; sanitizing again is a
             // no-op on clean text and a guard against one that forgot.
-            s.push_str(&format!("\n  {}", crate::sanitize::sanitize(e)));
+            s.push_str(&format!("\n  {}", crate::sanitize::sanitize_line(e)));
         }
         if stats.errors_total as usize > stats.errors.len() {
             s.push_str(&format!(
