@@ -110,11 +110,7 @@ fn findings_carry_decoded_details() {
     assert_eq!(pem["details"]["format"], "PKCS#8");
     let ssh = find(&findings, "keys/id_ed25519", "pem-private-key");
     assert_eq!(ssh["details"]["key_type"], "ssh-ed25519");
-    let sa = find(
-        &findings,
-        "gcp/service-account.json",
-        "gcp-service-account-key",
-    );
+    let sa = find(&findings, "gcp/service-account.json", "gcp-service-account-key");
     assert_eq!(
         sa["details"]["client_email"],
         "reporting@leakscan-fixture.iam.gserviceaccount.com"
@@ -127,32 +123,20 @@ fn findings_carry_decoded_details() {
     assert_eq!(modern["details"]["encryption"], "PBES2");
     assert_eq!(modern["details"]["mac"], "sha256");
     let legacy = find(&findings, "certs/daemon-legacy.p12", "pkcs12-keystore");
-    assert_eq!(
-        legacy["details"]["encryption"],
-        "legacy PKCS#12 PBE (RC2/3DES)"
-    );
+    assert_eq!(legacy["details"]["encryption"], "legacy PKCS#12 PBE (RC2/3DES)");
     assert_eq!(legacy["details"]["mac"], "sha1");
     let ca = find(&findings, "scripts/token-request.sh", "jwt");
     assert_eq!(ca["details"]["kind"], "client-assertion");
     assert_eq!(ca["details"]["alg"], "RS256");
     assert_eq!(ca["details"]["expired"], false);
-    assert!(
-        ca["details"]["aud"]
-            .as_str()
-            .unwrap()
-            .ends_with("/oauth2/v2.0/token")
-    );
+    assert!(ca["details"]["aud"].as_str().unwrap().ends_with("/oauth2/v2.0/token"));
     let at = find(&findings, "tests/http/graph.http", "jwt");
     assert_eq!(at["details"]["kind"], "access-token");
     assert_eq!(at["details"]["expired"], true);
     let saml = find(&findings, "saml/response.xml", "saml-signed-assertion");
     assert_eq!(saml["details"]["signed"], "assertion");
     assert_eq!(saml["details"]["expired"], true);
-    let legacy_secret = find(
-        &findings,
-        "azure/sdk-auth.json",
-        "entra-client-secret-legacy",
-    );
+    let legacy_secret = find(&findings, "azure/sdk-auth.json", "entra-client-secret-legacy");
     assert_eq!(
         legacy_secret["details"]["tenant"],
         "9b1c4a6e-3d2f-4e8a-b5c7-1a2b3c4d5e6f"
@@ -175,12 +159,7 @@ fn no_secret_appears_whole_in_the_report() {
         assert!(!text.contains(secret), "{secret} leaked into the report");
     }
     let pfx = find(&findings, "certs/daemon.pfx", "pkcs12-keystore");
-    assert!(
-        pfx["secret"]
-            .as_str()
-            .unwrap()
-            .starts_with("PKCS#12 keystore")
-    );
+    assert!(pfx["secret"].as_str().unwrap().starts_with("PKCS#12 keystore"));
 }
 
 #[test]
@@ -208,10 +187,5 @@ fn decoy_files_give_nothing() {
             "a finding in decoy {decoy}"
         );
     }
-    assert!(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join(ROOT)
-            .join("certs/truststore.p12")
-            .is_file()
-    );
+    assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join(ROOT).join("certs/truststore.p12").is_file());
 }

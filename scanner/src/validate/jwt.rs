@@ -209,10 +209,7 @@ mod tests {
             json!({"iss": "https://issuer.test", "sub": "u1", "scp": "read"}),
             32,
         );
-        assert_eq!(
-            check(&at, "").unwrap().details["kind"],
-            json!("access-token")
-        );
+        assert_eq!(check(&at, "").unwrap().details["kind"], json!("access-token"));
         let other = token(json!({"alg": "HS256"}), json!({"sub": "u1"}), 32);
         assert_eq!(check(&other, "").unwrap().details["kind"], json!("other"));
         assert_eq!(
@@ -227,12 +224,7 @@ mod tests {
         assert!(check(&none, "").is_err());
         let short_sig = token(json!({"alg": "RS256"}), json!({"sub": "u"}), 24);
         assert!(check(&short_sig, "").is_err());
-        let not_object = format!(
-            "{}.{}.{}",
-            b64(&json!({"alg": "HS256"})),
-            b64(&json!([1])),
-            "A".repeat(43)
-        );
+        let not_object = format!("{}.{}.{}", b64(&json!({"alg": "HS256"})), b64(&json!([1])), "A".repeat(43));
         assert!(check(&not_object, "").is_err());
         let tutorial = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
         assert!(check(tutorial, "").is_err());

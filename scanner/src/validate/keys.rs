@@ -67,9 +67,7 @@ pub(super) fn armor_body(inner: &str) -> Armor {
     }
     let mut armor = Armor::default();
     for line in text.lines() {
-        let t = line
-            .trim()
-            .trim_matches(|c: char| ",;|".contains(c) || c.is_whitespace());
+        let t = line.trim().trim_matches(|c: char| ",;|".contains(c) || c.is_whitespace());
         if t.is_empty() {
             continue;
         }
@@ -149,9 +147,7 @@ pub(super) fn pem_private_key(block: &[u8]) -> Verdict {
             let body = der::whole_sequence(&der).ok_or("not a DER sequence")?;
             let mut at = 0;
             for _ in 0..6 {
-                at = der::expect(body, at, INTEGER)
-                    .ok_or("not a DSA private key")?
-                    .next;
+                at = der::expect(body, at, INTEGER).ok_or("not a DSA private key")?.next;
             }
             d.insert("key_type".into(), json!("DSA"));
             d.insert("format".into(), json!("DSA"));
@@ -340,7 +336,9 @@ fn openssh(der: &[u8]) -> Result<(String, bool), String> {
 /// A base64 value that decodes to a PEM private key (a Kubernetes Secret's
 /// `tls.key`, a CI variable holding a key file).
 pub(super) fn base64_pem_private_key(s: &[u8]) -> Verdict {
-    let decoded = B64.decode(s).map_err(|_| "not base64".to_string())?;
+    let decoded = B64
+        .decode(s)
+        .map_err(|_| "not base64".to_string())?;
     let text = std::str::from_utf8(&decoded).map_err(|_| "decodes to binary".to_string())?;
     let begin = text.find("-----BEGIN ").ok_or("no PEM block inside")?;
     let end_at = text[begin..]
@@ -576,10 +574,7 @@ ooachF1h99ySwi4CPUZkAAAAFGRlcGxveUBsZWFrc2Nhbi10ZXN0AQ==
             match_end: end,
         };
         let v = gcp_service_account(doc.as_bytes(), &c).unwrap();
-        assert_eq!(
-            v.details["client_email"],
-            json!("svc@p.iam.gserviceaccount.com")
-        );
+        assert_eq!(v.details["client_email"], json!("svc@p.iam.gserviceaccount.com"));
         assert_eq!(v.details["private_key_id"], json!("abc"));
         let other = doc.replace("service_account", "authorized_user");
         assert!(gcp_service_account(other.as_bytes(), &c).is_err());

@@ -46,20 +46,14 @@ pub(super) fn inspect(data: &[u8]) -> Result<BTreeMap<String, Value>, String> {
         if data.get(at) != Some(&SEQUENCE) {
             return Err("no authSafe".into());
         }
-        let oid_at = at
-            + if data.get(at + 1) == Some(&0x80) {
-                2
-            } else {
-                4
-            };
+        let oid_at = at + if data.get(at + 1) == Some(&0x80) { 2 } else { 4 };
         let oid = der::expect(data, oid_at, OID).ok_or("no content type")?;
         if !matches!(pkcs7_type(oid.body), Some(1) | Some(2)) {
             return Err("authSafe is not data or signedData".into());
         }
         d.insert("encoding".into(), json!("BER"));
     } else {
-        let outer =
-            der::whole_sequence(data).ok_or("outer sequence length does not span the file")?;
+        let outer = der::whole_sequence(data).ok_or("outer sequence length does not span the file")?;
         let v = der::expect(outer, 0, INTEGER).ok_or("no version")?;
         if der::small_int(v.body) != Some(3) {
             return Err("version is not 3".into());

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde_json::json;
-use sha1::Digest as _;
 use sha1::Sha1;
+use sha1::Digest as _;
 use sha2::Sha256;
 
 use super::keys::B64;
@@ -131,10 +131,7 @@ pub(super) fn putty_private_key(block: &[u8]) -> Verdict {
     }
     let mut d = BTreeMap::new();
     d.insert("key_type".into(), json!(ppk.algorithm));
-    d.insert(
-        "format".into(),
-        json!(format!("PuTTY PPK v{}", ppk.version)),
-    );
+    d.insert("format".into(), json!(format!("PuTTY PPK v{}", ppk.version)));
     d.insert("encrypted".into(), json!(encrypted));
     Ok(Validated {
         details: d,

@@ -81,9 +81,7 @@ pub(super) fn saml_signed(data: &[u8], c: &Candidate) -> Verdict {
     } else {
         let lo = c.match_start.saturating_sub(65536);
         let before = String::from_utf8_lossy(&data[lo..c.match_start]);
-        let response = before
-            .rfind("Response ")
-            .or_else(|| before.rfind("Response>"));
+        let response = before.rfind("Response ").or_else(|| before.rfind("Response>"));
         match response {
             Some(p) if signature_ok(&before[p..]) => "response",
             _ => return Err("no valid XML signature on the assertion or its response".into()),

@@ -58,9 +58,7 @@ pub(super) fn entra_legacy(data: &[u8], c: &Candidate) -> Verdict {
     static TENANT: OnceLock<Regex> = OnceLock::new();
     let client = regex(
         &CLIENT,
-        &format!(
-            r#"(?i)(?:client_?id|app_?id|application_?id)(?:["']?\s*[:=]\s*|["']\s+value\s*=\s*|>\s*)["']?(?P<v>{GUID})"#
-        ),
+        &format!(r#"(?i)(?:client_?id|app_?id|application_?id)(?:["']?\s*[:=]\s*|["']\s+value\s*=\s*|>\s*)["']?(?P<v>{GUID})"#),
     );
     let tenant = regex(
         &TENANT,
@@ -74,10 +72,7 @@ pub(super) fn entra_legacy(data: &[u8], c: &Candidate) -> Verdict {
         .and_then(|m| m.name("v"))
         .ok_or("no client id nearby")?;
     let t = tenant.captures(w).ok_or("no tenant nearby")?;
-    let tenant_id = t
-        .name("v")
-        .or_else(|| t.name("a"))
-        .ok_or("no tenant nearby")?;
+    let tenant_id = t.name("v").or_else(|| t.name("a")).ok_or("no tenant nearby")?;
     let mut d = BTreeMap::new();
     d.insert(
         "client_id".into(),
@@ -119,7 +114,9 @@ pub(super) fn github_client_secret(data: &[u8], c: &Candidate) -> Verdict {
 /// Base64 that must decode to an Entra secret (`Q~` shape) or a Google
 /// `GOCSPX-` secret, as in a Kubernetes Secret's `data:` map.
 pub(super) fn base64_client_secret(s: &[u8]) -> Verdict {
-    let decoded = B64.decode(s).map_err(|_| "not base64".to_string())?;
+    let decoded = B64
+        .decode(s)
+        .map_err(|_| "not base64".to_string())?;
     let inner = decoded.strip_suffix(b"\n").unwrap_or(&decoded);
     let provider = if inner.starts_with(b"GOCSPX-") {
         let rest = &inner[7..];
@@ -213,10 +210,7 @@ mod tests {
             "{{\"appId\": \"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\", \"password\": \"{secret}\", \"tenant\": \"11111111-2222-3333-4444-555555555555\"}}"
         );
         let v = entra_legacy(full.as_bytes(), &cand(&full, secret)).unwrap();
-        assert_eq!(
-            v.details["tenant"],
-            json!("11111111-2222-3333-4444-555555555555")
-        );
+        assert_eq!(v.details["tenant"], json!("11111111-2222-3333-4444-555555555555"));
         let no_tenant = format!(
             "{{\"appId\": \"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\", \"password\": \"{secret}\"}}"
         );
