@@ -19,7 +19,7 @@ i=0
 while IFS= read -r line; do
   printf '%s\n' "$line" > "corpus/matcher/seed-$i"
   # validators: byte 0 picks the validator, bytes 1-2 the span.
-  for v in 0 1 2; do printf '\x%02x\x00\xff%s' "$v" "$line" > "corpus/validators/seed-$i-$v"; done
+  for v in 0 1 2; do printf "\x0$v\x00\xff%s" "$line" > "corpus/validators/seed-$i-$v"; done
   i=$((i + 1))
 done < <(grep -h -E "^(examples|counterexamples)" ../rules/packs/*.toml | cut -d= -f2-)
 # ci_event: byte 0 picks the event name (0 push, 1 pull_request, 3 merge_group).
