@@ -16,3 +16,5 @@ echo "== rules check"
 cargo run --quiet -- rules check
 echo "== self scan (the project's own fake secrets are allowed by .leakscan.toml)"
 cargo run --quiet -- dir . --quiet
+echo "== fuzz targets build (cargo-fuzz; stable toolchain with nightly flags allowed)"
+(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build -s none)

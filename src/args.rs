@@ -207,6 +207,15 @@ pub struct ScanArgs {
     /// Credentials verified at once.
     #[arg(long, value_name = "N", default_value_t = leakscan_scanner::verify::DEFAULT_CONCURRENCY)]
     pub verify_concurrency: usize,
+    /// Write the scan's counters (files, bytes, skips by reason, read
+    /// errors) to FILE as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<PathBuf>,
+    /// Exit 2 if anything was skipped or unreadable (too large, permission
+    /// denied, broken symlink...), after printing the findings. Paths
+    /// excluded on purpose (allowlisted paths, unfollowed symlinks) do not count.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 impl ScanArgs {

@@ -61,21 +61,32 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config {}", path.display()))?;
-        let mut config: Config = toml::from_str(&text).map_err(|e| {
-            anyhow::anyhow!(
-                "invalid config {}: {}",
-                path.display(),
-                e.to_string().trim_end()
-            )
-        })?;
+        let mut config = Config::parse(&text, &path.display().to_string())?;
         config.base_dir = path
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
         config.source = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// Parses and validates config text; `name` (a file path) labels errors.
+    /// Relative pack paths resolve against the current directory until the
+    /// caller sets `base_dir`.
+    pub fn parse(text: &str, name: &str) -> Result<Config> {
+        let config: Config = toml::from_str(text)
+            .map_err(|e| anyhow::anyhow!("invalid config {name}: {}", e.to_string().trim_end()))?;
         config
             .path_globs()
-            .with_context(|| format!("invalid config {}", path.display()))?;
+            .with_context(|| format!("invalid config {name}"))?;
+        for p in &config.allow.secrets {
+            regex::bytes::RegexBuilder::new(p)
+                .size_limit(leakscan_rules::REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|e| {
+                    anyhow::anyhow!("invalid config {name}: allow.secrets: bad regex {p:?}: {e}")
+                })?;
+        }
         Ok(config)
     }
 

@@ -21,19 +21,39 @@ pub fn sanitize(text: &str) -> String {
     out
 }
 
+/// [`sanitize`] for text that may start a log line: also turns a leading
+/// `::` (a GitHub Actions workflow command, even after spaces) into
+/// `\u{3a}:`. Not for values inside a workflow command's properties, which
+/// must keep the real text.
+pub fn sanitize_line(text: &str) -> String {
+    let clean = sanitize(text);
+    let body = clean.trim_start_matches(' ');
+    if body.starts_with("::") {
+        let indent = clean.len() - body.len();
+        format!("{}\\u{{3a}}{}", &clean[..indent], &body[1..])
+    } else {
+        clean
+    }
+}
+
 /// Sanitizes bytes that may not be UTF-8: invalid sequences become U+FFFD.
 pub fn sanitize_bytes(bytes: &[u8]) -> String {
     sanitize(&String::from_utf8_lossy(bytes))
 }
 
 fn is_dangerous(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{200B}'..='\u{200F}' // zero-width, LRM, RLM
-            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
-            | '\u{2060}'..='\u{2069}' // word joiner, bidi isolates
-            | '\u{FEFF}'
-        )
+    c.is_control() || is_invisible(c)
+}
+
+/// Bidi controls and invisible formatting characters (not control
+/// characters, so JSON encoders pass them through raw).
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' // zero-width, LRM, RLM
+        | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+        | '\u{2060}'..='\u{2069}' // word joiner, bidi isolates
+        | '\u{FEFF}'
+    )
 }
 
 #[cfg(test)]
@@ -46,5 +66,14 @@ mod tests {
         assert_eq!(sanitize("x\u{202E}y"), "x\\u{202e}y");
         assert_eq!(sanitize("line\nnext"), "line\\nnext");
         assert_eq!(sanitize("plain/path.rs"), "plain/path.rs");
+    }
+
+    #[test]
+    fn neutralizes_leading_workflow_commands() {
+        assert_eq!(sanitize_line("::error::pwned"), "\\u{3a}:error::pwned");
+        assert_eq!(sanitize_line("  ::warning::x"), "  \\u{3a}:warning::x");
+        assert_eq!(sanitize_line("\t::notice::x"), "\\t::notice::x");
+        assert_eq!(sanitize_line("a::b"), "a::b");
+        assert_eq!(sanitize("::error::kept"), "::error::kept");
     }
 }

@@ -8,6 +8,27 @@ use serde::Serialize;
 /// Most read errors kept verbatim; the rest are only counted.
 pub const MAX_ERRORS_KEPT: usize = 100;
 
+/// Skip reasons that are the user's choice or hold no stored content, not
+/// lost content: paths the config allowlists, symbolic links not followed
+/// (their targets inside the tree are scanned as themselves), and FIFOs,
+/// sockets and devices. Every other reason makes the result incomplete
+/// (`--strict`).
+pub const DELIBERATE_SKIPS: &[&str] = &["path-allowlist", "symlink", "not-a-file"];
+
+/// Skip reasons used by the sources, for reference in docs and tests.
+pub mod reason {
+    /// Larger than `--max-file-size` (never read whole).
+    pub const TOO_LARGE: &str = "too-large";
+    /// Open or read failed (permission denied, vanished, name too long...).
+    pub const UNREADABLE: &str = "unreadable";
+    /// A symbolic link whose target does not exist (with `--follow-symlinks`).
+    pub const BROKEN_SYMLINK: &str = "broken-symlink";
+    /// A symbolic link that leads back to one of its ancestors.
+    pub const SYMLINK_LOOP: &str = "symlink-loop";
+    /// A FIFO, socket or device: never opened (reading could block forever).
+    pub const NOT_A_FILE: &str = "not-a-file";
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Stats {
     pub files_scanned: u64,
@@ -58,5 +79,47 @@ impl Stats {
 
     pub fn skipped_total(&self) -> u64 {
         self.skipped.values().sum()
+    }
+
+    /// Skips and read errors that mean some content was not scanned.
+    pub fn incomplete_total(&self) -> u64 {
+        self.skipped
+            .iter()
+            .filter(|(k, _)| !DELIBERATE_SKIPS.contains(&k.as_str()))
+            .map(|(_, v)| v)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deliberate_skips_do_not_make_a_scan_incomplete() {
+        let mut s = Stats::default();
+        s.skip("path-allowlist");
+        s.skip("symlink");
+        s.skip("not-a-file");
+        assert_eq!(s.skipped_total(), 3);
+        assert_eq!(s.incomplete_total(), 0);
+        s.skip(reason::TOO_LARGE);
+        s.error(reason::UNREADABLE, "a.txt: Permission denied".into());
+        assert_eq!(s.incomplete_total(), 2);
+        assert_eq!(s.errors_total, 1);
+    }
+
+    #[test]
+    fn errors_beyond_the_cap_are_counted_not_kept() {
+        let mut s = Stats::default();
+        for i in 0..MAX_ERRORS_KEPT + 5 {
+            s.error(reason::UNREADABLE, format!("f{i}"));
+        }
+        let mut t = Stats::default();
+        t.error("bad-commit", "c".into());
+        s.merge(t);
+        assert_eq!(s.errors.len(), MAX_ERRORS_KEPT);
+        assert_eq!(s.errors_total as usize, MAX_ERRORS_KEPT + 6);
+        assert_eq!(s.incomplete_total(), s.errors_total);
     }
 }

@@ -20,6 +20,7 @@ pub(crate) mod ignore;
 mod rules;
 mod staged;
 mod verify;
+mod stats;
 
 pub fn run(mut cli: Cli) -> Result<u8> {
     ignore::preflight(&mut cli.command)?;
@@ -106,11 +107,18 @@ pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, mut result: ScanResult)
             w.flush().context("writing the report to standard output")?;
         }
     }
+    if let Some(path) = &args.stats {
+        stats::write(path, &result.stats)?;
+    }
     if !args.quiet {
         eprintln!("{}", report::summary(&result.stats));
     }
     if args.report_stale {
         ignore::print_stale(&stale, &ignore_path);
+    }
+    if args.strict && result.stats.incomplete_total() > 0 {
+        eprintln!("{}", stats::strict_message(&result.stats));
+        return Ok(2);
     }
     Ok(if result.findings.is_empty() { 0 } else { 1 })
 }

@@ -8,15 +8,49 @@ use anyhow::Result;
 use crate::finding::Finding;
 
 pub fn render_array(findings: &[Finding], out: &mut dyn Write) -> Result<()> {
-    serde_json::to_writer_pretty(&mut *out, findings)?;
-    writeln!(out)?;
+    let text = serde_json::to_string_pretty(findings)?;
+    writeln!(out, "{}", escape_invisible(&text))?;
     Ok(())
 }
 
 pub fn render_lines(findings: &[Finding], out: &mut dyn Write) -> Result<()> {
     for f in findings {
-        serde_json::to_writer(&mut *out, f)?;
-        writeln!(out)?;
+        let line = serde_json::to_string(f)?;
+        writeln!(out, "{}", escape_invisible(&line))?;
     }
     Ok(())
+}
+
+/// serde_json escapes control characters but passes bidi overrides and
+/// zero-width characters through raw; a file name holding one would
+/// reorder what a terminal shows. They can only occur inside JSON strings,
+/// so `\uXXXX` escapes keep the JSON equal in value.
+pub fn escape_invisible(json: &str) -> String {
+    if !json.chars().any(crate::sanitize::is_invisible) {
+        return json.to_string();
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if crate::sanitize::is_invisible(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bidi_in_strings_is_escaped_and_value_preserved() {
+        let v = serde_json::json!({"path": "a\u{202E}b\u{200B}c"});
+        let text = super::escape_invisible(&v.to_string());
+        assert!(
+            text.contains("\\u202e") && text.contains("\\u200b"),
+            "{text}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, v);
+    }
 }

@@ -86,7 +86,9 @@ pub fn summary(stats: &Stats) -> String {
     if stats.errors_total > 0 {
         s.push_str(&format!("; {} read error(s):", stats.errors_total));
         for e in &stats.errors {
-            s.push_str(&format!("\n  {e}"));
+            // Sources sanitize what they put here; sanitizing again is a
+            // no-op on clean text and a guard against one that forgot.
+            s.push_str(&format!("\n  {}", crate::sanitize::sanitize_line(e)));
         }
         if stats.errors_total as usize > stats.errors.len() {
             s.push_str(&format!(

@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::ReportContext;
 use crate::finding::Finding;
-use crate::sanitize::sanitize;
+use crate::sanitize::{sanitize, sanitize_line};
 
 struct Paint(bool);
 
@@ -50,7 +50,7 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
         writeln!(
             out,
             "{marker}{} {} [{}]",
-            p.wrap("1", &sanitize(&f.name)),
+            p.wrap("1", &sanitize_line(&f.name)),
             p.wrap("2", &f.rule),
             f.category
         )?;
@@ -59,7 +59,7 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
             "  {}",
             p.wrap(
                 "36",
-                &format!("{}:{}:{}", sanitize(&f.path), f.line, f.column)
+                &format!("{}:{}:{}", sanitize_line(&f.path), f.line, f.column)
             )
         )?;
         if let Some(prov) = &f.provenance {
@@ -98,7 +98,7 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
         if group.len() > 1 {
             writeln!(out, "  same secret at {} more places:", group.len() - 1)?;
             for g in &group[1..] {
-                let place = format!("{}:{}:{}", sanitize(&g.path), g.line, g.column);
+                let place = format!("{}:{}:{}", sanitize_line(&g.path), g.line, g.column);
                 match &g.provenance {
                     Some(prov) => writeln!(
                         out,

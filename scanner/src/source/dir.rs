@@ -11,7 +11,7 @@ use ignore::{WalkBuilder, WalkState};
 
 use crate::finding::Finding;
 use crate::scan::{ScanResult, Scanner};
-use crate::stats::Stats;
+use crate::stats::{Stats, reason};
 
 /// The path as reported: `/`-separated, without a leading `./`.
 pub fn display_path(path: &Path) -> String {
@@ -80,23 +80,10 @@ pub fn scan(scanner: &Scanner, roots: &[PathBuf]) -> Result<ScanResult> {
             match entry {
                 Ok(e) => visit(scanner, e, l),
                 Err(err) => {
-                    let path = match &err {
-                        ignore::Error::WithPath { path, .. } => display_path(path),
-                        _ => String::from("(walk)"),
-                    };
-                    let reason = if err.is_io() {
-                        "unreadable"
-                    } else {
-                        "walk-error"
-                    };
-                    let reason = if format!("{err}").contains("loop") {
-                        "symlink-loop"
-                    } else {
-                        reason
-                    };
+                    let (reason, path, text) = classify(&err);
                     l.stats.error(
                         reason,
-                        format!("{}: {}", crate::sanitize::sanitize(&path), error_text(&err)),
+                        format!("{}: {text}", crate::sanitize::sanitize(&path)),
                     );
                 }
             }
@@ -110,6 +97,52 @@ pub fn scan(scanner: &Scanner, roots: &[PathBuf]) -> Result<ScanResult> {
         findings: shared.findings,
         stats: shared.stats,
     })
+}
+
+/// A walk error's skip reason, the path it concerns, and what went wrong
+/// (never the file's content).
+fn classify(err: &ignore::Error) -> (&'static str, String, String) {
+    let mut path = None;
+    let mut e = err;
+    loop {
+        match e {
+            ignore::Error::WithPath { path: p, err } => {
+                path.get_or_insert_with(|| display_path(p));
+                e = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                e = err
+            }
+            _ => break,
+        }
+    }
+    let path = path.unwrap_or_else(|| String::from("(walk)"));
+    match e {
+        ignore::Error::Loop { ancestor, child } => (
+            reason::SYMLINK_LOOP,
+            display_path(child),
+            format!(
+                "symbolic link loop (leads back to {}); not followed",
+                crate::sanitize::sanitize(&display_path(ancestor))
+            ),
+        ),
+        ignore::Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
+            let dangling = std::fs::symlink_metadata(&path)
+                .map(|m| m.file_type().is_symlink())
+                .unwrap_or(false);
+            if dangling {
+                (
+                    reason::BROKEN_SYMLINK,
+                    path,
+                    "broken symbolic link (its target does not exist)".into(),
+                )
+            } else {
+                (reason::UNREADABLE, path, io.to_string())
+            }
+        }
+        ignore::Error::Io(io) => (reason::UNREADABLE, path, io.to_string()),
+        other => ("walk-error", path, other.to_string()),
+    }
 }
 
 fn error_text(err: &ignore::Error) -> String {
@@ -137,7 +170,7 @@ fn visit(scanner: &Scanner, entry: ignore::DirEntry, l: &mut Shared) {
         return;
     }
     if !ft.is_file() {
-        l.stats.skip("not-a-file");
+        l.stats.skip(reason::NOT_A_FILE);
         return;
     }
     if scanner.path_allowed(&shown) {
@@ -148,25 +181,25 @@ fn visit(scanner: &Scanner, entry: ignore::DirEntry, l: &mut Shared) {
         Ok(m) => m,
         Err(e) => {
             l.stats.error(
-                "unreadable",
+                reason::UNREADABLE,
                 format!("{}: {}", crate::sanitize::sanitize(&shown), error_text(&e)),
             );
             return;
         }
     };
     if meta.len() > scanner.options.max_file_size {
-        l.stats.skip("too-large");
+        l.stats.skip(reason::TOO_LARGE);
         return;
     }
     let data = match read_limited(path, scanner.options.max_file_size) {
         Ok(Some(d)) => d,
         Ok(None) => {
-            l.stats.skip("too-large");
+            l.stats.skip(reason::TOO_LARGE);
             return;
         }
         Err(e) => {
             l.stats.error(
-                "unreadable",
+                reason::UNREADABLE,
                 format!("{}: {e}", crate::sanitize::sanitize(&shown)),
             );
             return;

@@ -209,8 +209,12 @@ fn enumerate(repo: &Repository, opts: &GitScanOptions, stats: &mut Stats) -> Res
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
     let mut root_trees: Vec<(Oid, String)> = Vec::new();
     let mut loose_blobs: Vec<(Oid, String)> = Vec::new();
+    // The walk's starting commits, for the one-by-one walk (below).
+    let mut starts: Vec<Oid> = Vec::new();
     if let Some(branch) = &opts.branch {
-        walk.push(resolve_commit(repo, branch)?)?;
+        let c = resolve_commit(repo, branch)?;
+        walk.push(c)?;
+        starts.push(c);
     } else {
         let refs = repo.references().context("listing references")?;
         for r in refs {
@@ -236,6 +240,7 @@ fn enumerate(repo: &Repository, opts: &GitScanOptions, stats: &mut Stats) -> Res
                 &name,
                 &mut root_trees,
                 &mut loose_blobs,
+                &mut starts,
                 stats,
             );
         }
@@ -250,16 +255,31 @@ fn enumerate(repo: &Repository, opts: &GitScanOptions, stats: &mut Stats) -> Res
                     "refs/stash",
                     &mut root_trees,
                     &mut loose_blobs,
+                    &mut starts,
                     stats,
                 );
             }
         }
     }
     let mut commits = Vec::new();
+    let mut walk_error = None;
     for id in walk {
         match id {
             Ok(id) => commits.push(id),
-            Err(e) => stats.error("bad-commit", format!("walking history: {e}")),
+            Err(e) => {
+                walk_error = Some(e);
+                break;
+            }
+        }
+    }
+    if let Some(e) = walk_error {
+        // libgit2's sorted walk stops at the first unreadable commit (a
+        // corrupt or truncated pack); walk again one commit at a time so
+        // everything readable is still scanned, counting what is not.
+        let before = stats.errors_total;
+        commits = walk_one_by_one(repo, &starts, stats);
+        if stats.errors_total == before {
+            stats.error("bad-commit", format!("walking history: {e}"));
         }
     }
     let mut seen_trees: HashSet<Oid> = HashSet::new();
@@ -340,6 +360,7 @@ fn add_start(
     name: &str,
     root_trees: &mut Vec<(Oid, String)>,
     loose_blobs: &mut Vec<(Oid, String)>,
+    starts: &mut Vec<Oid>,
     stats: &mut Stats,
 ) {
     let mut obj = match repo.find_object(target, None) {
@@ -364,6 +385,7 @@ fn add_start(
     }
     match obj.kind() {
         Some(ObjectType::Commit) => {
+            starts.push(obj.id());
             if let Err(e) = walk.push(obj.id()) {
                 stats.error("bad-commit", format!("{name}: {e}"));
             }
@@ -372,6 +394,37 @@ fn add_start(
         Some(ObjectType::Blob) => loose_blobs.push((obj.id(), name.to_string())),
         _ => {}
     }
+}
+
+/// Every readable commit reachable from `starts`, parents before children;
+/// each unreadable commit is a counted `bad-commit` error (its parents stay
+/// unknown, so history behind it is reached only through other paths).
+fn walk_one_by_one(repo: &Repository, starts: &[Oid], stats: &mut Stats) -> Vec<Oid> {
+    let mut out = Vec::new();
+    let mut seen: HashSet<Oid> = HashSet::new();
+    // (commit, parents already pushed): post-order puts parents first.
+    let mut stack: Vec<(Oid, bool)> = starts.iter().rev().map(|&c| (c, false)).collect();
+    while let Some((id, expanded)) = stack.pop() {
+        if expanded {
+            out.push(id);
+            continue;
+        }
+        if !seen.insert(id) {
+            continue;
+        }
+        match repo.find_commit(id) {
+            Ok(commit) => {
+                stack.push((id, true));
+                for p in commit.parent_ids() {
+                    if !seen.contains(&p) {
+                        stack.push((p, false));
+                    }
+                }
+            }
+            Err(e) => stats.error("bad-commit", format!("commit {id}: {}", e.message())),
+        }
+    }
+    out
 }
 
 fn walk_trees(
