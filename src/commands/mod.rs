@@ -19,8 +19,8 @@ mod hook;
 pub(crate) mod ignore;
 mod rules;
 mod staged;
-mod verify;
 mod stats;
+mod verify;
 
 pub fn run(mut cli: Cli) -> Result<u8> {
     ignore::preflight(&mut cli.command)?;
