@@ -88,12 +88,12 @@ fn dir_text_report_and_exit_1() {
     assert_eq!(
         r.stdout,
         format!(
-            "Stripe live secret or restricted key stripe-live-key [token]\n  billing/.env:1:19\n  secret: sk_l…  (entropy 4.90)\n  fingerprint: {fp_stripe}\n  fix: Roll the key in the Stripe dashboard (Developers, API keys), review recent API activity, and load the new key from a secret store.\n\nGitHub token github-token [token]\n  src/app.py:2:11\n  secret: ghp_…  (entropy 5.08)\n  fingerprint: {fp_github}\n  fix: Revoke the token in GitHub settings (or via the credential revocation API) and create a new one with the least scope.\n\n"
+            "Stripe live secret or restricted key stripe-live-key [token]\n  billing/.env:1:19\n  secret: sk_l…  (entropy 4.90)\n  fingerprint: {fp_stripe}\n  fix: Roll the key in the Stripe dashboard (Developers, API keys), review recent API activity, and load the new key from a secret store.\n\nGitHub token github-token [token]\n  src/app.py:2:11\n  secret: ghp_…  (entropy 4.78)\n  fingerprint: {fp_github}\n  fix: Revoke the token in GitHub settings (or via the credential revocation API) and create a new one with the least scope.\n\n"
         )
     );
     assert_eq!(
         r.stderr,
-        "scanned 4 files (167 B) in [T]s; 2 findings\n"
+        "scanned 4 files (138 B) in [T]s; 2 findings\n"
     );
 }
 
@@ -120,7 +120,7 @@ fn dir_clean_tree_exits_0() {
     ]);
     let r = run(dir.path(), &["dir", "."], None);
     assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
-    assert_eq!(r.stderr, "scanned 3 files (36 B) in [T]s; 0 findings\n");
+    assert_eq!(r.stderr, "scanned 3 files (30 B) in [T]s; 0 findings\n");
 }
 
 #[test]
@@ -191,7 +191,7 @@ fn output_file_gets_the_report_and_stdout_stays_empty() {
         None,
     );
     assert_eq!((r.code, r.stdout.as_str()), (1, ""));
-    assert_eq!(r.stderr, "scanned 4 files (167 B) in [T]s; 2 findings\n");
+    assert_eq!(r.stderr, "scanned 4 files (138 B) in [T]s; 2 findings\n");
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     let rules: Vec<&str> = v
         .as_array()
