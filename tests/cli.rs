@@ -91,10 +91,7 @@ fn dir_text_report_and_exit_1() {
             "Stripe live secret or restricted key stripe-live-key [token]\n  billing/.env:1:19\n  secret: sk_l…  (entropy 4.90)\n  fingerprint: {fp_stripe}\n  fix: Roll the key in the Stripe dashboard (Developers, API keys), review recent API activity, and load the new key from a secret store.\n\nGitHub token github-token [token]\n  src/app.py:2:11\n  secret: ghp_…  (entropy 4.78)\n  fingerprint: {fp_github}\n  fix: Revoke the token in GitHub settings (or via the credential revocation API) and create a new one with the least scope.\n\n"
         )
     );
-    assert_eq!(
-        r.stderr,
-        "scanned 4 files (138 B) in [T]s; 2 findings\n"
-    );
+    assert_eq!(r.stderr, "scanned 4 files (138 B) in [T]s; 2 findings\n");
 }
 
 /// The fingerprint as documented: `{rule}:` + 16 hex of
@@ -114,10 +111,7 @@ fn leakscan_fingerprint(rule: &str, secret: &str) -> String {
 
 #[test]
 fn dir_clean_tree_exits_0() {
-    let dir = tree(&[
-        ("a.txt", "hello\n"),
-        ("b.env", "PASSWORD=${DB_PASSWORD}\n"),
-    ]);
+    let dir = tree(&[("a.txt", "hello\n"), ("b.env", "PASSWORD=${DB_PASSWORD}\n")]);
     let r = run(dir.path(), &["dir", "."], None);
     assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
     assert_eq!(r.stderr, "scanned 3 files (30 B) in [T]s; 0 findings\n");
@@ -143,7 +137,10 @@ fn stdin_with_path_label_in_every_format() {
                 let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
                 let f = &v.as_array().unwrap()[0];
                 assert_eq!(f["path"], "ci/build.log");
-                assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(1), Some(8)));
+                assert_eq!(
+                    (f["line"].as_u64(), f["column"].as_u64()),
+                    (Some(1), Some(8))
+                );
                 assert_eq!(f["secret"], "ghp_…");
                 assert_eq!(f["category"], "token");
             }
@@ -155,7 +152,11 @@ fn stdin_with_path_label_in_every_format() {
             _ => assert!(r.stdout.contains("ci/build.log:1:8")),
         }
     }
-    let r = run(dir.path(), &["stdin", "--format", "json"], Some("nothing\n"));
+    let r = run(
+        dir.path(),
+        &["stdin", "--format", "json"],
+        Some("nothing\n"),
+    );
     assert_eq!((r.code, r.stdout.trim()), (0, "[]"));
 }
 
@@ -176,7 +177,10 @@ fn no_redact_shows_the_secret_and_default_never_does() {
             None,
         );
         assert_eq!(r.code, 1);
-        assert!(r.stdout.contains(GITHUB) && r.stdout.contains(STRIPE), "{format}");
+        assert!(
+            r.stdout.contains(GITHUB) && r.stdout.contains(STRIPE),
+            "{format}"
+        );
     }
 }
 
@@ -187,12 +191,20 @@ fn output_file_gets_the_report_and_stdout_stays_empty() {
     let file = out.path().join("report.json");
     let r = run(
         dir.path(),
-        &["dir", ".", "--format", "json", "--output", file.to_str().unwrap()],
+        &[
+            "dir",
+            ".",
+            "--format",
+            "json",
+            "--output",
+            file.to_str().unwrap(),
+        ],
         None,
     );
     assert_eq!((r.code, r.stdout.as_str()), (1, ""));
     assert_eq!(r.stderr, "scanned 4 files (138 B) in [T]s; 2 findings\n");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     let rules: Vec<&str> = v
         .as_array()
         .unwrap()
@@ -205,7 +217,11 @@ fn output_file_gets_the_report_and_stdout_stays_empty() {
 #[test]
 fn quiet_silences_the_summary() {
     let dir = leaky_tree();
-    let r = run(dir.path(), &["dir", ".", "--quiet", "--format", "jsonl"], None);
+    let r = run(
+        dir.path(),
+        &["dir", ".", "--quiet", "--format", "jsonl"],
+        None,
+    );
     assert_eq!((r.code, r.stderr.as_str()), (1, ""));
     assert_eq!(r.stdout.lines().count(), 2);
 }
@@ -220,7 +236,12 @@ fn malformed_config_exits_2_naming_file_line_and_key() {
     .unwrap();
     let r = run(dir.path(), &["dir", "."], None);
     assert_eq!((r.code, r.stdout.as_str()), (2, ""));
-    assert!(r.stderr.starts_with("leakscan: error: invalid config ./.leakscan.toml"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("leakscan: error: invalid config ./.leakscan.toml"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("line 5"), "{}", r.stderr);
     assert!(r.stderr.contains("pathz"), "{}", r.stderr);
 }
@@ -311,7 +332,11 @@ fn rules_check_good_pack_exits_0_and_failing_pack_exits_1() {
     let r = run(dir.path(), &["rules", "check", "good.toml"], None);
     assert_eq!(
         (r.code, r.stdout.as_str(), r.stderr.as_str()),
-        (0, "1 rules: every example matches and no counterexample does\n", "")
+        (
+            0,
+            "1 rules: every example matches and no counterexample does\n",
+            ""
+        )
     );
     let r = run(dir.path(), &["rules", "check", "bad.toml"], None);
     assert_eq!(
@@ -324,7 +349,11 @@ fn rules_check_good_pack_exits_0_and_failing_pack_exits_1() {
     );
     let r = run(dir.path(), &["rules", "check", "missing.toml"], None);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("reading rule pack missing.toml"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("reading rule pack missing.toml"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -353,8 +382,16 @@ fn same_output_with_1_and_8_threads() {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, body).unwrap();
     }
-    let one = run(dir.path(), &["dir", ".", "--threads", "1", "--format", "jsonl"], None);
-    let eight = run(dir.path(), &["dir", ".", "--threads", "8", "--format", "jsonl"], None);
+    let one = run(
+        dir.path(),
+        &["dir", ".", "--threads", "1", "--format", "jsonl"],
+        None,
+    );
+    let eight = run(
+        dir.path(),
+        &["dir", ".", "--threads", "8", "--format", "jsonl"],
+        None,
+    );
     assert_eq!(one.code, 1);
     assert_eq!(one.stdout.lines().count(), 60 + 60 + 120);
     assert_eq!(one.stdout, eight.stdout);
@@ -377,21 +414,50 @@ fn binary_files_are_skipped_except_by_binary_rules() {
     let ok = StdCommand::new("openssl")
         .current_dir(dir.path())
         .args([
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "k.pem", "-out", "c.pem", "-subj", "/CN=leakscan-test", "-days", "1",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "k.pem",
+            "-out",
+            "c.pem",
+            "-subj",
+            "/CN=leakscan-test",
+            "-days",
+            "1",
         ])
         .output()
         .expect("openssl is installed (scripts/setup.sh)");
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     let ok = StdCommand::new("openssl")
         .current_dir(dir.path())
         .args([
-            "pkcs12", "-export", "-inkey", "k.pem", "-in", "c.pem", "-out", "client.pfx",
-            "-passout", "pass:",
+            "pkcs12",
+            "-export",
+            "-inkey",
+            "k.pem",
+            "-in",
+            "c.pem",
+            "-out",
+            "client.pfx",
+            "-passout",
+            "pass:",
         ])
         .output()
         .unwrap();
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     std::fs::remove_file(dir.path().join("k.pem")).unwrap();
     std::fs::remove_file(dir.path().join("c.pem")).unwrap();
     let r = run(dir.path(), &["dir", ".", "--format", "jsonl"], None);
@@ -401,7 +467,11 @@ fn binary_files_are_skipped_except_by_binary_rules() {
         .lines()
         .map(|l| {
             let f: serde_json::Value = serde_json::from_str(l).unwrap();
-            format!("{} {}", f["path"].as_str().unwrap(), f["rule"].as_str().unwrap())
+            format!(
+                "{} {}",
+                f["path"].as_str().unwrap(),
+                f["rule"].as_str().unwrap()
+            )
         })
         .collect();
     assert_eq!(rules, ["client.pfx pkcs12-keystore"]);
@@ -411,7 +481,10 @@ fn binary_files_are_skipped_except_by_binary_rules() {
 fn max_file_size_skip_is_counted_in_the_summary() {
     let dir = tree(&[
         ("small.txt", "GITHUB=nothing\n"),
-        ("big.env", &format!("{}\nSTRIPE={STRIPE}\n", "#".repeat(200))),
+        (
+            "big.env",
+            &format!("{}\nSTRIPE={STRIPE}\n", "#".repeat(200)),
+        ),
     ]);
     let r = run(dir.path(), &["dir", ".", "--max-file-size", "100"], None);
     assert_eq!(
@@ -422,6 +495,10 @@ fn max_file_size_skip_is_counted_in_the_summary() {
             "scanned 2 files (15 B) in [T]s; 0 findings; skipped: 1 too-large\n"
         )
     );
-    let r = run(dir.path(), &["dir", ".", "--max-file-size", "1000", "--quiet"], None);
+    let r = run(
+        dir.path(),
+        &["dir", ".", "--max-file-size", "1000", "--quiet"],
+        None,
+    );
     assert_eq!(r.code, 1);
 }

@@ -25,7 +25,11 @@ const EXPECTED: &[(&str, &str, u64)] = &[
     ("config/settings.json", "generic-url-credentials", 3),
     ("config/settings.json", "slack-token", 8),
     ("docker-compose.yml", "slack-webhook-url", 16),
-    ("infra/terraform.tfvars", "azure-storage-connection-string", 3),
+    (
+        "infra/terraform.tfvars",
+        "azure-storage-connection-string",
+        3,
+    ),
     ("infra/terraform.tfvars", "generic-secret-assignment", 5),
     ("k8s/secret.yaml", "gitlab-token", 8),
     ("k8s/secret.yaml", "generic-secret-assignment", 9),
@@ -88,7 +92,11 @@ fn finds_exactly_the_planted_token_secrets() {
         missing.is_empty() && extra.is_empty(),
         "missing: {missing:#?}\nunexpected: {extra:#?}"
     );
-    assert_eq!(findings.len(), EXPECTED.len(), "one finding per secret span");
+    assert_eq!(
+        findings.len(),
+        EXPECTED.len(),
+        "one finding per secret span"
+    );
 }
 
 #[test]

@@ -278,8 +278,7 @@ fn check_pack(pack: &str, parsed: &Pack, compile: bool) -> Result<(), RuleError>
         }
         if !rule.pattern.is_empty() {
             if compile {
-                check_regex(&rule.pattern)
-                    .map_err(|e| invalid(format!("invalid pattern: {e}")))?;
+                check_regex(&rule.pattern).map_err(|e| invalid(format!("invalid pattern: {e}")))?;
             }
             if rule.keywords.is_empty() {
                 return Err(invalid(

@@ -643,7 +643,12 @@ mod tests {
     #[test]
     fn rules_compile_lazily() {
         let m = builtin();
-        let with_pattern = || m.rules().rules.iter().filter(|r| !r.rule.pattern.is_empty());
+        let with_pattern = || {
+            m.rules()
+                .rules
+                .iter()
+                .filter(|r| !r.rule.pattern.is_empty())
+        };
         assert!(with_pattern().all(|r| r.compiled.get().is_none()));
         m.scan(b"nothing to see here");
         assert!(with_pattern().all(|r| r.compiled.get().is_none()));

@@ -75,25 +75,199 @@ pub(super) fn placeholder(s: &[u8]) -> Verdict {
 /// split entirely into these (after undoing leetspeak and dropping a trailing
 /// number) is not a leak worth reporting.
 const DICTIONARY: &[&str] = &[
-    "a", "abc", "access", "admin", "administrator", "airflow", "all", "an", "any", "anything",
-    "api", "app", "application", "auth", "bar", "baseball", "baz", "be", "big", "blue", "change",
-    "client", "compose", "correct", "battery", "horse", "staple", "data", "database", "db",
-    "default", "demo", "dev", "devel", "development", "django", "do", "docker", "dont", "dragon",
-    "easy", "eggs", "elastic", "example", "fake", "flask", "foo", "football", "for", "gitlab",
-    "go", "goes", "grafana", "guest", "hello", "here", "hunter", "i", "in", "insecure", "is",
-    "it", "jenkins", "just", "key", "keycloak", "kibana", "letme", "letmein", "local",
-    "localhost", "login", "love", "magic", "master", "me", "mega", "minio", "mongo", "mongodb",
-    "monkey", "my", "mysql", "new", "nexus", "nextcloud", "no", "not", "of", "old", "on", "one",
-    "only", "open", "oracle", "our", "pass", "passwd", "password", "passwords", "passphrase",
-    "pg", "please", "postgres", "postgresql", "private", "prod", "production", "public", "put",
-    "pw", "pwd", "qwerty", "qux", "rabbit", "rabbitmq", "rails", "random", "redis", "reset",
-    "root", "sa", "secret", "secrets", "secure", "server", "service", "sesame", "set", "shadow",
-    "simple", "some", "something", "sonar", "spam", "spring", "sql", "staging", "string",
-    "strong", "sunshine", "super", "superuser", "system", "temp", "test", "tester", "testing",
-    "that", "the", "this", "tmp", "to", "token", "top", "toor", "trust", "trustno", "ultra",
-    "unsafe", "use", "user", "username", "value", "vault", "very", "weak", "welcome", "word",
-    "wordpress", "world", "wp", "your", "zxcv", "asdf", "iloveyou", "princess", "dragon",
-    "mypass", "qwertyuiop", "xyz",
+    "a",
+    "abc",
+    "access",
+    "admin",
+    "administrator",
+    "airflow",
+    "all",
+    "an",
+    "any",
+    "anything",
+    "api",
+    "app",
+    "application",
+    "auth",
+    "bar",
+    "baseball",
+    "baz",
+    "be",
+    "big",
+    "blue",
+    "change",
+    "client",
+    "compose",
+    "correct",
+    "battery",
+    "horse",
+    "staple",
+    "data",
+    "database",
+    "db",
+    "default",
+    "demo",
+    "dev",
+    "devel",
+    "development",
+    "django",
+    "do",
+    "docker",
+    "dont",
+    "dragon",
+    "easy",
+    "eggs",
+    "elastic",
+    "example",
+    "fake",
+    "flask",
+    "foo",
+    "football",
+    "for",
+    "gitlab",
+    "go",
+    "goes",
+    "grafana",
+    "guest",
+    "hello",
+    "here",
+    "hunter",
+    "i",
+    "in",
+    "insecure",
+    "is",
+    "it",
+    "jenkins",
+    "just",
+    "key",
+    "keycloak",
+    "kibana",
+    "letme",
+    "letmein",
+    "local",
+    "localhost",
+    "login",
+    "love",
+    "magic",
+    "master",
+    "me",
+    "mega",
+    "minio",
+    "mongo",
+    "mongodb",
+    "monkey",
+    "my",
+    "mysql",
+    "new",
+    "nexus",
+    "nextcloud",
+    "no",
+    "not",
+    "of",
+    "old",
+    "on",
+    "one",
+    "only",
+    "open",
+    "oracle",
+    "our",
+    "pass",
+    "passwd",
+    "password",
+    "passwords",
+    "passphrase",
+    "pg",
+    "please",
+    "postgres",
+    "postgresql",
+    "private",
+    "prod",
+    "production",
+    "public",
+    "put",
+    "pw",
+    "pwd",
+    "qwerty",
+    "qux",
+    "rabbit",
+    "rabbitmq",
+    "rails",
+    "random",
+    "redis",
+    "reset",
+    "root",
+    "sa",
+    "secret",
+    "secrets",
+    "secure",
+    "server",
+    "service",
+    "sesame",
+    "set",
+    "shadow",
+    "simple",
+    "some",
+    "something",
+    "sonar",
+    "spam",
+    "spring",
+    "sql",
+    "staging",
+    "string",
+    "strong",
+    "sunshine",
+    "super",
+    "superuser",
+    "system",
+    "temp",
+    "test",
+    "tester",
+    "testing",
+    "that",
+    "the",
+    "this",
+    "tmp",
+    "to",
+    "token",
+    "top",
+    "toor",
+    "trust",
+    "trustno",
+    "ultra",
+    "unsafe",
+    "use",
+    "user",
+    "username",
+    "value",
+    "vault",
+    "very",
+    "weak",
+    "welcome",
+    "word",
+    "wordpress",
+    "world",
+    "wp",
+    "your",
+    "zxcv",
+    "asdf",
+    "iloveyou",
+    "princess",
+    "dragon",
+    "mypass",
+    "qwertyuiop",
+    "s",
+    "geheim",
+    "parole",
+    "passwort",
+    "kennwort",
+    "contrasena",
+    "motdepasse",
+    "segreto",
+    "senha",
+    "wachtwoord",
+    "haslo",
+    "sekret",
+    "xyz",
 ];
 
 fn is_word(w: &str) -> bool {
@@ -123,7 +297,8 @@ fn segments_into_words(letters: &str) -> bool {
 /// a symbol tacked on (`password123`, `P@ssw0rd!`, `Sup3rS3cr3t2024`,
 /// `my-secret-pw`).
 pub fn is_trivial_password(v: &str) -> bool {
-    let core = v.trim_matches(|c: char| !c.is_ascii_alphabetic());
+    let decoded = String::from_utf8_lossy(&percent_decode(v.as_bytes())).into_owned();
+    let core = decoded.trim_matches(|c: char| !c.is_ascii_alphabetic());
     let mut letters = String::new();
     for c in core.chars() {
         let m = match c {
@@ -183,11 +358,85 @@ fn case_flip_ratio(s: &str) -> f32 {
     flips as f32 / letters.len() as f32
 }
 
+/// A word of code: lower-case letters, or a capital then lower-case
+/// letters, or all capitals, optionally followed by digits (`data2`).
+fn is_code_word(w: &str) -> bool {
+    let letters = w.trim_end_matches(|c: char| c.is_ascii_digit());
+    if letters.len() < 3 {
+        return false;
+    }
+    let mut chars = letters.chars();
+    let first = chars.next().unwrap_or(' ');
+    let rest: Vec<char> = chars.collect();
+    first.is_ascii_alphabetic()
+        && (rest.iter().all(|c| c.is_ascii_lowercase())
+            || (first.is_ascii_uppercase() && rest.iter().all(|c| c.is_ascii_uppercase())))
+}
+
+/// snake_case, kebab-case or camelCase names made of code words
+/// (`request_data2`, `defaultApiToken`, `my-service-key`): variables and
+/// settings names, not generated secrets.
+fn is_code_name(v: &str) -> bool {
+    if v.chars().filter(|c| c.is_ascii_digit()).count() > 2 {
+        return false;
+    }
+    let parts: Vec<&str> = v.split(['_', '-', '.']).filter(|p| !p.is_empty()).collect();
+    if parts.is_empty() {
+        return false;
+    }
+    let mut words = 0;
+    for part in &parts {
+        // Split camelCase humps: a capital starts a new word.
+        let mut start = 0;
+        let b = part.as_bytes();
+        for i in 1..=b.len() {
+            let boundary = i == b.len()
+                || (b[i].is_ascii_uppercase() && b[i - 1].is_ascii_lowercase())
+                || (b[i].is_ascii_alphabetic() && b[i - 1].is_ascii_digit());
+            if boundary {
+                if !is_code_word(&part[start..i]) {
+                    return false;
+                }
+                words += 1;
+                start = i;
+            }
+        }
+    }
+    words >= 2
+}
+
 /// File extensions that make a value a file name rather than a secret.
 const FILE_EXTS: &[&str] = &[
-    ".pem", ".key", ".json", ".txt", ".yaml", ".yml", ".crt", ".cer", ".p12", ".pfx", ".env",
-    ".properties", ".conf", ".cfg", ".ini", ".xml", ".toml", ".jks", ".gpg", ".asc", ".pub",
-    ".js", ".py", ".rb", ".go", ".rs", ".java", ".html", ".php", ".sh",
+    ".pem",
+    ".key",
+    ".json",
+    ".txt",
+    ".yaml",
+    ".yml",
+    ".crt",
+    ".cer",
+    ".p12",
+    ".pfx",
+    ".env",
+    ".properties",
+    ".conf",
+    ".cfg",
+    ".ini",
+    ".xml",
+    ".toml",
+    ".jks",
+    ".gpg",
+    ".asc",
+    ".pub",
+    ".js",
+    ".py",
+    ".rb",
+    ".go",
+    ".rs",
+    ".java",
+    ".html",
+    ".php",
+    ".sh",
 ];
 
 /// The shape checks shared by assigned values and URL passwords: rejects
@@ -198,15 +447,20 @@ pub fn judge_value(v: &str) -> Result<(), String> {
     if v.len() < 8 {
         return Err("shorter than 8 characters".into());
     }
-    if let Some(c) = v
-        .chars()
-        .next()
-        .filter(|c| matches!(c, '$' | '%' | '{' | '[' | '(' | '@' | '#' | '&' | '*' | '!'))
-    {
+    if let Some(c) = v.chars().next().filter(|c| {
+        matches!(
+            c,
+            '$' | '%' | '{' | '[' | '(' | '@' | '#' | '&' | '*' | '!' | ':' | '.' | '-'
+        )
+    }) {
         return Err(format!("starts with {c:?}: a reference or an expression"));
     }
-    if v.contains('(') || v.contains(')') {
-        return Err("a function call or expression".into());
+    if v.contains('(') || v.contains(')') || v.contains('`') || v.contains("::") || v.contains("->")
+    {
+        return Err("a function call, an expression or inline code".into());
+    }
+    if v.starts_with("eyJ") {
+        return Err("base64 JSON (a JWT is the assertion rules' to judge)".into());
     }
     if v.contains("://") || lower.starts_with("www.") {
         return Err("a URL".into());
@@ -269,6 +523,9 @@ pub fn judge_value(v: &str) -> Result<(), String> {
     if !has_letter {
         return Err("no letters: a number, a date or a version".into());
     }
+    if !has_symbol && v.len() < 12 {
+        return Err("shorter than 12 characters without a symbol".into());
+    }
     if !has_digit && !has_symbol {
         // Letters and separators only: words, identifiers, camelCase names,
         // unless long and flipping case like generated text.
@@ -278,6 +535,15 @@ pub fn judge_value(v: &str) -> Result<(), String> {
     }
     if is_identifier(v) && !has_digit {
         return Err("an identifier".into());
+    }
+    if is_code_name(v) {
+        return Err("a snake_case or camelCase name".into());
+    }
+    if let Some(text) = base64_text(v) {
+        return Err(format!(
+            "base64 of plain text ({} characters), not of random bytes",
+            text.len()
+        ));
     }
     if is_trivial_password(v) {
         return Err("dictionary words with digits or symbols (a tutorial password)".into());
@@ -293,23 +559,88 @@ pub fn judge_value(v: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The text a base64 value decodes to, when it is printable ASCII with a
+/// space or a tutorial password (`bm90IG15IHJlYWwgcGFzc3dvcmQ=`).
+fn base64_text(v: &str) -> Option<String> {
+    use base64::Engine as _;
+    if v.len() < 8 || v.len() % 4 != 0 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD.decode(v).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let printable = text.chars().all(|c| c.is_ascii_graphic() || c == ' ');
+    (printable && (text.contains(' ') || is_trivial_password(&text))).then_some(text)
+}
+
 /// `abcd1234`, `1234abcd`, `qwer1234`: runs of consecutive characters make
 /// up most of the value.
 fn is_sequence(lower: &str) -> bool {
     let b = lower.as_bytes();
-    let steps = b.windows(2).filter(|w| w[1] == w[0].wrapping_add(1)).count();
+    let steps = b
+        .windows(2)
+        .filter(|w| w[1] == w[0].wrapping_add(1))
+        .count();
     steps * 10 >= b.len().saturating_sub(1) * 7
 }
 
 /// Key names whose value is not a secret even though they contain a secret
 /// word: hashes, ids, names, lengths, paths, URLs, types...
 const NON_SECRET_KEYS: &[&str] = &[
-    "hash", "sha", "md5", "digest", "checksum", "_id", "-id", "uuid", "name", "type", "file",
-    "path", "url", "uri", "length", "len", "field", "format", "policy", "expir", "ttl",
-    "timeout", "header", "param", "label", "prefix", "endpoint", "placeholder", "regex",
-    "pattern", "encoding", "mode", "class", "ref", "hint", "question", "reset", "version",
-    "count", "size", "min", "max", "validity", "rotation", "store", "provider", "manager",
-    "location", "dir", "template", "message", "error", "description", "title", "help",
+    "hash",
+    "sha",
+    "md5",
+    "digest",
+    "checksum",
+    "_id",
+    "-id",
+    "uuid",
+    "name",
+    "type",
+    "file",
+    "path",
+    "url",
+    "uri",
+    "length",
+    "len",
+    "field",
+    "format",
+    "policy",
+    "expir",
+    "ttl",
+    "timeout",
+    "header",
+    "param",
+    "label",
+    "prefix",
+    "endpoint",
+    "placeholder",
+    "regex",
+    "pattern",
+    "encoding",
+    "mode",
+    "class",
+    "ref",
+    "hint",
+    "question",
+    "reset",
+    "version",
+    "count",
+    "size",
+    "min",
+    "max",
+    "validity",
+    "rotation",
+    "store",
+    "provider",
+    "manager",
+    "location",
+    "dir",
+    "template",
+    "message",
+    "error",
+    "description",
+    "title",
+    "help",
 ];
 
 /// Generic assignments: the key (text before the value in the match) must
@@ -455,10 +786,22 @@ mod tests {
             "abcd1234",
             "django-insecure-3k5#n@)c1^b%x8v9(q$2w!e7r6t0y",
             "get_secret(name)",
+            "request_data2",
+            "defaultApiToken2",
+            "TokenKind::RightSquareBracket",
+            "bm90IG15IHJlYWwgcGFzc3dvcmQ=",
+            "geheim$parole",
         ] {
             assert!(judge_value(v).is_err(), "{v}");
         }
-        for v in ["T7q9mZ2vX8kP4rL1wQ", "Xk9#mP2$vL5nQ8", "a8f5f167f44f4964e6c998dee827110c"] {
+        for v in [
+            "T7q9mZ2vX8kP4rL1wQ",
+            "Zr8Kq2Lm7Vb4Nc9Xw1Yp",
+            "Xk9#mP2$vL5nQ8",
+            "a8f5f167f44f4964e6c998dee827110c",
+            "ey9gLlviJAaKf8HjvE",
+            "F0dIwoIzDfpc4yJq",
+        ] {
             assert!(judge_value(v).is_ok(), "{v}: {:?}", judge_value(v));
         }
     }
