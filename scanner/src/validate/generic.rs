@@ -563,7 +563,7 @@ pub fn judge_value(v: &str) -> Result<(), String> {
 /// space or a tutorial password (`bm90IG15IHJlYWwgcGFzc3dvcmQ=`).
 fn base64_text(v: &str) -> Option<String> {
     use base64::Engine as _;
-    if v.len() < 8 || v.len() % 4 != 0 {
+    if v.len() < 8 || !v.len().is_multiple_of(4) {
         return None;
     }
     let bytes = base64::engine::general_purpose::STANDARD.decode(v).ok()?;
