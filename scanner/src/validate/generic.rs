@@ -439,6 +439,48 @@ const FILE_EXTS: &[&str] = &[
     ".sh",
 ];
 
+/// Prefixes of formats that specific rules judge (with checksums, lengths,
+/// or a decision not to report, like Stripe test keys): a value that failed
+/// them is not a generic secret either.
+const PROVIDER_PREFIXES: &[&str] = &[
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "gldt-",
+    "glrt-",
+    "glcbt-",
+    "glptt-",
+    "glft-",
+    "gloas-",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxr-",
+    "xoxe",
+    "xapp-",
+    "sk_live_",
+    "rk_live_",
+    "sk_test_",
+    "rk_test_",
+    "pk_live_",
+    "pk_test_",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "SG.",
+    "npm_",
+    "pypi-",
+    "sk-proj-",
+    "sk-svcacct-",
+    "sk-admin-",
+    "sk-ant-",
+    "GOCSPX-",
+];
+
 /// The shape checks shared by assigned values and URL passwords: rejects
 /// code, references, paths, hashes and ids, and tutorial passwords.
 pub fn judge_value(v: &str) -> Result<(), String> {
@@ -496,6 +538,11 @@ pub fn judge_value(v: &str) -> Result<(), String> {
         if lower.starts_with(prefix) {
             return Err(format!("starts with {prefix:?}: not a secret value"));
         }
+    }
+    if let Some(p) = PROVIDER_PREFIXES.iter().find(|p| v.starts_with(**p)) {
+        return Err(format!(
+            "a {p}… value is the provider rule's to judge (checksum, test key)"
+        ));
     }
     if is_uuid(v) {
         return Err("a UUID".into());
@@ -791,6 +838,8 @@ mod tests {
             "TokenKind::RightSquareBracket",
             "bm90IG15IHJlYWwgcGFzc3dvcmQ=",
             "geheim$parole",
+            "ghp_abcdefghijklmnopqrstuvwxyz0123AAAAAA",
+            "sk_test_kqqeaA355XqA9adgpbthgRJK72wuXDMOPT",
         ] {
             assert!(judge_value(v).is_err(), "{v}");
         }
