@@ -11,7 +11,8 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 # Fuzz targets (fuzz/, built by scripts/test.sh): cargo-fuzz, pinned.
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
 # GNU time measures peak RSS in tests/hostile.rs.
-[ -x /usr/bin/time ] || { apt-get install -y time >/dev/null 2>&1 || sudo apt-get install -y time; }
+[ -x /usr/bin/time ] || { (apt-get update && apt-get install -y time) >/dev/null 2>&1 || sudo apt-get install -y time >/dev/null; }
+[ -x /usr/bin/time ] || { echo "setup: GNU time (/usr/bin/time) is required by tests/hostile.rs" >&2; exit 2; }
 command -v setpriv >/dev/null || { echo "setup: setpriv (util-linux) is required by tests/hostile.rs" >&2; exit 2; }
 # The pre-commit framework, for tests/precommit.rs (git-history).
 python3 -m pip install --quiet --disable-pip-version-check 'pre-commit==4.*'
@@ -28,3 +29,6 @@ python3 -c 'import ruamel.yaml' || { echo "setup: ruamel.yaml (check-jsonschema'
 command -v node >/dev/null || { echo "setup: node (20 or later) is required for the verification tests" >&2; exit 2; }
 command -v npm >/dev/null || { echo "setup: npm is required for the verification tests" >&2; exit 2; }
 npm ci --prefix tests/idp --no-audit --no-fund >/dev/null
+# tests/cli.rs builds a real PKCS#12 keystore with the openssl command line.
+command -v openssl >/dev/null || { (apt-get update && apt-get install -y openssl) >/dev/null 2>&1 || sudo apt-get install -y openssl >/dev/null; }
+command -v openssl >/dev/null || { echo "setup: openssl is required by tests/cli.rs" >&2; exit 2; }

@@ -558,3 +558,102 @@ pub fn memmem(hay: &[u8], needle: &[u8]) -> Option<usize> {
     }
     hay.windows(needle.len()).position(|w| w == needle)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builtin() -> Matcher {
+        let packs: Vec<(String, Pack)> = leakscan_rules::builtin_packs()
+            .unwrap()
+            .into_iter()
+            .map(|(n, p)| (format!("builtin:{n}"), p))
+            .collect();
+        Matcher::new(RuleSet::build(&packs, &[], &BTreeMap::new(), &[]).unwrap()).unwrap()
+    }
+
+    fn rule_ids(m: &Matcher, data: &[u8]) -> Vec<(String, String)> {
+        m.scan(data)
+            .iter()
+            .map(|r| {
+                (
+                    m.rules().rules[r.rule].rule.id.clone(),
+                    r.secret.expose_str().into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn aws_secret_has_the_key_id_as_context() {
+        let m = builtin();
+        let data = b"[default]\naws_access_key_id = AKIAEVFSS5JTBXX53FZ7\naws_secret_access_key = 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\n";
+        let found = m.scan(data);
+        let secret = found
+            .iter()
+            .find(|r| m.rules().rules[r.rule].rule.id == "aws-secret-access-key")
+            .expect("secret found");
+        assert_eq!(
+            secret.context.get("access_key_id"),
+            Some(&vec!["AKIAEVFSS5JTBXX53FZ7".to_string()])
+        );
+    }
+
+    #[test]
+    fn windows_find_the_same_matches_as_a_whole_scan_in_a_large_blob() {
+        let m = builtin();
+        // Secrets far apart in a large blob, one at the very start and one
+        // at the very end, with keyword hits but no secret in between.
+        let mut data = b"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\n".to_vec();
+        for i in 0..20_000 {
+            data.extend_from_slice(format!("let token_{i} = read_token(ctx);\n").as_bytes());
+        }
+        data.extend_from_slice(b"STRIPE_KEY=sk_live_kqqeaA355XqA9adgpbthgRJK72wuXDMOPT");
+        let ids = rule_ids(&m, &data);
+        assert_eq!(
+            ids.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+            ["github-token", "stripe-live-key"]
+        );
+        // A token cut by the end of a window is not reported cut short.
+        let mut data = vec![b' '; 10_000];
+        data.extend_from_slice(b"sk_live_kqqeaA355XqA9adgpbthgRJK72wuXDMOPTxyz");
+        let ids = rule_ids(&m, &data);
+        assert_eq!(ids[0].1, "sk_live_kqqeaA355XqA9adgpbthgRJK72wuXDMOPTxyz");
+    }
+
+    #[test]
+    fn window_boundaries_respect_context_before_the_window() {
+        let m = builtin();
+        // The AWS id is glued to a longer run: the boundary before it must
+        // be judged on the real preceding byte, not the window start.
+        let mut data = vec![b'Q'; 5000];
+        data.extend_from_slice(b"AKIAEVFSS5JTBXX53FZ7\n");
+        assert!(rule_ids(&m, &data).is_empty());
+    }
+
+    #[test]
+    fn specific_rule_wins_over_generic_on_the_same_span() {
+        let m = builtin();
+        let data = b"api_key = \"sk_live_kqqeaA355XqA9adgpbthgRJK72wuXDMOPT\"\n";
+        let ids = rule_ids(&m, data);
+        assert_eq!(ids.len(), 1, "{ids:?}");
+        assert_eq!(ids[0].0, "stripe-live-key");
+    }
+
+    #[test]
+    fn rules_compile_lazily() {
+        let m = builtin();
+        let with_pattern = || {
+            m.rules()
+                .rules
+                .iter()
+                .filter(|r| !r.rule.pattern.is_empty())
+        };
+        assert!(with_pattern().all(|r| r.compiled.get().is_none()));
+        m.scan(b"nothing to see here");
+        assert!(with_pattern().all(|r| r.compiled.get().is_none()));
+        m.scan(b"GITHUB=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");
+        let gh = m.rules().get("github-token").unwrap();
+        assert!(gh.compiled.get().is_some());
+    }
+}

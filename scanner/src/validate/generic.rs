@@ -255,6 +255,18 @@ const DICTIONARY: &[&str] = &[
     "dragon",
     "mypass",
     "qwertyuiop",
+    "s",
+    "geheim",
+    "parole",
+    "passwort",
+    "kennwort",
+    "contrasena",
+    "motdepasse",
+    "segreto",
+    "senha",
+    "wachtwoord",
+    "haslo",
+    "sekret",
     "xyz",
 ];
 
@@ -285,7 +297,8 @@ fn segments_into_words(letters: &str) -> bool {
 /// a symbol tacked on (`password123`, `P@ssw0rd!`, `Sup3rS3cr3t2024`,
 /// `my-secret-pw`).
 pub fn is_trivial_password(v: &str) -> bool {
-    let core = v.trim_matches(|c: char| !c.is_ascii_alphabetic());
+    let decoded = String::from_utf8_lossy(&percent_decode(v.as_bytes())).into_owned();
+    let core = decoded.trim_matches(|c: char| !c.is_ascii_alphabetic());
     let mut letters = String::new();
     for c in core.chars() {
         let m = match c {
@@ -345,6 +358,53 @@ fn case_flip_ratio(s: &str) -> f32 {
     flips as f32 / letters.len() as f32
 }
 
+/// A word of code: lower-case letters, or a capital then lower-case
+/// letters, or all capitals, optionally followed by digits (`data2`).
+fn is_code_word(w: &str) -> bool {
+    let letters = w.trim_end_matches(|c: char| c.is_ascii_digit());
+    if letters.len() < 3 {
+        return false;
+    }
+    let mut chars = letters.chars();
+    let first = chars.next().unwrap_or(' ');
+    let rest: Vec<char> = chars.collect();
+    first.is_ascii_alphabetic()
+        && (rest.iter().all(|c| c.is_ascii_lowercase())
+            || (first.is_ascii_uppercase() && rest.iter().all(|c| c.is_ascii_uppercase())))
+}
+
+/// snake_case, kebab-case or camelCase names made of code words
+/// (`request_data2`, `defaultApiToken`, `my-service-key`): variables and
+/// settings names, not generated secrets.
+fn is_code_name(v: &str) -> bool {
+    if v.chars().filter(|c| c.is_ascii_digit()).count() > 2 {
+        return false;
+    }
+    let parts: Vec<&str> = v.split(['_', '-', '.']).filter(|p| !p.is_empty()).collect();
+    if parts.is_empty() {
+        return false;
+    }
+    let mut words = 0;
+    for part in &parts {
+        // Split camelCase humps: a capital starts a new word.
+        let mut start = 0;
+        let b = part.as_bytes();
+        for i in 1..=b.len() {
+            let boundary = i == b.len()
+                || (b[i].is_ascii_uppercase() && b[i - 1].is_ascii_lowercase())
+                || (b[i].is_ascii_alphabetic() && b[i - 1].is_ascii_digit());
+            if boundary {
+                if !is_code_word(&part[start..i]) {
+                    return false;
+                }
+                words += 1;
+                start = i;
+            }
+        }
+    }
+    words >= 2
+}
+
 /// File extensions that make a value a file name rather than a secret.
 const FILE_EXTS: &[&str] = &[
     ".pem",
@@ -379,6 +439,48 @@ const FILE_EXTS: &[&str] = &[
     ".sh",
 ];
 
+/// Prefixes of formats that specific rules judge (with checksums, lengths,
+/// or a decision not to report, like Stripe test keys): a value that failed
+/// them is not a generic secret either.
+const PROVIDER_PREFIXES: &[&str] = &[
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "gldt-",
+    "glrt-",
+    "glcbt-",
+    "glptt-",
+    "glft-",
+    "gloas-",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxr-",
+    "xoxe",
+    "xapp-",
+    "sk_live_",
+    "rk_live_",
+    "sk_test_",
+    "rk_test_",
+    "pk_live_",
+    "pk_test_",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "SG.",
+    "npm_",
+    "pypi-",
+    "sk-proj-",
+    "sk-svcacct-",
+    "sk-admin-",
+    "sk-ant-",
+    "GOCSPX-",
+];
+
 /// The shape checks shared by assigned values and URL passwords: rejects
 /// code, references, paths, hashes and ids, and tutorial passwords.
 pub fn judge_value(v: &str) -> Result<(), String> {
@@ -387,15 +489,20 @@ pub fn judge_value(v: &str) -> Result<(), String> {
     if v.len() < 8 {
         return Err("shorter than 8 characters".into());
     }
-    if let Some(c) = v
-        .chars()
-        .next()
-        .filter(|c| matches!(c, '$' | '%' | '{' | '[' | '(' | '@' | '#' | '&' | '*' | '!'))
-    {
+    if let Some(c) = v.chars().next().filter(|c| {
+        matches!(
+            c,
+            '$' | '%' | '{' | '[' | '(' | '@' | '#' | '&' | '*' | '!' | ':' | '.' | '-'
+        )
+    }) {
         return Err(format!("starts with {c:?}: a reference or an expression"));
     }
-    if v.contains('(') || v.contains(')') {
-        return Err("a function call or expression".into());
+    if v.contains('(') || v.contains(')') || v.contains('`') || v.contains("::") || v.contains("->")
+    {
+        return Err("a function call, an expression or inline code".into());
+    }
+    if v.starts_with("eyJ") {
+        return Err("base64 JSON (a JWT is the assertion rules' to judge)".into());
     }
     if v.contains("://") || lower.starts_with("www.") {
         return Err("a URL".into());
@@ -432,6 +539,11 @@ pub fn judge_value(v: &str) -> Result<(), String> {
             return Err(format!("starts with {prefix:?}: not a secret value"));
         }
     }
+    if let Some(p) = PROVIDER_PREFIXES.iter().find(|p| v.starts_with(**p)) {
+        return Err(format!(
+            "a {p}… value is the provider rule's to judge (checksum, test key)"
+        ));
+    }
     if is_uuid(v) {
         return Err("a UUID".into());
     }
@@ -458,6 +570,9 @@ pub fn judge_value(v: &str) -> Result<(), String> {
     if !has_letter {
         return Err("no letters: a number, a date or a version".into());
     }
+    if !has_symbol && v.len() < 12 {
+        return Err("shorter than 12 characters without a symbol".into());
+    }
     if !has_digit && !has_symbol {
         // Letters and separators only: words, identifiers, camelCase names,
         // unless long and flipping case like generated text.
@@ -467,6 +582,15 @@ pub fn judge_value(v: &str) -> Result<(), String> {
     }
     if is_identifier(v) && !has_digit {
         return Err("an identifier".into());
+    }
+    if is_code_name(v) {
+        return Err("a snake_case or camelCase name".into());
+    }
+    if let Some(text) = base64_text(v) {
+        return Err(format!(
+            "base64 of plain text ({} characters), not of random bytes",
+            text.len()
+        ));
     }
     if is_trivial_password(v) {
         return Err("dictionary words with digits or symbols (a tutorial password)".into());
@@ -480,6 +604,19 @@ pub fn judge_value(v: &str) -> Result<(), String> {
         return Err(format!("entropy {e:.2} too low for a generated secret"));
     }
     Ok(())
+}
+
+/// The text a base64 value decodes to, when it is printable ASCII with a
+/// space or a tutorial password (`bm90IG15IHJlYWwgcGFzc3dvcmQ=`).
+fn base64_text(v: &str) -> Option<String> {
+    use base64::Engine as _;
+    if v.len() < 8 || !v.len().is_multiple_of(4) {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD.decode(v).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let printable = text.chars().all(|c| c.is_ascii_graphic() || c == ' ');
+    (printable && (text.contains(' ') || is_trivial_password(&text))).then_some(text)
 }
 
 /// `abcd1234`, `1234abcd`, `qwer1234`: runs of consecutive characters make
@@ -696,13 +833,23 @@ mod tests {
             "abcd1234",
             "django-insecure-3k5#n@)c1^b%x8v9(q$2w!e7r6t0y",
             "get_secret(name)",
+            "request_data2",
+            "defaultApiToken2",
+            "TokenKind::RightSquareBracket",
+            "bm90IG15IHJlYWwgcGFzc3dvcmQ=",
+            "geheim$parole",
+            "ghp_abcdefghijklmnopqrstuvwxyz0123AAAAAA",
+            "sk_test_kqqeaA355XqA9adgpbthgRJK72wuXDMOPT",
         ] {
             assert!(judge_value(v).is_err(), "{v}");
         }
         for v in [
             "T7q9mZ2vX8kP4rL1wQ",
+            "Zr8Kq2Lm7Vb4Nc9Xw1Yp",
             "Xk9#mP2$vL5nQ8",
             "a8f5f167f44f4964e6c998dee827110c",
+            "ey9gLlviJAaKf8HjvE",
+            "F0dIwoIzDfpc4yJq",
         ] {
             assert!(judge_value(v).is_ok(), "{v}: {:?}", judge_value(v));
         }

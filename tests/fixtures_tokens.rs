@@ -1,0 +1,116 @@
+//! The token, cloud-key and generic rules on a tree of realistic files
+//! (fixtures/tree/tokens): exactly the planted secrets are found, and none
+//! of the decoys (placeholders, references, hashes, UUIDs, lockfile
+//! integrity, data URIs, public keys, tutorial passwords, local databases).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use assert_cmd::Command;
+
+const TREE: &str = "fixtures/tree/tokens";
+
+/// (path under the tree, rule, line) of every planted secret.
+const EXPECTED: &[(&str, &str, u64)] = &[
+    (".env", "aws-access-key-id", 3),
+    (".env", "aws-secret-access-key", 4),
+    (".env", "stripe-live-key", 5),
+    (".env", "sendgrid-api-key", 7),
+    (".env", "openai-api-key", 8),
+    (".npmrc", "npm-token", 2),
+    (".pypirc", "pypi-token", 8),
+    ("app/settings.py", "anthropic-api-key", 4),
+    ("app/settings.py", "twilio-auth-token", 7),
+    ("app/settings.py", "generic-secret-assignment", 20),
+    ("config/settings.json", "generic-url-credentials", 3),
+    ("config/settings.json", "slack-token", 8),
+    ("docker-compose.yml", "slack-webhook-url", 16),
+    (
+        "infra/terraform.tfvars",
+        "azure-storage-connection-string",
+        3,
+    ),
+    ("infra/terraform.tfvars", "generic-secret-assignment", 5),
+    ("k8s/secret.yaml", "gitlab-token", 8),
+    ("k8s/secret.yaml", "generic-secret-assignment", 9),
+    (
+        "src/main/resources/application.properties",
+        "generic-secret-assignment",
+        6,
+    ),
+    ("web/client.js", "google-api-key", 3),
+    ("web/client.js", "github-token", 8),
+];
+
+fn scan(extra: &[&str]) -> Vec<serde_json::Value> {
+    let config = tempfile::NamedTempFile::new().unwrap();
+    let out = Command::cargo_bin("leakscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["dir", TREE, "--format", "jsonl", "--quiet", "--config"])
+        .arg(config.path())
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is a JSON finding"))
+        .collect()
+}
+
+#[test]
+fn finds_exactly_the_planted_token_secrets() {
+    let findings = scan(&[]);
+    let got: BTreeSet<(String, String, u64)> = findings
+        .iter()
+        .map(|f| {
+            let path = f["path"].as_str().unwrap();
+            let rel = Path::new(path)
+                .strip_prefix(TREE)
+                .unwrap_or_else(|_| panic!("{path} is outside {TREE}"));
+            (
+                rel.to_string_lossy().into_owned(),
+                f["rule"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(String, String, u64)> = EXPECTED
+        .iter()
+        .map(|(p, r, l)| (p.to_string(), r.to_string(), *l))
+        .collect();
+    let missing: Vec<_> = want.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&want).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing: {missing:#?}\nunexpected: {extra:#?}"
+    );
+    assert_eq!(
+        findings.len(),
+        EXPECTED.len(),
+        "one finding per secret span"
+    );
+}
+
+#[test]
+fn secrets_are_redacted_by_default_and_whole_with_no_redact() {
+    let redacted = scan(&[]);
+    let whole = scan(&["--no-redact"]);
+    assert_eq!(redacted.len(), whole.len());
+    for (r, w) in redacted.iter().zip(&whole) {
+        let shown = r["secret"].as_str().unwrap();
+        let full = w["secret"].as_str().unwrap();
+        assert!(shown.ends_with('…'), "{shown}");
+        assert!(shown.chars().count() <= 5, "{shown}");
+        assert!(full.len() >= 16, "{} {full}", w["rule"]);
+        assert!(full.starts_with(shown.trim_end_matches('…')));
+        assert_eq!(r["fingerprint"], w["fingerprint"]);
+    }
+}
