@@ -29,7 +29,7 @@ if [[ ! -f $STAMP ]]; then
     mkdir -p "$TREE"
     [[ -d $REGISTRY ]] || { echo "bench: no cargo registry sources at $REGISTRY" >&2; exit 2; }
     list=$BENCH/files.txt
-    (cd "$REGISTRY" && find . -type f -size -1M \( -name '*.rs' -o -name '*.toml' \
+    (cd "$REGISTRY" && find . -type f -size -1000k \( -name '*.rs' -o -name '*.toml' \
         -o -name '*.md' -o -name '*.json' -o -name '*.c' -o -name '*.h' -o -name '*.py' \
         -o -name '*.js' -o -name '*.txt' -o -name '*.yml' -o -name '*.yaml' -o -name '*.sh' \) \
         | LC_ALL=C sort >"$list")
@@ -66,20 +66,18 @@ find "$TREE" -type f -print0 | xargs -0 cat >/dev/null
 t1=$(now)
 cat_s=$(secs "$t0" "$t1")
 
-measure() { # threads -> seconds; findings count in $findings
-    local t0 t1 out
-    out=$BENCH/findings.jsonl
+OUT=$BENCH/findings.jsonl
+measure() { # extra flags -> seconds; the report goes to $OUT
+    local t0 t1
     t0=$(now)
-    "$BIN" dir "$TREE" --quiet --format jsonl --output "$out" "$@" || [[ $? == 1 ]]
+    "$BIN" dir "$TREE" --quiet --format jsonl --output "$OUT" "$@" || [[ $? == 1 ]]
     t1=$(now)
-    findings=$(wc -l <"$out")
-    planted=$(grep -c '"path":"[^"]*planted/' "$out" || true)
     secs "$t0" "$t1"
 }
 
 all_s=$(measure)
-all_findings=$findings
-all_planted=$planted
+all_findings=$(wc -l <"$OUT")
+all_planted=$(grep -c '"path":"[^"]*planted/' "$OUT" || true)
 one_s=$(measure --threads 1)
 two_s=$(measure --threads 2)
 
