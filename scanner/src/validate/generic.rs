@@ -297,7 +297,7 @@ fn segments_into_words(letters: &str) -> bool {
 /// a symbol tacked on (`password123`, `P@ssw0rd!`, `Sup3rS3cr3t2024`,
 /// `my-secret-pw`).
 pub fn is_trivial_password(v: &str) -> bool {
-    let decoded = String::from_utf8_lossy(&percent_decode(v.as_bytes())).into_owned();
+    let decoded = String::from_utf8_lossy(&super::percent_decode(v.as_bytes())).into_owned();
     let core = decoded.trim_matches(|c: char| !c.is_ascii_alphabetic());
     let mut letters = String::new();
     for c in core.chars() {
@@ -748,7 +748,7 @@ pub(super) fn url_credentials(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
         return Err(format!("local or documentation host {host:?}"));
     }
     let raw = std::str::from_utf8(s).map_err(|_| "not UTF-8".to_string())?;
-    let password = String::from_utf8_lossy(&percent_decode(raw.as_bytes())).into_owned();
+    let password = String::from_utf8_lossy(&super::percent_decode(raw.as_bytes())).into_owned();
     let single_label = !host.contains('.') && !host.contains(':');
     match judge_value(&password) {
         Ok(()) => {}
@@ -761,24 +761,6 @@ pub(super) fn url_credentials(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
         ));
     }
     Ok(Validated::default())
-}
-
-fn percent_decode(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        if s[i] == b'%'
-            && let Some(h) = s.get(i + 1..i + 3)
-            && let Ok(v) = u8::from_str_radix(&String::from_utf8_lossy(h), 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(s[i]);
-        i += 1;
-    }
-    out
 }
 
 #[cfg(test)]

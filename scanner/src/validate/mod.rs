@@ -86,3 +86,22 @@ pub fn structural(name: &str, data: &[u8]) -> Vec<Candidate> {
         _ => Vec::new(),
     }
 }
+
+/// Decodes `%XX` escapes (as in URLs and SAS tokens); other bytes pass through.
+pub(crate) fn percent_decode(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%'
+            && let Some(h) = s.get(i + 1..i + 3)
+            && let Ok(v) = u8::from_str_radix(&String::from_utf8_lossy(h), 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}

@@ -160,7 +160,7 @@ pub(super) fn azure_storage_key(s: &[u8]) -> Verdict {
 /// A shared access signature's `sig`: URL-decoded base64 of a 32-byte
 /// HMAC-SHA256. Adds the expiry (`se`) and permissions (`sp`) when present.
 pub(super) fn azure_sas(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
-    let decoded_sig = percent_decode(s);
+    let decoded_sig = super::percent_decode(s);
     let raw = STANDARD
         .decode(&decoded_sig)
         .map_err(|_| "sig is not base64".to_string())?;
@@ -173,7 +173,7 @@ pub(super) fn azure_sas(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
         if let Some((k, v)) = part.split_once('=')
             && matches!(k, "se" | "sp" | "sv" | "sr" | "ss")
         {
-            let v = String::from_utf8_lossy(&percent_decode(v.as_bytes())).into_owned();
+            let v = String::from_utf8_lossy(&super::percent_decode(v.as_bytes())).into_owned();
             let name = match k {
                 "se" => "expiry",
                 "sp" => "permissions",
@@ -188,24 +188,6 @@ pub(super) fn azure_sas(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
         details,
         display: None,
     })
-}
-
-fn percent_decode(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        if s[i] == b'%'
-            && let Some(h) = s.get(i + 1..i + 3)
-            && let Ok(v) = u8::from_str_radix(&String::from_utf8_lossy(h), 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(s[i]);
-        i += 1;
-    }
-    out
 }
 
 #[cfg(test)]
