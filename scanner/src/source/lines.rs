@@ -8,6 +8,28 @@ use git2::{DiffOptions, Patch};
 use crate::finding::Finding;
 use crate::matcher::Matcher;
 
+/// The path and new blob id of a diff delta that adds or changes file
+/// content (added, modified, type-changed, copied or renamed; a regular or
+/// executable file or a symlink), or `None` for anything else.
+pub fn added_blob(delta: &git2::DiffDelta<'_>) -> Option<(String, git2::Oid)> {
+    use git2::{Delta, FileMode};
+    if !matches!(
+        delta.status(),
+        Delta::Added | Delta::Modified | Delta::Typechange | Delta::Copied | Delta::Renamed
+    ) {
+        return None;
+    }
+    let new = delta.new_file();
+    if !matches!(
+        new.mode(),
+        FileMode::Blob | FileMode::BlobExecutable | FileMode::Link
+    ) {
+        return None;
+    }
+    let path = String::from_utf8_lossy(new.path_bytes()?).into_owned();
+    Some((path, new.id()))
+}
+
 /// Added line ranges of the new version, 1-based, inclusive, sorted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddedLines(Vec<(usize, usize)>);

@@ -10,7 +10,7 @@ use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Sort, Tree};
 use crate::finding::Finding;
 use crate::scan::{ScanResult, Scanner};
 use crate::source::git::{GitError, provenance, resolve_commit};
-use crate::source::lines::new_findings;
+use crate::source::lines::{added_blob, new_findings};
 
 /// A base of forty (or sixty-four) zeros: a new branch, as in a pre-push
 /// hook's stdin or a push event's `before`.
@@ -64,24 +64,9 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
             .with_context(|| format!("diffing commit {id}"))?;
         let mut prov = None;
         'deltas: for delta in diff.deltas() {
-            if !matches!(
-                delta.status(),
-                Delta::Added | Delta::Modified | Delta::Typechange | Delta::Copied | Delta::Renamed
-            ) {
-                continue;
-            }
-            let new = delta.new_file();
-            if !matches!(
-                new.mode(),
-                git2::FileMode::Blob | git2::FileMode::BlobExecutable | git2::FileMode::Link
-            ) {
-                continue;
-            }
-            let Some(path) = new.path_bytes() else {
+            let Some((path, new_id)) = added_blob(&delta) else {
                 continue;
             };
-            let path = String::from_utf8_lossy(path).into_owned();
-            let new_id = new.id();
             // Other parents of a merge: unchanged from one of them → nothing new.
             let mut others = Vec::new();
             for p in parents.iter().skip(1) {

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Tree};
 
 use crate::scan::{ScanResult, Scanner, sort_findings};
-use crate::source::lines::new_findings;
+use crate::source::lines::{added_blob, new_findings};
 
 /// Opens the repository the way git's own commands do: `GIT_DIR`,
 /// `GIT_WORK_TREE`, `GIT_INDEX_FILE` (the temporary index of
@@ -54,24 +54,9 @@ impl Scanner {
         let odb = repo.odb()?;
         let limit = self.options.max_file_size;
         for delta in diff.deltas() {
-            if !matches!(
-                delta.status(),
-                Delta::Added | Delta::Modified | Delta::Typechange | Delta::Copied | Delta::Renamed
-            ) {
-                continue;
-            }
-            let new = delta.new_file();
-            if !matches!(
-                new.mode(),
-                git2::FileMode::Blob | git2::FileMode::BlobExecutable | git2::FileMode::Link
-            ) {
-                continue;
-            }
-            let Some(path) = new.path_bytes() else {
+            let Some((path, new_id)) = added_blob(&delta) else {
                 continue;
             };
-            let path = String::from_utf8_lossy(path).into_owned();
-            let new_id = new.id();
             let merge_old: Vec<Option<Oid>> =
                 merge_trees.iter().map(|t| blob_at(t, &path)).collect();
             if merge_old.contains(&Some(new_id)) {
