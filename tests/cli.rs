@@ -513,3 +513,66 @@ fn max_file_size_skip_is_counted_in_the_summary() {
     );
     assert_eq!(r.code, 1);
 }
+
+/// Generic (format-less) findings are tutorial and test values in docs,
+/// tests and examples: not reported there, counted as suppressed, unless the
+/// config asks; real formats report everywhere; a root that itself sits in a
+/// `tests` folder does not hide its files.
+#[test]
+fn generic_findings_skip_docs_tests_and_examples() {
+    let generic = "db_password = \"T7q9mZ2vX8kP4rL1wQ\"\n";
+    let t = tree(&[
+        ("config/app.env", generic),
+        ("tests/test_db.py", generic),
+        ("docs/setup.md", generic),
+        ("examples/demo/settings.py", generic),
+        ("tests/fixture.env", &format!("GITHUB_TOKEN={GITHUB}\n")),
+    ]);
+    let r = run(t.path(), &["dir", ".", "--format", "jsonl"], None);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let found: Vec<(String, String)> = r
+        .stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["path"].as_str().unwrap().into(),
+                v["rule"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "config/app.env".to_string(),
+                "generic-secret-assignment".to_string()
+            ),
+            ("tests/fixture.env".to_string(), "github-token".to_string()),
+        ]
+    );
+    assert!(
+        r.stderr.contains("3 suppressed: 3 generic in docs/tests"),
+        "{}",
+        r.stderr
+    );
+
+    // The config turns it off.
+    std::fs::write(
+        t.path().join(".leakscan.toml"),
+        "[rules]\ngeneric_in_docs_and_tests = true\n",
+    )
+    .unwrap();
+    let r = run(t.path(), &["dir", ".", "--format", "jsonl"], None);
+    assert_eq!(r.stdout.lines().count(), 5, "{}", r.stdout);
+
+    // Scanning `tests/` itself: its files are judged below the root.
+    std::fs::remove_file(t.path().join(".leakscan.toml")).unwrap();
+    let inner = tree(&[("tests/proj/config/app.env", generic)]);
+    let r = run(
+        &inner.path().join("tests"),
+        &["dir", "proj", "--format", "jsonl"],
+        None,
+    );
+    assert_eq!(r.code, 1, "{} {}", r.stdout, r.stderr);
+}

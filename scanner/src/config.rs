@@ -43,6 +43,10 @@ pub struct RulesConfig {
     /// Entropy floor overrides by rule id.
     #[serde(default)]
     pub entropy: BTreeMap<String, f32>,
+    /// Report generic (format-less) findings in documentation, tests and
+    /// examples too (see [`crate::pathclass`]); off by default.
+    #[serde(default)]
+    pub generic_in_docs_and_tests: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -6,6 +6,7 @@ pub mod config;
 pub mod finding;
 mod keywords;
 pub mod matcher;
+pub mod pathclass;
 pub mod report;
 pub mod rulecheck;
 pub mod sanitize;

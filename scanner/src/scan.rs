@@ -15,6 +15,10 @@ use crate::finding::{self, Finding, LineIndex};
 use crate::matcher::{Matcher, RawMatch, RuleSet};
 use crate::stats::Stats;
 
+/// The suppression count name for generic findings in documentation,
+/// tests and examples.
+pub const DOCS_AND_TESTS: &str = "generic in docs/tests";
+
 /// Default largest file or blob scanned: 25 MiB.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 25 * 1024 * 1024;
 
@@ -123,6 +127,32 @@ impl Scanner {
         self.findings_from(path, data, &matches)
     }
 
+    /// Whether a finding at `rel` (relative to the scanned root or the
+    /// repository) is dropped because it is generic and `rel` is
+    /// documentation, a test or an example (see [`crate::pathclass`]).
+    pub fn generic_in_docs_or_tests(&self, f: &Finding, rel: &str) -> bool {
+        f.category == leakscan_rules::Category::Generic
+            && !self.config.rules.generic_in_docs_and_tests
+            && crate::pathclass::docs_or_tests(rel).is_some()
+    }
+
+    /// Drops generic findings in documentation, tests and examples, judged
+    /// by each finding's own path, counting them as suppressed.
+    pub fn drop_generic_in_docs_or_tests(&self, result: &mut ScanResult) {
+        let before = result.findings.len();
+        result
+            .findings
+            .retain(|f| !self.generic_in_docs_or_tests(f, &f.path));
+        let dropped = (before - result.findings.len()) as u64;
+        if dropped > 0 {
+            *result
+                .stats
+                .suppressed
+                .entry(DOCS_AND_TESTS.to_string())
+                .or_default() += dropped;
+        }
+    }
+
     /// Findings dropped so far by inline `leakscan:allow` comments.
     pub fn inline_allowed(&self) -> u64 {
         self.inline_allowed.load(Ordering::Relaxed)
@@ -220,6 +250,7 @@ impl Scanner {
         result.stats.files_scanned = 1;
         result.stats.bytes_scanned = data.len() as u64;
         result.findings = self.scan_bytes(path, &data);
+        self.drop_generic_in_docs_or_tests(&mut result);
         sort_findings(&mut result.findings);
         result.stats.findings = result.findings.len() as u64;
         result.stats.elapsed_ms = started.elapsed().as_millis() as u64;

@@ -78,7 +78,7 @@ pub fn scan(scanner: &Scanner, roots: &[PathBuf]) -> Result<ScanResult> {
         Box::new(move |entry| {
             let l = &mut flush.local;
             match entry {
-                Ok(e) => visit(scanner, e, l),
+                Ok(e) => visit(scanner, roots, e, l),
                 Err(err) => {
                     let (reason, path, text) = classify(&err);
                     l.stats.error(
@@ -155,7 +155,7 @@ fn error_text(err: &ignore::Error) -> String {
     }
 }
 
-fn visit(scanner: &Scanner, entry: ignore::DirEntry, l: &mut Shared) {
+fn visit(scanner: &Scanner, roots: &[PathBuf], entry: ignore::DirEntry, l: &mut Shared) {
     let Some(ft) = entry.file_type() else {
         return; // stdin entries do not occur here
     };
@@ -207,7 +207,23 @@ fn visit(scanner: &Scanner, entry: ignore::DirEntry, l: &mut Shared) {
     };
     l.stats.files_scanned += 1;
     l.stats.bytes_scanned += data.len() as u64;
-    l.findings.extend(scanner.scan_bytes(&shown, &data));
+    // Judged below the scanned root: a root inside a `tests` folder does
+    // not make every file a test.
+    let rel = roots
+        .iter()
+        .find_map(|r| path.strip_prefix(r).ok())
+        .map(display_path)
+        .unwrap_or_else(|| shown.clone());
+    for f in scanner.scan_bytes(&shown, &data) {
+        if scanner.generic_in_docs_or_tests(&f, &rel) {
+            *l.stats
+                .suppressed
+                .entry(crate::scan::DOCS_AND_TESTS.to_string())
+                .or_default() += 1;
+        } else {
+            l.findings.push(f);
+        }
+    }
 }
 
 /// Reads a file, never more than `limit` bytes (a file may grow after its

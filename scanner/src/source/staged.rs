@@ -123,6 +123,7 @@ impl Scanner {
                 .findings
                 .extend(new_findings(&scan, &olds, obj.data(), found)?);
         }
+        self.drop_generic_in_docs_or_tests(&mut result);
         sort_findings(&mut result.findings);
         result.stats.findings = result.findings.len() as u64;
         result.stats.elapsed_ms = started.elapsed().as_millis() as u64;

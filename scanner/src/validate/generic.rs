@@ -539,6 +539,9 @@ pub fn judge_value(v: &str) -> Result<(), String> {
             return Err(format!("starts with {prefix:?}: not a secret value"));
         }
     }
+    if let Some(why) = not_a_value(v, &lower) {
+        return Err(why.into());
+    }
     if let Some(p) = PROVIDER_PREFIXES.iter().find(|p| v.starts_with(**p)) {
         return Err(format!(
             "a {p}… value is the provider rule's to judge (checksum, test key)"
@@ -555,6 +558,16 @@ pub fn judge_value(v: &str) -> Result<(), String> {
         && !v.chars().any(|c| c.is_ascii_digit())
     {
         return Err("a dotted identifier (member access)".into());
+    }
+    // A module path (`pkg.sub_2.module.`): three or more identifiers of
+    // code words, digits allowed inside them.
+    let dotted = v.trim_end_matches('.');
+    if dotted.split('.').count() >= 3
+        && dotted
+            .split('.')
+            .all(|p| is_identifier(p) && p.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
+    {
+        return Err("a dotted module or member path".into());
     }
     if v.chars()
         .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
@@ -604,6 +617,110 @@ pub fn judge_value(v: &str) -> Result<(), String> {
         return Err(format!("entropy {e:.2} too low for a generated secret"));
     }
     Ok(())
+}
+
+/// Password-hash formats (Django, Passlib, Werkzeug): `ALGORITHM$...`.
+const HASH_FORMATS: &[&str] = &[
+    "pbkdf2",
+    "argon2",
+    "bcrypt",
+    "scrypt",
+    "sha1$",
+    "sha256$",
+    "md5$",
+    "crypt$",
+    "unsalted_",
+];
+
+/// Values that are something other than a secret whatever their entropy:
+/// password hashes, format strings, template filters, keys of a mapping,
+/// timestamps, e-mail addresses, UUID fragments, words in other scripts,
+/// and descriptions that name a secret instead of holding one
+/// (`bad-token-causes-400`, `myIdempToken1`).
+fn not_a_value(v: &str, lower: &str) -> Option<&'static str> {
+    if HASH_FORMATS.iter().any(|h| lower.starts_with(h)) && v.contains(['$', ':']) {
+        return Some("a password hash (algorithm$salt$hash), not a password");
+    }
+    if ["%s", "%d", "%r", "%(", "{}", "{0}"]
+        .iter()
+        .any(|f| v.contains(f))
+    {
+        return Some("a format string");
+    }
+    if v.contains('|') && v.contains(':') {
+        return Some("a template filter expression");
+    }
+    if v.ends_with(':') {
+        return Some("ends with ':': a key or a label, not a value");
+    }
+    if v.contains('[') && v.contains(']') && v.contains('.') {
+        return Some("an index or path expression (`a[-1].b`)");
+    }
+    if is_timestamp(v) {
+        return Some("a date or a timestamp");
+    }
+    if let Some((user, host)) = v.split_once('@')
+        && !user.is_empty()
+        && host.contains('.')
+        && host.split(['/', ':', '?']).next().is_some_and(|h| {
+            h.split('.')
+                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        })
+        && host
+            .split(['/', ':', '?'])
+            .next()
+            .and_then(|h| h.rsplit('.').next())
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
+    {
+        return Some("an e-mail address or user@host");
+    }
+    if v.contains('-')
+        && v.split('-').all(|g| !g.is_empty() && is_hex(g))
+        && v.split('-').count() >= 2
+        && v.split('-').any(|g| g.len() == 4)
+    {
+        return Some("hex groups of a UUID or an id");
+    }
+    if !v.is_ascii() {
+        return Some("non-ASCII letters: a word, not a generated secret");
+    }
+    let unleet: String = lower
+        .chars()
+        .map(|c| match c {
+            '0' => 'o',
+            '1' => 'i',
+            '3' => 'e',
+            '4' => 'a',
+            '5' => 's',
+            '7' => 't',
+            '@' => 'a',
+            '$' => 's',
+            c => c,
+        })
+        .collect();
+    if [
+        "token", "secret", "passw", "apikey", "api_key", "api-key", "53cr37",
+    ]
+    .iter()
+    .any(|w| unleet.contains(w) || lower.contains(w))
+    {
+        return Some("names a secret instead of holding one (a description or a test value)");
+    }
+    None
+}
+
+/// `2016-09-08`, `2016-09-08T21:47:36Z`, `2016-09-08 21:47:36.123+02:00`.
+fn is_timestamp(v: &str) -> bool {
+    let b = v.as_bytes();
+    let date = b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-'
+        && b[8..10].iter().all(u8::is_ascii_digit);
+    date && b[10..]
+        .iter()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'T' | b'Z' | b':' | b'.' | b'+' | b'-' | b' '))
 }
 
 /// The text a base64 value decodes to, when it is printable ASCII with a

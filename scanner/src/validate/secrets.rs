@@ -203,6 +203,9 @@ pub(super) fn client_secret_value(s: &[u8]) -> Verdict {
         if inner.len() < 8 {
             return Err("base64 of a short value".into());
         }
+        if inner.contains(&b' ') {
+            return Err("base64 of words (text with spaces), not of a secret".into());
+        }
         client_secret_value(&inner).map_err(|e| format!("base64 of a value that is {e}"))?;
     }
     Ok(Validated::default())

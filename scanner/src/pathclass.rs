@@ -1,0 +1,121 @@
+//! Whether a path holds documentation, tests or examples, where generic
+//! (format-less) findings are tutorial passwords and test values: the
+//! generic rules don't report there unless the config asks them to
+//! (`[rules] generic_in_docs_and_tests = true`). Rules for real formats
+//! (checksummed tokens, keys, assertions) report everywhere.
+
+/// Folder names whose contents are documentation, tests, fixtures or
+/// examples (compared case-insensitively).
+const DIRS: &[&str] = &[
+    "test",
+    "tests",
+    "testing",
+    "__tests__",
+    "testdata",
+    "test-data",
+    "test_data",
+    "spec",
+    "specs",
+    "fixtures",
+    "__fixtures__",
+    "mocks",
+    "__mocks__",
+    "doc",
+    "docs",
+    "documentation",
+    "example",
+    "examples",
+    "sample",
+    "samples",
+    "tutorial",
+    "tutorials",
+    "demo",
+    "demos",
+];
+
+/// Extensions of prose documents.
+const DOC_EXTS: &[&str] = &[".md", ".markdown", ".rst", ".adoc", ".asciidoc"];
+
+/// Why `rel` (a `/`-separated path relative to the scanned root or the
+/// repository) is documentation, a test or an example, or `None`.
+pub fn docs_or_tests(rel: &str) -> Option<&'static str> {
+    let rel = rel.trim_start_matches("./");
+    let mut parts: Vec<&str> = rel.split('/').filter(|p| !p.is_empty()).collect();
+    let original = parts.pop()?;
+    let file = original.to_ascii_lowercase();
+    if parts
+        .iter()
+        .any(|d| DIRS.iter().any(|x| d.eq_ignore_ascii_case(x)))
+    {
+        return Some("a documentation, test or example folder");
+    }
+    if DOC_EXTS.iter().any(|e| file.ends_with(e)) {
+        return Some("a documentation file");
+    }
+    let stem = file.split('.').next().unwrap_or("");
+    let test_file = stem.starts_with("test_")
+        || stem.ends_with("_test")
+        || stem.ends_with("_tests")
+        || stem.ends_with("_spec")
+        || stem == "conftest"
+        || [".java", ".kt", ".cs", ".scala", ".swift"].iter().any(|e| {
+            original.ends_with(&format!("Test{e}")) || original.ends_with(&format!("Tests{e}"))
+        })
+        || [".test.", ".spec.", ".tests."]
+            .iter()
+            .any(|m| file.contains(m));
+    if test_file {
+        return Some("a test file");
+    }
+    if stem.starts_with("example")
+        || stem.starts_with("sample")
+        || file
+            .split(['.', '-', '_'])
+            .any(|w| matches!(w, "example" | "examples" | "sample" | "samples"))
+    {
+        return Some("an example file");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::docs_or_tests;
+
+    #[test]
+    fn classifies_docs_tests_and_examples() {
+        for p in [
+            "tests/unit/test_auth.py",
+            "src/__tests__/login.js",
+            "pkg/auth/client_test.go",
+            "docs/config.rst",
+            "README.md",
+            "examples/django/proj/settings.py",
+            "botocore/data/iam/examples-1.json",
+            "web/src/login.spec.ts",
+            "src/test/java/com/acme/AuthServiceTest.java",
+            "config/settings.example.env",
+            "Test/Fixtures/app.config",
+        ] {
+            assert!(docs_or_tests(p).is_some(), "{p}");
+        }
+    }
+
+    #[test]
+    fn leaves_code_and_config_alone() {
+        for p in [
+            ".env",
+            "config/settings.py",
+            "src/main/resources/application.properties",
+            "deploy/values.yaml",
+            "credentials.txt",
+            "src/contest/app.py",
+            "latest/config.json",
+            "attestation/keys.pem",
+            "src/resample.py",
+            "src/main/java/com/acme/Latest.java",
+        ] {
+            assert_eq!(docs_or_tests(p), None, "{p}");
+        }
+    }
+}
