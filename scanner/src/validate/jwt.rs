@@ -67,6 +67,8 @@ const TUTORIAL_HMAC_KEYS: &[&[u8]] = &[
     b"your-384-bit-secret",
     b"your-512-bit-secret",
     b"a-string-secret-at-least-256-bits-long",
+    // FastAPI's OAuth2 JWT tutorial (and the apps started from it).
+    b"09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7",
     // RFC 7515 appendix A.1 / RFC 7519 section 3.1 example key.
     &[
         3, 35, 53, 75, 43, 15, 165, 188, 131, 126, 6, 101, 119, 123, 166, 143, 90, 179, 40, 230,
@@ -363,6 +365,13 @@ mod tests {
             )
         };
         assert!(check(&sign(b"your-256-bit-secret"), "").is_err());
+        assert!(
+            check(
+                &sign(b"09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7"),
+                ""
+            )
+            .is_err()
+        );
         assert!(check(&sign(b"k7Qp2vX9mZ4rL8wT1nB6yH3cJ5dF0gS"), "").is_ok());
     }
 }

@@ -110,6 +110,14 @@ pub(super) fn token_shape(s: &[u8]) -> Verdict {
     Ok(Validated::default())
 }
 
+/// Secret keys printed in AWS's developer guides (signature examples) that
+/// client libraries copy into their tests: published, not leaked.
+const AWS_DOC_SECRETS: &[&[u8]] = &[
+    // S3 developer guide, REST authentication examples (with key id
+    // 0PN5J17HBGZHT7JJ3X82).
+    b"uV3F3YluFJax1cknvbcGwgjvx4QpvB+leU8dUj2o",
+];
+
 /// An AWS secret access key: 40 characters of base64's alphabet, as
 /// generated: upper and lower case and digits (a 40-hex git hash or a word
 /// is not one), and not the documentation's `…EXAMPLEKEY`.
@@ -119,6 +127,9 @@ pub(super) fn aws_secret_key(s: &[u8]) -> Verdict {
     }
     if let Some(w) = doc_word(s) {
         return Err(format!("contains the documentation word {w:?}"));
+    }
+    if AWS_DOC_SECRETS.contains(&s) {
+        return Err("the secret key of AWS's own documentation examples".into());
     }
     let (lower, upper, digit, _) = classes(s);
     if !(lower && upper && digit) {
@@ -223,6 +234,7 @@ mod tests {
     fn aws_secret_rejects_hashes_and_docs() {
         assert!(aws_secret_key(b"yiA4uoRgnatmUdjAWtGSU8po/799NksnRH9ucAUs").is_ok());
         assert!(aws_secret_key(b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY").is_err());
+        assert!(aws_secret_key(b"uV3F3YluFJax1cknvbcGwgjvx4QpvB+leU8dUj2o").is_err());
         assert!(aws_secret_key(b"da39a3ee5e6b4b0d3255bfef95601890afd80709").is_err());
     }
 
