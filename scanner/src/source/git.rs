@@ -67,6 +67,17 @@ pub enum Mode {
     InflateOnly,
 }
 
+/// Which reader delivers blob bytes to a full-history scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GitReader {
+    /// leakscan's own pack reader (each delta chain resolved once), with
+    /// libgit2 for whatever the packs do not hold.
+    #[default]
+    Pack,
+    /// libgit2 for every blob.
+    Libgit2,
+}
+
 /// Opens the repository at or above `path`.
 pub fn open(path: &Path) -> Result<Repository> {
     Repository::open_ext(
@@ -116,12 +127,25 @@ impl Scanner {
         progress: Option<&dyn Progress>,
         mode: Mode,
     ) -> Result<ScanResult> {
+        self.scan_git_reader(repo, opts, progress, mode, GitReader::default())
+    }
+
+    /// [`Scanner::scan_git_mode`] with a choice of blob reader (to compare
+    /// them in tests and benchmarks).
+    pub fn scan_git_reader(
+        &self,
+        repo: &Path,
+        opts: &GitScanOptions,
+        progress: Option<&dyn Progress>,
+        mode: Mode,
+        reader: GitReader,
+    ) -> Result<ScanResult> {
         let started = Instant::now();
         let r = open(repo)?;
         let mut result = if let Some((base, head)) = &opts.range {
             crate::source::range::scan(self, &r, base, head)?
         } else {
-            self.scan_history(&r, opts, progress, mode)?
+            self.scan_history(&r, opts, progress, mode, reader)?
         };
         sort_findings(&mut result.findings);
         result.stats.findings = result.findings.len() as u64;
@@ -135,20 +159,36 @@ impl Scanner {
         opts: &GitScanOptions,
         progress: Option<&dyn Progress>,
         mode: Mode,
+        reader: GitReader,
     ) -> Result<ScanResult> {
         let mut stats = Stats::default();
+        // See scan_blobs: no re-hash of objects on read; set before the
+        // enumeration so commits and trees are not re-hashed either.
+        git2::opts::strict_hash_verification(false);
+        let phase = Instant::now();
         let mut en = enumerate(repo, opts, &mut stats)?;
+        stats.phase("enumerate", phase);
         let git_dir = repo.path().to_path_buf();
         // Versions of one file together, oldest first: the first read
         // resolves the file's delta chain and leaves its bases in libgit2's
         // delta base cache for the next versions.
         en.blobs.sort_by(|a, b| a.path.cmp(&b.path));
-        let (flagged, scan_stats) = scan_blobs(self, &git_dir, &en.blobs, progress, mode)?;
+        let (flagged, scan_stats) = match reader {
+            GitReader::Libgit2 => {
+                let phase = Instant::now();
+                let mut r = scan_blobs(self, &git_dir, &en.blobs, progress, mode)?;
+                r.1.phase("read-libgit2", phase);
+                r
+            }
+            GitReader::Pack => scan_blobs_packed(self, repo, &en.blobs, progress, mode)?,
+        };
         stats.merge(scan_stats);
         let mut findings = Vec::new();
         if !flagged.is_empty() {
             let flagged_oids: HashSet<Oid> = flagged.keys().copied().collect();
+            let phase = Instant::now();
             let located = locate(repo, &en.commits, &flagged_oids)?;
+            stats.phase("locate", phase);
             for (oid, templates) in &flagged {
                 let locations = match located.get(oid) {
                     Some(l) if !l.is_empty() => l.clone(),
@@ -559,6 +599,144 @@ fn scan_blobs(
         return Err(e);
     }
     Ok((flagged, stats))
+}
+
+/// Reads the blobs the repository's packs hold with the pack reader
+/// (`source::pack`), then the rest (loose objects, alternates, damaged or
+/// thin entries, SHA-256 repositories) with libgit2 through
+/// [`scan_blobs`], which reports their errors.
+fn scan_blobs_packed(
+    scanner: &Scanner,
+    repo: &Repository,
+    blobs: &[BlobEntry],
+    progress: Option<&dyn Progress>,
+    mode: Mode,
+) -> Result<(Flagged, Stats)> {
+    use crate::source::pack::{self, Payload};
+    let mut stats = Stats::default();
+    // The pack reader knows SHA-1 repositories only.
+    let sha1 = repo
+        .config()
+        .ok()
+        .and_then(|c| c.get_string("extensions.objectformat").ok())
+        .is_none_or(|f| f.eq_ignore_ascii_case("sha1"));
+    let delivered = if sha1 && !blobs.is_empty() {
+        let phase = Instant::now();
+        if let Some(p) = progress {
+            p.start(blobs.len() as u64, None);
+        }
+        let wanted: HashSet<Oid> = blobs.iter().map(|b| b.oid).collect();
+        let flagged: Mutex<Flagged> = Mutex::new(HashMap::new());
+        let files = AtomicU64::new(0);
+        let bytes = AtomicU64::new(0);
+        let too_large = AtomicU64::new(0);
+        let done = AtomicU64::new(0);
+        let visit = |oid: Oid, payload: Payload<'_>| {
+            match payload {
+                Payload::TooLarge(_) => {
+                    too_large.fetch_add(1, Ordering::Relaxed);
+                }
+                Payload::Data(data) => {
+                    files.fetch_add(1, Ordering::Relaxed);
+                    bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+                    if mode == Mode::Match {
+                        let matches = scanner.matcher.scan(data);
+                        if matches.iter().any(|m| m.rejected.is_none()) {
+                            let found = scanner.findings_from("", data, &matches);
+                            if !found.is_empty() {
+                                flagged
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .insert(oid, found);
+                            }
+                        }
+                    }
+                }
+            }
+            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(p) = progress
+                && d % 64 == 0
+            {
+                p.update(d, bytes.load(Ordering::Relaxed));
+            }
+        };
+        let report = pack::read_blobs(
+            &repo.commondir().join("objects"),
+            &wanted,
+            scanner.options.thread_count(),
+            scanner.options.max_file_size,
+            visit,
+        )?;
+        stats.files_scanned += files.into_inner();
+        stats.bytes_scanned += bytes.into_inner();
+        for _ in 0..too_large.into_inner() {
+            stats.skip("too-large");
+        }
+        stats.phase("read-pack", phase);
+        let flagged = flagged.into_inner().unwrap_or_else(|e| e.into_inner());
+        Some((
+            report.delivered,
+            flagged,
+            done.into_inner(),
+            stats.bytes_scanned,
+        ))
+    } else {
+        None
+    };
+    let Some((delivered, mut flagged, done, bytes)) = delivered else {
+        let phase = Instant::now();
+        let mut r = scan_blobs(scanner, repo.path(), blobs, progress, mode)?;
+        r.1.phase("read-fallback", phase);
+        return Ok(r);
+    };
+    let rest: Vec<BlobEntry> = blobs
+        .iter()
+        .filter(|b| !delivered.contains(&b.oid))
+        .map(|b| BlobEntry {
+            oid: b.oid,
+            path: b.path.clone(),
+        })
+        .collect();
+    if !rest.is_empty() {
+        let phase = Instant::now();
+        let cont = progress.map(|inner| Continued {
+            inner,
+            blobs: done,
+            bytes,
+        });
+        let (more, more_stats) = scan_blobs(
+            scanner,
+            repo.path(),
+            &rest,
+            cont.as_ref().map(|c| c as &dyn Progress),
+            mode,
+        )?;
+        flagged.extend(more);
+        stats.merge(more_stats);
+        stats.phase("read-fallback", phase);
+    }
+    if let Some(p) = progress {
+        p.finish();
+    }
+    Ok((flagged, stats))
+}
+
+/// Progress of a second reading pass, continuing the first's counts.
+struct Continued<'a> {
+    inner: &'a dyn Progress,
+    blobs: u64,
+    bytes: u64,
+}
+
+impl Progress for Continued<'_> {
+    fn start(&self, _blobs_total: u64, _bytes_total: Option<u64>) {}
+
+    fn update(&self, blobs_done: u64, bytes_done: u64) {
+        self.inner
+            .update(self.blobs + blobs_done, self.bytes + bytes_done);
+    }
+
+    fn finish(&self) {}
 }
 
 /// Reads one blob (size checked from its header first) and matches it;

@@ -4,5 +4,6 @@
 pub mod dir;
 pub mod git;
 pub mod lines;
+pub mod pack;
 pub mod range;
 pub mod staged;
