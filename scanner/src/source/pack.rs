@@ -308,6 +308,11 @@ impl PackIndex {
         self.offsets.is_empty()
     }
 
+    /// The pack offset of the object at `pos`.
+    pub fn offset(&self, pos: usize) -> u64 {
+        self.offsets[pos]
+    }
+
     fn name(&self, pos: usize) -> &[u8] {
         &self.names[pos * 20..pos * 20 + 20]
     }
