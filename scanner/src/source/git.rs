@@ -15,6 +15,7 @@ use git2::{ObjectType, Oid, Repository, Sort};
 
 use crate::finding::{Finding, Provenance};
 use crate::scan::{ScanResult, Scanner, sort_findings};
+use crate::source::trees::{EntryKind, Trees};
 use crate::stats::Stats;
 
 /// What part of a repository `scan_git` reads.
@@ -165,8 +166,22 @@ impl Scanner {
         // See scan_blobs: no re-hash of objects on read; set before the
         // enumeration so commits and trees are not re-hashed either.
         git2::opts::strict_hash_verification(false);
+        // The pack reader decodes every packed tree once, up front; the
+        // walk reads them from memory (libgit2 resolves each tree's delta
+        // chain on its own, which dominated the enumeration).
+        let trees = if reader == GitReader::Pack && sha1_repo(repo) {
+            let phase = Instant::now();
+            let t = Trees::from_packs(
+                &repo.commondir().join("objects"),
+                self.options.thread_count(),
+            );
+            stats.phase("read-trees", phase);
+            t
+        } else {
+            Trees::default()
+        };
         let phase = Instant::now();
-        let mut en = enumerate(repo, opts, &mut stats)?;
+        let mut en = enumerate(repo, opts, &trees, &mut stats)?;
         stats.phase("enumerate", phase);
         let git_dir = repo.path().to_path_buf();
         // Versions of one file together, oldest first: the first read
@@ -187,7 +202,7 @@ impl Scanner {
         if !flagged.is_empty() {
             let flagged_oids: HashSet<Oid> = flagged.keys().copied().collect();
             let phase = Instant::now();
-            let located = locate(repo, &en.commits, &flagged_oids)?;
+            let located = locate(repo, &trees, &en.commits, &flagged_oids)?;
             stats.phase("locate", phase);
             for (oid, templates) in &flagged {
                 let locations = match located.get(oid) {
@@ -244,7 +259,12 @@ pub(crate) fn resolve_commit(repo: &Repository, rev: &str) -> Result<Oid> {
 
 /// Collects the starting points (commits, plus trees and blobs that refs
 /// point at directly), walks the commits and their trees once each.
-fn enumerate(repo: &Repository, opts: &GitScanOptions, stats: &mut Stats) -> Result<Enumerated> {
+fn enumerate(
+    repo: &Repository,
+    opts: &GitScanOptions,
+    trees: &Trees,
+    stats: &mut Stats,
+) -> Result<Enumerated> {
     let mut walk = repo.revwalk().context("starting a revision walk")?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
     let mut root_trees: Vec<(Oid, String)> = Vec::new();
@@ -338,6 +358,7 @@ fn enumerate(repo: &Repository, opts: &GitScanOptions, stats: &mut Stats) -> Res
             stack.push((tree, String::new()));
             walk_trees(
                 repo,
+                trees,
                 &mut stack,
                 &mut seen_trees,
                 &mut seen_blobs,
@@ -351,6 +372,7 @@ fn enumerate(repo: &Repository, opts: &GitScanOptions, stats: &mut Stats) -> Res
             stack.push((tree, format!("{name}:")));
             walk_trees(
                 repo,
+                trees,
                 &mut stack,
                 &mut seen_trees,
                 &mut seen_blobs,
@@ -469,42 +491,38 @@ fn walk_one_by_one(repo: &Repository, starts: &[Oid], stats: &mut Stats) -> Vec<
 
 fn walk_trees(
     repo: &Repository,
+    trees: &Trees,
     stack: &mut Vec<(Oid, String)>,
     seen_trees: &mut HashSet<Oid>,
     seen_blobs: &mut HashSet<Oid>,
     blobs: &mut Vec<BlobEntry>,
     stats: &mut Stats,
 ) {
+    let mut subtrees = Vec::new();
     while let Some((oid, prefix)) = stack.pop() {
-        let tree = match repo.find_tree(oid) {
-            Ok(t) => t,
-            Err(e) => {
-                stats.error(
-                    "bad-tree",
-                    format!(
-                        "tree {oid} at `{}`: {e}",
-                        crate::sanitize::sanitize(&prefix)
-                    ),
-                );
-                continue;
+        let res = trees.for_each(repo, oid, |kind, name, id| match kind {
+            EntryKind::Blob if seen_blobs.insert(id) => {
+                blobs.push(BlobEntry {
+                    oid: id,
+                    path: join(&prefix, name),
+                });
             }
-        };
-        for entry in tree.iter() {
-            let id = entry.id();
-            match entry.kind() {
-                Some(ObjectType::Blob) if seen_blobs.insert(id) => {
-                    blobs.push(BlobEntry {
-                        oid: id,
-                        path: join(&prefix, entry.name_bytes()),
-                    });
-                }
-                Some(ObjectType::Tree) if seen_trees.insert(id) => {
-                    stack.push((id, join(&prefix, entry.name_bytes())));
-                }
-                // Submodule gitlinks point into another repository.
-                _ => {}
+            EntryKind::Tree if seen_trees.insert(id) => {
+                subtrees.push((id, join(&prefix, name)));
             }
+            // Submodule gitlinks point into another repository.
+            _ => {}
+        });
+        if let Err(e) = res {
+            stats.error(
+                "bad-tree",
+                format!(
+                    "tree {oid} at `{}`: {e}",
+                    crate::sanitize::sanitize(&prefix)
+                ),
+            );
         }
+        stack.append(&mut subtrees);
     }
 }
 
@@ -614,13 +632,7 @@ fn scan_blobs_packed(
 ) -> Result<(Flagged, Stats)> {
     use crate::source::pack::{self, Payload};
     let mut stats = Stats::default();
-    // The pack reader knows SHA-1 repositories only.
-    let sha1 = repo
-        .config()
-        .ok()
-        .and_then(|c| c.get_string("extensions.objectformat").ok())
-        .is_none_or(|f| f.eq_ignore_ascii_case("sha1"));
-    let delivered = if sha1 && !blobs.is_empty() {
+    let delivered = if sha1_repo(repo) && !blobs.is_empty() {
         let phase = Instant::now();
         if let Some(p) = progress {
             p.start(blobs.len() as u64, None);
@@ -721,6 +733,14 @@ fn scan_blobs_packed(
     Ok((flagged, stats))
 }
 
+/// The pack reader knows SHA-1 repositories only.
+fn sha1_repo(repo: &Repository) -> bool {
+    repo.config()
+        .ok()
+        .and_then(|c| c.get_string("extensions.objectformat").ok())
+        .is_none_or(|f| f.eq_ignore_ascii_case("sha1"))
+}
+
 /// Progress of a second reading pass, continuing the first's counts.
 struct Continued<'a> {
     inner: &'a dyn Progress,
@@ -802,10 +822,16 @@ fn scan_one(
 /// For each flagged blob, every path it appears at and the oldest commit
 /// that has it there. Visits each tree once (memoised), so it costs about
 /// one more tree walk, and runs only when there are findings.
-fn locate(repo: &Repository, commits: &[Oid], flagged: &HashSet<Oid>) -> Result<Locations> {
+fn locate(
+    repo: &Repository,
+    trees: &Trees,
+    commits: &[Oid],
+    flagged: &HashSet<Oid>,
+) -> Result<Locations> {
     type Hits = Rc<Vec<(Oid, String)>>;
     fn tree_hits(
         repo: &Repository,
+        trees: &Trees,
         tree: Oid,
         flagged: &HashSet<Oid>,
         memo: &mut HashMap<Oid, Hits>,
@@ -814,21 +840,20 @@ fn locate(repo: &Repository, commits: &[Oid], flagged: &HashSet<Oid>) -> Result<
             return h.clone();
         }
         let mut hits = Vec::new();
-        if let Ok(t) = repo.find_tree(tree) {
-            for entry in t.iter() {
-                let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
-                match entry.kind() {
-                    Some(ObjectType::Blob) if flagged.contains(&entry.id()) => {
-                        hits.push((entry.id(), name));
-                    }
-                    Some(ObjectType::Tree) => {
-                        let sub = tree_hits(repo, entry.id(), flagged, memo);
-                        for (oid, p) in sub.iter() {
-                            hits.push((*oid, format!("{name}/{p}")));
-                        }
-                    }
-                    _ => {}
-                }
+        let mut subtrees = Vec::new();
+        let _ = trees.for_each(repo, tree, |kind, name, id| match kind {
+            EntryKind::Blob if flagged.contains(&id) => {
+                hits.push((id, String::from_utf8_lossy(name).into_owned()));
+            }
+            EntryKind::Tree => {
+                subtrees.push((id, String::from_utf8_lossy(name).into_owned()));
+            }
+            _ => {}
+        });
+        for (id, name) in subtrees {
+            let sub = tree_hits(repo, trees, id, flagged, memo);
+            for (oid, p) in sub.iter() {
+                hits.push((*oid, format!("{name}/{p}")));
             }
         }
         let hits = Rc::new(hits);
@@ -842,7 +867,7 @@ fn locate(repo: &Repository, commits: &[Oid], flagged: &HashSet<Oid>) -> Result<
         let Ok(commit) = repo.find_commit(*c) else {
             continue;
         };
-        let hits = tree_hits(repo, commit.tree_id(), flagged, &mut memo);
+        let hits = tree_hits(repo, trees, commit.tree_id(), flagged, &mut memo);
         for (oid, path) in hits.iter() {
             intro.entry((*oid, path.clone())).or_insert(*c);
         }

@@ -7,3 +7,4 @@ pub mod lines;
 pub mod pack;
 pub mod range;
 pub mod staged;
+pub mod trees;

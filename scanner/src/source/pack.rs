@@ -376,6 +376,15 @@ pub fn packs(objects_dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Which objects [`read_objects`] delivers.
+#[derive(Clone, Copy)]
+pub enum Select<'a> {
+    /// These blobs.
+    Blobs(&'a HashSet<Oid>),
+    /// Every object of these types (e.g. `&[TREE]`).
+    Kinds(&'a [u8]),
+}
+
 /// Reads every blob of `wanted` that the packs under `objects_dir` hold,
 /// each once, calling `visit` from `threads` workers. Blobs not in
 /// [`PackReport::delivered`] were not read (not packed, in a damaged
@@ -390,6 +399,28 @@ pub fn read_blobs<F>(
 where
     F: Fn(Oid, Payload<'_>) + Sync,
 {
+    read_objects(
+        objects_dir,
+        Select::Blobs(wanted),
+        threads,
+        limit,
+        |oid, _, payload| visit(oid, payload),
+    )
+}
+
+/// Reads the selected objects the packs hold, each once, calling `visit`
+/// with the id, type code and content (objects larger than `limit` are
+/// [`Payload::TooLarge`]).
+pub fn read_objects<F>(
+    objects_dir: &Path,
+    select: Select<'_>,
+    threads: usize,
+    limit: u64,
+    visit: F,
+) -> Result<PackReport>
+where
+    F: Fn(Oid, u8, Payload<'_>) + Sync,
+{
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .thread_name(|i| format!("leakscan-pack-{i}"))
@@ -401,7 +432,7 @@ where
         match Pack::open(&idx_path) {
             Ok(pack) => {
                 report.packs_read += 1;
-                let forest = pack.forest(wanted, &mut claimed, &mut report);
+                let forest = pack.forest(select, &mut claimed, &mut report);
                 pool.install(|| forest.decode(&pack, limit, &visit, &mut report));
             }
             Err(e) => {
@@ -461,7 +492,7 @@ impl Pack {
     /// earlier pack.
     fn forest(
         &self,
-        wanted: &HashSet<Oid>,
+        select: Select<'_>,
         claimed: &mut HashSet<Oid>,
         report: &mut PackReport,
     ) -> Forest {
@@ -544,6 +575,38 @@ impl Pack {
             parent[e] = base;
         }
         drop(window);
+        // The type of each entry's chain root (a delta has its base's
+        // type); UNRESOLVED for chains with a bad entry or a cycle.
+        const UNRESOLVED: u8 = 0xff;
+        const VISITING: u8 = 0xfe;
+        let mut root_kind = vec![0u8; n];
+        let mut path = Vec::new();
+        for e in 0..n {
+            if root_kind[e] != 0 {
+                continue;
+            }
+            path.clear();
+            let mut x = e;
+            let k = loop {
+                match root_kind[x] {
+                    0 => {}
+                    VISITING => break UNRESOLVED,
+                    k => break k,
+                }
+                if kind[x] == 0 {
+                    break UNRESOLVED;
+                }
+                path.push(x);
+                root_kind[x] = VISITING;
+                if parent[x] == NONE {
+                    break kind[x];
+                }
+                x = parent[x] as usize;
+            };
+            for &p in &path {
+                root_kind[p] = k;
+            }
+        }
         // Wanted entries and everything above them.
         let mut want = vec![false; n];
         let mut needed = vec![false; n];
@@ -551,7 +614,11 @@ impl Pack {
         for (e, &p) in order.iter().enumerate() {
             let id = Oid::from_bytes(self.index.name(p as usize)).unwrap_or_else(|_| Oid::zero());
             oid.push(id);
-            if kind[e] == 0 || !wanted.contains(&id) || claimed.contains(&id) {
+            let selected = match select {
+                Select::Blobs(w) => root_kind[e] == BLOB && w.contains(&id),
+                Select::Kinds(k) => k.contains(&root_kind[e]),
+            };
+            if kind[e] == 0 || !selected || claimed.contains(&id) {
                 continue;
             }
             claimed.insert(id);
@@ -715,7 +782,7 @@ impl Forest {
 
     fn decode<F>(&self, pack: &Pack, limit: u64, visit: &F, report: &mut PackReport)
     where
-        F: Fn(Oid, Payload<'_>) + Sync,
+        F: Fn(Oid, u8, Payload<'_>) + Sync,
     {
         use rayon::prelude::*;
         let job = Job {
@@ -754,7 +821,7 @@ impl Forest {
 
 impl<'a, F> Job<'a, F>
 where
-    F: Fn(Oid, Payload<'_>) + Sync,
+    F: Fn(Oid, u8, Payload<'_>) + Sync,
 {
     /// Decodes `e` (from its parent's content `base` when it is a delta),
     /// hands it over when wanted, then goes down its children: the first
@@ -812,13 +879,13 @@ where
     ) -> Option<Arc<Vec<u8>>> {
         let f = self.forest;
         let i = e as usize;
-        let wanted = f.want[i] && kind == BLOB;
+        let wanted = f.want[i];
         let start = f.off[i] + u64::from(f.hdr[i]);
         let len = (f.end[i] - start) as usize;
         // A wanted root nobody builds on and too large to scan: skip
         // without reading it.
         if wanted && !keep && base.is_none() && f.size[i] > self.limit {
-            (self.visit)(f.oid[i], Payload::TooLarge(f.size[i]));
+            (self.visit)(f.oid[i], kind, Payload::TooLarge(f.size[i]));
             self.delivered[i].store(true, Ordering::Relaxed);
             return None;
         }
@@ -851,7 +918,7 @@ where
             Ok(()) => {}
             Err(m) if m.starts_with("too-large ") => {
                 let t = m["too-large ".len()..].parse().unwrap_or(u64::MAX);
-                (self.visit)(f.oid[i], Payload::TooLarge(t));
+                (self.visit)(f.oid[i], kind, Payload::TooLarge(t));
                 self.delivered[i].store(true, Ordering::Relaxed);
                 if !keep {
                     st.leaf = out;
@@ -868,9 +935,9 @@ where
         }
         if wanted {
             if out.len() as u64 > self.limit {
-                (self.visit)(f.oid[i], Payload::TooLarge(out.len() as u64));
+                (self.visit)(f.oid[i], kind, Payload::TooLarge(out.len() as u64));
             } else {
-                (self.visit)(f.oid[i], Payload::Data(&out));
+                (self.visit)(f.oid[i], kind, Payload::Data(&out));
             }
             self.delivered[i].store(true, Ordering::Relaxed);
         }
