@@ -5,7 +5,7 @@
 //! what the packs lack, findings equal the libgit2 reader's, and damaged
 //! packs end in counted errors with everything else still scanned.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -74,7 +74,7 @@ fn history(dir: &Path, versions: usize, secrets: bool) -> PathBuf {
 }
 
 /// Every blob reachable from every ref.
-fn reachable_blobs(r: &Path) -> HashSet<git2::Oid> {
+fn reachable_blobs(r: &Path) -> pack::OidSet {
     let objs = git(r, &["rev-list", "--objects", "--all"]);
     let ids: Vec<&str> = objs.lines().map(|l| &l[..40]).collect();
     let checked = pipe(r, &["cat-file", "--batch-check"], ids.join("\n").as_bytes());
@@ -107,7 +107,7 @@ fn pipe(r: &Path, args: &[&str], input: &[u8]) -> Vec<u8> {
 }
 
 /// `git cat-file --batch` for these blobs.
-fn cat_file(r: &Path, oids: &HashSet<git2::Oid>) -> HashMap<git2::Oid, Vec<u8>> {
+fn cat_file(r: &Path, oids: &pack::OidSet) -> HashMap<git2::Oid, Vec<u8>> {
     let list: Vec<String> = oids.iter().map(|o| o.to_string()).collect();
     let out = pipe(r, &["cat-file", "--batch"], list.join("\n").as_bytes());
     let mut map = HashMap::new();
@@ -129,7 +129,7 @@ fn cat_file(r: &Path, oids: &HashSet<git2::Oid>) -> HashMap<git2::Oid, Vec<u8>> 
 /// of one blob fails the test), and its report.
 fn read_all(
     r: &Path,
-    wanted: &HashSet<git2::Oid>,
+    wanted: &pack::OidSet,
     threads: usize,
 ) -> (HashMap<git2::Oid, Vec<u8>>, pack::PackReport) {
     let got: Mutex<HashMap<git2::Oid, Vec<u8>>> = Mutex::new(HashMap::new());
@@ -170,7 +170,7 @@ fn entries(idx: &Path) -> BTreeMap<u64, pack::EntryHeader> {
     out
 }
 
-fn assert_all_equal(r: &Path, wanted: &HashSet<git2::Oid>, got: &HashMap<git2::Oid, Vec<u8>>) {
+fn assert_all_equal(r: &Path, wanted: &pack::OidSet, got: &HashMap<git2::Oid, Vec<u8>>) {
     let want = cat_file(r, &got.keys().copied().collect());
     assert_eq!(want.len(), got.len());
     for (oid, bytes) in got {
@@ -269,8 +269,8 @@ fn two_packs_and_loose_objects_delivered_plus_fallback_is_the_reachable_set() {
     let (got, report) = read_all(&r, &wanted, 2);
     assert_eq!(report.packs_read, 2);
     assert_all_equal(&r, &wanted, &got);
-    let rest: HashSet<git2::Oid> = wanted.difference(&report.delivered).copied().collect();
-    let loose: HashSet<git2::Oid> = wanted
+    let rest: pack::OidSet = wanted.difference(&report.delivered).copied().collect();
+    let loose: pack::OidSet = wanted
         .iter()
         .filter(|o| {
             let s = o.to_string();

@@ -15,6 +15,7 @@ use git2::{ObjectType, Oid, Repository, Sort};
 
 use crate::finding::{Finding, Provenance};
 use crate::scan::{ScanResult, Scanner, sort_findings};
+use crate::source::pack::OidSet;
 use crate::source::trees::{EntryKind, Trees};
 use crate::stats::Stats;
 
@@ -342,8 +343,8 @@ fn enumerate(
             stats.error("bad-commit", format!("walking history: {e}"));
         }
     }
-    let mut seen_trees: HashSet<Oid> = HashSet::new();
-    let mut seen_blobs: HashSet<Oid> = HashSet::new();
+    let mut seen_trees = OidSet::default();
+    let mut seen_blobs = OidSet::default();
     let mut blobs = Vec::new();
     let mut stack: Vec<(Oid, String)> = Vec::new();
     for c in &commits {
@@ -493,8 +494,8 @@ fn walk_trees(
     repo: &Repository,
     trees: &Trees,
     stack: &mut Vec<(Oid, String)>,
-    seen_trees: &mut HashSet<Oid>,
-    seen_blobs: &mut HashSet<Oid>,
+    seen_trees: &mut OidSet,
+    seen_blobs: &mut OidSet,
     blobs: &mut Vec<BlobEntry>,
     stats: &mut Stats,
 ) {
@@ -637,7 +638,7 @@ fn scan_blobs_packed(
         if let Some(p) = progress {
             p.start(blobs.len() as u64, None);
         }
-        let wanted: HashSet<Oid> = blobs.iter().map(|b| b.oid).collect();
+        let wanted: OidSet = blobs.iter().map(|b| b.oid).collect();
         let flagged: Mutex<Flagged> = Mutex::new(HashMap::new());
         let files = AtomicU64::new(0);
         let bytes = AtomicU64::new(0);

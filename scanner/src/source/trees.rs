@@ -2,13 +2,12 @@
 //! `source::pack` (each delta chain resolved once), with libgit2 for any
 //! tree the packs lack or that does not parse.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 
 use git2::{ObjectType, Oid, Repository};
 
-use crate::source::pack::{self, Payload, Select, TREE};
+use crate::source::pack::{self, OidMap, Payload, Select, TREE};
 
 /// What a tree entry points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,13 +21,13 @@ pub enum EntryKind {
 /// Tree contents by id; empty when every tree is read through libgit2.
 #[derive(Default)]
 pub struct Trees {
-    map: HashMap<Oid, Box<[u8]>>,
+    map: OidMap<Box<[u8]>>,
 }
 
 impl Trees {
     /// Every tree in the packs under `objects_dir`.
     pub fn from_packs(objects_dir: &Path, threads: usize) -> Trees {
-        let map: Mutex<HashMap<Oid, Box<[u8]>>> = Mutex::new(HashMap::new());
+        let map: Mutex<OidMap<Box<[u8]>>> = Mutex::new(OidMap::default());
         let res = pack::read_objects(
             objects_dir,
             Select::Kinds(&[TREE]),
