@@ -15,7 +15,7 @@ use git2::{ObjectType, Oid, Repository, Sort};
 
 use crate::finding::{Finding, Provenance};
 use crate::scan::{ScanResult, Scanner, sort_findings};
-use crate::source::pack::OidSet;
+use crate::source::pack::{OidMap, OidSet};
 use crate::source::trees::{EntryKind, Trees};
 use crate::stats::Stats;
 
@@ -668,7 +668,7 @@ fn scan_blobs_packed(
             }
             let d = done.fetch_add(1, Ordering::Relaxed) + 1;
             if let Some(p) = progress
-                && d % 64 == 0
+                && d.is_multiple_of(64)
             {
                 p.update(d, bytes.load(Ordering::Relaxed));
             }
@@ -835,7 +835,7 @@ fn locate(
         trees: &Trees,
         tree: Oid,
         flagged: &HashSet<Oid>,
-        memo: &mut HashMap<Oid, Hits>,
+        memo: &mut OidMap<Hits>,
     ) -> Hits {
         if let Some(h) = memo.get(&tree) {
             return h.clone();
@@ -846,36 +846,50 @@ fn locate(
             EntryKind::Blob if flagged.contains(&id) => {
                 hits.push((id, String::from_utf8_lossy(name).into_owned()));
             }
-            EntryKind::Tree => {
-                subtrees.push((id, String::from_utf8_lossy(name).into_owned()));
-            }
+            EntryKind::Tree => subtrees.push(id),
             _ => {}
         });
-        for (id, name) in subtrees {
-            let sub = tree_hits(repo, trees, id, flagged, memo);
-            for (oid, p) in sub.iter() {
-                hits.push((*oid, format!("{name}/{p}")));
-            }
+        let subs: Vec<Hits> = subtrees
+            .iter()
+            .map(|&id| tree_hits(repo, trees, id, flagged, memo))
+            .collect();
+        // Names are only needed (and allocated) above a hit, which is rare.
+        if subs.iter().any(|h| !h.is_empty()) {
+            let mut k = 0;
+            let _ = trees.for_each(repo, tree, |kind, name, _| {
+                if kind == EntryKind::Tree {
+                    if let Some(sub) = subs.get(k).filter(|h| !h.is_empty()) {
+                        let name = String::from_utf8_lossy(name);
+                        for (oid, p) in sub.iter() {
+                            hits.push((*oid, format!("{name}/{p}")));
+                        }
+                    }
+                    k += 1;
+                }
+            });
         }
         let hits = Rc::new(hits);
         memo.insert(tree, hits.clone());
         hits
     }
-    let mut memo: HashMap<Oid, Hits> = HashMap::new();
-    // (blob, path) -> introducing commit; commits come oldest first.
-    let mut intro: HashMap<(Oid, String), Oid> = HashMap::new();
+    let mut memo: OidMap<Hits> = OidMap::default();
+    // blob -> path -> introducing commit; commits come oldest first.
+    let mut intro: HashMap<Oid, HashMap<String, Oid>> = HashMap::new();
     for c in commits {
         let Ok(commit) = repo.find_commit(*c) else {
             continue;
         };
         let hits = tree_hits(repo, trees, commit.tree_id(), flagged, &mut memo);
         for (oid, path) in hits.iter() {
-            intro.entry((*oid, path.clone())).or_insert(*c);
+            let paths = intro.entry(*oid).or_default();
+            if !paths.contains_key(path) {
+                paths.insert(path.clone(), *c);
+            }
         }
     }
     let mut out: Locations = HashMap::new();
-    for ((oid, path), c) in intro {
-        out.entry(oid).or_default().push((path, Some(c)));
+    for (oid, paths) in intro {
+        out.insert(oid, paths.into_iter().map(|(p, c)| (p, Some(c))).collect());
     }
     for v in out.values_mut() {
         v.sort();

@@ -296,7 +296,7 @@ impl PackIndex {
         }
         let n = fanout[255] as usize;
         let fixed = 8 + 1024 + n * 28 + 40;
-        if data.len() < fixed || (data.len() - fixed) % 8 != 0 {
+        if data.len() < fixed || !(data.len() - fixed).is_multiple_of(8) {
             return Err("pack index size does not fit a SHA-1 index".into());
         }
         let large = (data.len() - fixed) / 8;
