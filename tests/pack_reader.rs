@@ -574,3 +574,43 @@ fn index_offset_past_the_end_is_a_counted_error_and_the_rest_is_scanned() {
         );
     }
 }
+
+#[test]
+fn unreachable_packed_blob_is_read_but_not_reported_unless_all_objects() {
+    let t = tempfile::tempdir().unwrap();
+    let r = history(&t.path().join("r"), 6, false);
+    write(&r, "dropped.env", &format!("TOKEN={}\n", token('u')));
+    commit_all(&r, "to be dropped");
+    let dropped = git(&r, &["rev-parse", "HEAD:dropped.env"]);
+    git(&r, &["repack", "-adq"]);
+    git(&r, &["reset", "-q", "--hard", "HEAD~1"]);
+    git(&r, &["reflog", "expire", "--expire=now", "--all"]);
+    // The dropped blob is in the pack, reachable from nothing.
+    let idx = &pack_files(&r)[0];
+    let index = PackIndex::parse(&fs::read(idx).unwrap()).unwrap();
+    assert!(
+        index
+            .find(git2::Oid::from_str(&dropped).unwrap().as_bytes())
+            .is_some()
+    );
+
+    let (code_p, f_p, s_p, _) = scan(&r, "pack", &[]);
+    let (code_l, f_l, s_l, _) = scan(&r, "libgit2", &[]);
+    assert_eq!((code_p, code_l), (0, 0), "{f_p:?}");
+    assert_eq!(f_p, f_l);
+    for k in ["files_scanned", "bytes_scanned", "skipped", "errors_total"] {
+        assert_eq!(s_p[k], s_l[k], "{k}");
+    }
+    let (code_p, f_p, s_p, _) = scan(&r, "pack", &["--all-objects"]);
+    let (code_l, f_l, s_l, _) = scan(&r, "libgit2", &["--all-objects"]);
+    assert_eq!((code_p, code_l), (1, 1));
+    assert_eq!(f_p.len(), 1);
+    assert_eq!(f_p, f_l);
+    assert_eq!(s_p["files_scanned"], s_l["files_scanned"]);
+    // --branch takes the other path (read only what the walk reached).
+    let (code_p, f_p, s_p, _) = scan(&r, "pack", &["--branch", "main"]);
+    let (_, f_l, s_l, _) = scan(&r, "libgit2", &["--branch", "main"]);
+    assert_eq!(code_p, 0);
+    assert_eq!(f_p, f_l);
+    assert_eq!(s_p["bytes_scanned"], s_l["bytes_scanned"]);
+}

@@ -170,7 +170,8 @@ impl Scanner {
         // The pack reader decodes every packed tree once, up front; the
         // walk reads them from memory (libgit2 resolves each tree's delta
         // chain on its own, which dominated the enumeration).
-        let trees = if reader == GitReader::Pack && sha1_repo(repo) {
+        let packs = reader == GitReader::Pack && sha1_repo(repo);
+        let trees = if packs {
             let phase = Instant::now();
             let t = Trees::from_packs(
                 &repo.commondir().join("objects"),
@@ -181,22 +182,30 @@ impl Scanner {
         } else {
             Trees::default()
         };
-        let phase = Instant::now();
-        let mut en = enumerate(repo, opts, &trees, &mut stats)?;
-        stats.phase("enumerate", phase);
-        let git_dir = repo.path().to_path_buf();
-        // Versions of one file together, oldest first: the first read
-        // resolves the file's delta chain and leaves its bases in libgit2's
-        // delta base cache for the next versions.
-        en.blobs.sort_by(|a, b| a.path.cmp(&b.path));
-        let (flagged, scan_stats) = match reader {
-            GitReader::Libgit2 => {
-                let phase = Instant::now();
-                let mut r = scan_blobs(self, &git_dir, &en.blobs, progress, mode)?;
-                r.1.phase("read-libgit2", phase);
-                r
-            }
-            GitReader::Pack => scan_blobs_packed(self, repo, &en.blobs, progress, mode)?,
+        // A whole history (every ref) reaches nearly every packed blob: read
+        // them all while one worker walks the history, then keep what it
+        // reached. With --branch, read only what the walk reached.
+        let (en, flagged, scan_stats) = if packs && opts.branch.is_none() {
+            scan_overlapped(self, repo, opts, &trees, progress, mode)?
+        } else {
+            let phase = Instant::now();
+            let mut en = enumerate(repo, opts, &trees, &mut stats)?;
+            stats.phase("enumerate", phase);
+            let git_dir = repo.path().to_path_buf();
+            // Versions of one file together, oldest first: the first read
+            // resolves the file's delta chain and leaves its bases in
+            // libgit2's delta base cache for the next versions.
+            en.blobs.sort_by(|a, b| a.path.cmp(&b.path));
+            let (flagged, scan_stats) = match reader {
+                GitReader::Libgit2 => {
+                    let phase = Instant::now();
+                    let mut r = scan_blobs(self, &git_dir, &en.blobs, progress, mode)?;
+                    r.1.phase("read-libgit2", phase);
+                    r
+                }
+                GitReader::Pack => scan_blobs_packed(self, repo, &en.blobs, progress, mode)?,
+            };
+            (en, flagged, scan_stats)
         };
         stats.merge(scan_stats);
         let mut findings = Vec::new();
@@ -696,12 +705,139 @@ fn scan_blobs_packed(
     } else {
         None
     };
-    let Some((delivered, mut flagged, done, bytes)) = delivered else {
+    let Some((delivered, flagged, done, bytes)) = delivered else {
         let phase = Instant::now();
         let mut r = scan_blobs(scanner, repo.path(), blobs, progress, mode)?;
         r.1.phase("read-fallback", phase);
         return Ok(r);
     };
+    read_rest(
+        scanner,
+        repo,
+        blobs,
+        (delivered, flagged, stats),
+        progress,
+        mode,
+        (done, bytes),
+    )
+}
+
+/// Enumeration (on one of the pack reader's workers) overlapped with
+/// reading every packed blob (on the others, then all); blobs the walk
+/// did not reach are dropped from the findings and the counts, and the
+/// reached blobs the packs lack are read by libgit2.
+fn scan_overlapped(
+    scanner: &Scanner,
+    repo: &Repository,
+    opts: &GitScanOptions,
+    trees: &Trees,
+    progress: Option<&dyn Progress>,
+    mode: Mode,
+) -> Result<(Enumerated, Flagged, Stats)> {
+    use crate::source::pack::{self, BLOB, OidMap, Payload, Select};
+    let git_dir = repo.path().to_path_buf();
+    let phase = Instant::now();
+    let flagged: Mutex<Flagged> = Mutex::new(HashMap::new());
+    // Each blob read: Some(bytes), or None when too large.
+    let seen: Mutex<OidMap<Option<u64>>> = Mutex::new(OidMap::default());
+    let done = AtomicU64::new(0);
+    let bytes = AtomicU64::new(0);
+    let visit = |oid: Oid, _: u8, payload: Payload<'_>| {
+        let size = match payload {
+            Payload::TooLarge(_) => None,
+            Payload::Data(data) => {
+                if mode == Mode::Match {
+                    let matches = scanner.matcher.scan(data);
+                    if matches.iter().any(|m| m.rejected.is_none()) {
+                        let found = scanner.findings_from("", data, &matches);
+                        if !found.is_empty() {
+                            flagged
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .insert(oid, found);
+                        }
+                    }
+                }
+                Some(data.len() as u64)
+            }
+        };
+        seen.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(oid, size);
+        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+        let b = bytes.fetch_add(size.unwrap_or(0), Ordering::Relaxed) + size.unwrap_or(0);
+        if let Some(p) = progress
+            && d.is_multiple_of(64)
+        {
+            p.update(d, b);
+        }
+    };
+    let walk = || -> Result<(Enumerated, Stats)> {
+        let phase = Instant::now();
+        let r =
+            Repository::open(&git_dir).with_context(|| format!("opening {}", git_dir.display()))?;
+        let mut st = Stats::default();
+        let en = enumerate(&r, opts, trees, &mut st)?;
+        if let Some(p) = progress {
+            p.start(en.blobs.len() as u64, None);
+        }
+        st.phase("enumerate", phase);
+        Ok((en, st))
+    };
+    let (_report, walked) = pack::read_objects_beside(
+        &repo.commondir().join("objects"),
+        Select::Kinds(&[BLOB]),
+        scanner.options.thread_count(),
+        scanner.options.max_file_size,
+        visit,
+        walk,
+    )?;
+    let (mut en, mut stats) = walked?;
+    let seen = seen.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut flagged = flagged.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut delivered = OidSet::default();
+    let mut reached = OidSet::default();
+    for b in &en.blobs {
+        reached.insert(b.oid);
+        match seen.get(&b.oid) {
+            Some(Some(n)) => {
+                stats.files_scanned += 1;
+                stats.bytes_scanned += n;
+            }
+            Some(None) => stats.skip("too-large"),
+            None => continue,
+        }
+        delivered.insert(b.oid);
+    }
+    flagged.retain(|oid, _| reached.contains(oid));
+    stats.phase("read-pack", phase);
+    en.blobs.sort_by(|a, b| a.path.cmp(&b.path));
+    let done = delivered.len() as u64;
+    let bytes = stats.bytes_scanned;
+    let (flagged, stats) = read_rest(
+        scanner,
+        repo,
+        &en.blobs,
+        (delivered, flagged, stats),
+        progress,
+        mode,
+        (done, bytes),
+    )?;
+    Ok((en, flagged, stats))
+}
+
+/// After the pack reader: the blobs it did not deliver, through libgit2
+/// ([`scan_blobs`], which reports their errors); progress continues from
+/// `(blobs, bytes)` done.
+fn read_rest(
+    scanner: &Scanner,
+    repo: &Repository,
+    blobs: &[BlobEntry],
+    (delivered, mut flagged, mut stats): (OidSet, Flagged, Stats),
+    progress: Option<&dyn Progress>,
+    mode: Mode,
+    (done, bytes): (u64, u64),
+) -> Result<(Flagged, Stats)> {
     let rest: Vec<BlobEntry> = blobs
         .iter()
         .filter(|b| !delivered.contains(&b.oid))

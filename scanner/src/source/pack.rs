@@ -464,27 +464,55 @@ pub fn read_objects<F>(
 where
     F: Fn(Oid, u8, Payload<'_>) + Sync,
 {
+    read_objects_beside(objects_dir, select, threads, limit, visit, || ()).map(|(r, ())| r)
+}
+
+/// [`read_objects`], running `side` as one more task of the same
+/// `threads` workers (one worker runs it while the others decode, then it
+/// joins them): single-threaded work overlaps decoding without adding a
+/// thread.
+pub fn read_objects_beside<F, S, R>(
+    objects_dir: &Path,
+    select: Select<'_>,
+    threads: usize,
+    limit: u64,
+    visit: F,
+    side: S,
+) -> Result<(PackReport, R)>
+where
+    F: Fn(Oid, u8, Payload<'_>) + Sync,
+    S: FnOnce() -> R + Send,
+    R: Send,
+{
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .thread_name(|i| format!("leakscan-pack-{i}"))
         .build()
         .context("starting the pack reader's threads")?;
     let mut report = PackReport::default();
-    let mut claimed = OidSet::default();
-    for idx_path in packs(objects_dir) {
-        match Pack::open(&idx_path) {
-            Ok(pack) => {
-                report.packs_read += 1;
-                let forest = pack.forest(select, &mut claimed, &mut report);
-                pool.install(|| forest.decode(&pack, limit, &visit, &mut report));
+    let mut side_out = None;
+    pool.install(|| {
+        rayon::scope(|s| {
+            let out = &mut side_out;
+            s.spawn(move |_| *out = Some(side()));
+            let mut claimed = OidSet::default();
+            for idx_path in packs(objects_dir) {
+                match Pack::open(&idx_path) {
+                    Ok(pack) => {
+                        report.packs_read += 1;
+                        let forest = pack.forest(select, &mut claimed, &mut report);
+                        forest.decode(&pack, limit, &visit, &mut report);
+                    }
+                    Err(e) => {
+                        report.packs_skipped += 1;
+                        note(&mut report, format!("{}: {e}", idx_path.display()));
+                    }
+                }
             }
-            Err(e) => {
-                report.packs_skipped += 1;
-                note(&mut report, format!("{}: {e}", idx_path.display()));
-            }
-        }
-    }
-    Ok(report)
+        })
+    });
+    let side_out = side_out.context("the pack reader's side task did not run")?;
+    Ok((report, side_out))
 }
 
 fn note(report: &mut PackReport, msg: String) {
