@@ -210,7 +210,7 @@ impl Scanner {
         stats.merge(scan_stats);
         let mut findings = Vec::new();
         if !flagged.is_empty() {
-            let flagged_oids: HashSet<Oid> = flagged.keys().copied().collect();
+            let flagged_oids: OidSet = flagged.keys().copied().collect();
             let phase = Instant::now();
             let located = locate(repo, &trees, &en.commits, &flagged_oids)?;
             stats.phase("locate", phase);
@@ -963,14 +963,14 @@ fn locate(
     repo: &Repository,
     trees: &Trees,
     commits: &[Oid],
-    flagged: &HashSet<Oid>,
+    flagged: &OidSet,
 ) -> Result<Locations> {
     type Hits = Rc<Vec<(Oid, String)>>;
     fn tree_hits(
         repo: &Repository,
         trees: &Trees,
         tree: Oid,
-        flagged: &HashSet<Oid>,
+        flagged: &OidSet,
         memo: &mut OidMap<Hits>,
     ) -> Hits {
         if let Some(h) = memo.get(&tree) {

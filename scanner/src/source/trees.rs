@@ -58,6 +58,8 @@ impl Trees {
     }
 
     /// Calls `f` with each entry of tree `oid`: its kind, name and id.
+    /// A packed tree that does not parse is read again through libgit2,
+    /// so `f` may see its first entries twice (callers insert into sets).
     pub fn for_each(
         &self,
         repo: &Repository,
@@ -65,9 +67,8 @@ impl Trees {
         mut f: impl FnMut(EntryKind, &[u8], Oid),
     ) -> Result<(), git2::Error> {
         if let Some(data) = self.map.get(&oid)
-            && parse(data, |_, _, _| {})
+            && parse(data, &mut f)
         {
-            parse(data, f);
             return Ok(());
         }
         let tree = repo.find_tree(oid)?;
