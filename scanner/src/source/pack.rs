@@ -487,6 +487,9 @@ where
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .thread_name(|i| format!("leakscan-pack-{i}"))
+        // A worker waiting for a subtree's tasks runs other roots' tasks
+        // on its own stack.
+        .stack_size(16 << 20)
         .build()
         .context("starting the pack reader's threads")?;
     let mut report = PackReport::default();
@@ -947,7 +950,11 @@ where
         let i = e as usize;
         let wanted = f.want[i];
         let start = f.off[i] + u64::from(f.hdr[i]);
-        let len = (f.end[i] - start) as usize;
+        // Deflate never grows data by more than 5 bytes per 64 KiB stored
+        // block (plus header and trailer): read no more than that, however
+        // far the next entry is (a damaged index can make extents huge).
+        let most = f.size[i].saturating_add(f.size[i] / 8192).saturating_add(64);
+        let len = (f.end[i] - start).min(most) as usize;
         // A wanted root nobody builds on and too large to scan: skip
         // without reading it.
         if wanted && !keep && base.is_none() && f.size[i] > self.limit {
