@@ -953,7 +953,9 @@ where
         // Deflate never grows data by more than 5 bytes per 64 KiB stored
         // block (plus header and trailer): read no more than that, however
         // far the next entry is (a damaged index can make extents huge).
-        let most = f.size[i].saturating_add(f.size[i] / 8192).saturating_add(64);
+        let most = f.size[i]
+            .saturating_add(f.size[i] / 8192)
+            .saturating_add(64);
         let len = (f.end[i] - start).min(most) as usize;
         // A wanted root nobody builds on and too large to scan: skip
         // without reading it.
