@@ -1083,4 +1083,127 @@ mod tests {
         // Endless varint.
         assert!(apply_delta(base, &[0xff; 12], &mut out).is_err());
     }
+
+    /// Writes a pack of `entries` (type, base, raw data; bases: `Base::Ofs`
+    /// holds the index of an earlier entry) with ids 01.., and its index.
+    fn write_pack(dir: &Path, entries: &[(u8, Base, Vec<u8>, bool)]) -> PathBuf {
+        use std::io::Write;
+        let mut pack = b"PACK\0\0\0\x02".to_vec();
+        pack.extend((entries.len() as u32).to_be_bytes());
+        let mut offsets = Vec::new();
+        for (kind, base, data, corrupt) in entries {
+            let off = pack.len() as u64;
+            offsets.push(off);
+            let mut size = data.len();
+            let mut b = (kind << 4) | (size & 15) as u8;
+            size >>= 4;
+            while size > 0 {
+                pack.push(b | 0x80);
+                b = (size & 0x7f) as u8;
+                size >>= 7;
+            }
+            pack.push(b);
+            match base {
+                Base::None => {}
+                Base::Ofs(e) => {
+                    let mut d = off - offsets[*e as usize];
+                    let mut enc = vec![(d & 0x7f) as u8];
+                    d >>= 7;
+                    while d > 0 {
+                        d -= 1;
+                        enc.push(0x80 | (d & 0x7f) as u8);
+                        d >>= 7;
+                    }
+                    enc.reverse();
+                    pack.extend(enc);
+                }
+                Base::Ref(id) => pack.extend(id),
+            }
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            z.write_all(data).unwrap();
+            let mut zd = z.finish().unwrap();
+            if *corrupt {
+                let n = zd.len();
+                zd[n / 2] ^= 0xff;
+                zd[2] = 0xff;
+            }
+            pack.extend(zd);
+        }
+        pack.extend([0u8; 20]);
+        let n = entries.len();
+        let id = |k: usize| {
+            let mut id = [0u8; 20];
+            id[0] = k as u8 + 1;
+            id
+        };
+        let mut idx = vec![0xff, b't', b'O', b'c', 0, 0, 0, 2];
+        for f in 0..256usize {
+            let c = (0..n).filter(|&k| (id(k)[0] as usize) <= f).count() as u32;
+            idx.extend(c.to_be_bytes());
+        }
+        for k in 0..n {
+            idx.extend(id(k));
+        }
+        idx.extend(std::iter::repeat_n(0u8, 4 * n));
+        for k in 0..n {
+            idx.extend((offsets[k] as u32).to_be_bytes());
+        }
+        idx.extend([0u8; 40]);
+        std::fs::create_dir_all(dir.join("pack")).unwrap();
+        std::fs::write(dir.join("pack/pack-test.pack"), pack).unwrap();
+        std::fs::write(dir.join("pack/pack-test.idx"), idx).unwrap();
+        dir.to_path_buf()
+    }
+
+    #[test]
+    fn thin_bases_cycles_and_corrupt_entries_are_left_to_the_fallback() {
+        let t = tempfile::tempdir().unwrap();
+        let oid = |k: u8| {
+            let mut id = [0u8; 20];
+            id[0] = k;
+            id
+        };
+        let to_b = vec![12u8, 12, 0x90, 5, 2, b'!', b'!', 0x91, 7, 5];
+        let to_c = vec![12u8, 5, 0x90, 5];
+        let objects = write_pack(
+            t.path(),
+            &[
+                (BLOB, Base::None, b"hello, world".to_vec(), false),
+                (OFS_DELTA, Base::Ofs(0), to_b, false),
+                (REF_DELTA, Base::Ref(oid(1)), to_c.clone(), false),
+                // A thin-pack base: not in this pack.
+                (REF_DELTA, Base::Ref(oid(0xee)), to_c.clone(), false),
+                // Two deltas based on each other.
+                (REF_DELTA, Base::Ref(oid(6)), to_c.clone(), false),
+                (REF_DELTA, Base::Ref(oid(5)), to_c.clone(), false),
+                // Below the thin one.
+                (OFS_DELTA, Base::Ofs(3), to_c, false),
+                // A damaged zlib stream.
+                (BLOB, Base::None, b"some text here".repeat(20), true),
+            ],
+        );
+        let wanted: OidSet = (1..=8u8)
+            .map(|k| Oid::from_bytes(&oid(k)).unwrap())
+            .collect();
+        let got = Mutex::new(Vec::new());
+        let report = read_blobs(&objects, &wanted, 2, u64::MAX, |o, p| {
+            if let Payload::Data(d) = p {
+                got.lock().unwrap().push((o.as_bytes()[0], d.to_vec()));
+            }
+        })
+        .unwrap();
+        let mut got = got.into_inner().unwrap();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                (1, b"hello, world".to_vec()),
+                (2, b"hello!!world".to_vec()),
+                (3, b"hello".to_vec()),
+            ]
+        );
+        assert_eq!(report.delivered.len(), 3);
+        // The thin delta at parse time, the damaged stream at decode time.
+        assert_eq!(report.entry_errors, 2, "{:?}", report.errors);
+    }
 }
