@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Full-history throughput: MB/s of unique blob bytes and peak RSS for
 # `leakscan git` (2 threads), beside the same pass without matching and
-# `git cat-file --batch-all-objects --batch`, all in one run.
+# `git cat-file --batch-all-objects --batch`, and both passes again with the
+# libgit2 reader, all in one run.
 # The repository (>= 1 GB of unique blob bytes from real source text) is
 # generated once and cached under target/bench/.
 set -euo pipefail
@@ -52,4 +53,8 @@ run() {
 
 run "leakscan git (match, $THREADS threads)" "$BIN" git "$REPO" --threads "$THREADS" -q --format json -o /dev/null
 run "leakscan git --no-match ($THREADS thr)" "$BIN" git "$REPO" --threads "$THREADS" -q --no-match --format json -o /dev/null
+# The same passes through libgit2 for every object (`--git-reader libgit2`),
+# the reader before leakscan's own pack reader.
+run "libgit2 reader (match, $THREADS thr)" "$BIN" git "$REPO" --threads "$THREADS" -q --git-reader libgit2 --format json -o /dev/null
+run "libgit2 reader --no-match ($THREADS thr)" "$BIN" git "$REPO" --threads "$THREADS" -q --git-reader libgit2 --no-match --format json -o /dev/null
 run "git cat-file --batch-all-objects" sh -c "git -C '$REPO' cat-file --batch-all-objects --batch >/dev/null"

@@ -93,8 +93,19 @@ pub struct GitArgs {
     /// Enumerate and inflate blobs without matching (benchmarks).
     #[arg(long, hide = true)]
     pub no_match: bool,
+    /// Blob reader: `pack` (leakscan's own, libgit2 for what packs lack)
+    /// or `libgit2` for everything (tests and benchmarks compare them).
+    #[arg(long, hide = true, value_enum, default_value_t = GitReaderArg::Pack)]
+    pub git_reader: GitReaderArg,
     #[command(flatten)]
     pub scan: ScanArgs,
+}
+
+/// `--git-reader` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GitReaderArg {
+    Pack,
+    Libgit2,
 }
 
 #[derive(Debug, Subcommand)]

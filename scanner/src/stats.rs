@@ -44,6 +44,10 @@ pub struct Stats {
     /// file`, `baseline`); `findings` counts only what is left.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub suppressed: BTreeMap<String, u64>,
+    /// Wall milliseconds per phase of a history scan (`enumerate`,
+    /// `read-pack`, `read-fallback`, `locate`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub phases_ms: BTreeMap<String, u64>,
 }
 
 impl Stats {
@@ -75,6 +79,14 @@ impl Stats {
         for (k, v) in other.suppressed {
             *self.suppressed.entry(k).or_default() += v;
         }
+        for (k, v) in other.phases_ms {
+            *self.phases_ms.entry(k).or_default() += v;
+        }
+    }
+
+    /// Records the wall time of a phase that started at `since`.
+    pub fn phase(&mut self, name: &str, since: std::time::Instant) {
+        *self.phases_ms.entry(name.to_string()).or_default() += since.elapsed().as_millis() as u64;
     }
 
     pub fn skipped_total(&self) -> u64 {

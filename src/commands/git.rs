@@ -10,9 +10,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use leakscan_scanner::Config;
 use leakscan_scanner::report::human_bytes;
 use leakscan_scanner::scan::Scanner;
-use leakscan_scanner::source::git::{self, GitScanOptions, Mode, Progress};
+use leakscan_scanner::source::git::{self, GitReader, GitScanOptions, Mode, Progress};
 
-use crate::args::GitArgs;
+use crate::args::{GitArgs, GitReaderArg};
 
 pub fn run(args: GitArgs) -> Result<u8> {
     let repo = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
@@ -39,8 +39,17 @@ pub fn run(args: GitArgs) -> Result<u8> {
     } else {
         Mode::Match
     };
-    let result =
-        scanner.scan_git_mode(&repo, &opts, bar.as_ref().map(|b| b as &dyn Progress), mode)?;
+    let reader = match args.git_reader {
+        GitReaderArg::Pack => GitReader::Pack,
+        GitReaderArg::Libgit2 => GitReader::Libgit2,
+    };
+    let result = scanner.scan_git_reader(
+        &repo,
+        &opts,
+        bar.as_ref().map(|b| b as &dyn Progress),
+        mode,
+        reader,
+    )?;
     super::finish(&scanner, &args.scan, result)
 }
 

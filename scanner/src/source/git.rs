@@ -15,6 +15,8 @@ use git2::{ObjectType, Oid, Repository, Sort};
 
 use crate::finding::{Finding, Provenance};
 use crate::scan::{ScanResult, Scanner, sort_findings};
+use crate::source::pack::{OidMap, OidSet};
+use crate::source::trees::{EntryKind, Trees};
 use crate::stats::Stats;
 
 /// What part of a repository `scan_git` reads.
@@ -67,6 +69,17 @@ pub enum Mode {
     InflateOnly,
 }
 
+/// Which reader delivers blob bytes to a full-history scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GitReader {
+    /// leakscan's own pack reader (each delta chain resolved once), with
+    /// libgit2 for whatever the packs do not hold.
+    #[default]
+    Pack,
+    /// libgit2 for every blob.
+    Libgit2,
+}
+
 /// Opens the repository at or above `path`.
 pub fn open(path: &Path) -> Result<Repository> {
     Repository::open_ext(
@@ -116,12 +129,25 @@ impl Scanner {
         progress: Option<&dyn Progress>,
         mode: Mode,
     ) -> Result<ScanResult> {
+        self.scan_git_reader(repo, opts, progress, mode, GitReader::default())
+    }
+
+    /// [`Scanner::scan_git_mode`] with a choice of blob reader (to compare
+    /// them in tests and benchmarks).
+    pub fn scan_git_reader(
+        &self,
+        repo: &Path,
+        opts: &GitScanOptions,
+        progress: Option<&dyn Progress>,
+        mode: Mode,
+        reader: GitReader,
+    ) -> Result<ScanResult> {
         let started = Instant::now();
         let r = open(repo)?;
         let mut result = if let Some((base, head)) = &opts.range {
             crate::source::range::scan(self, &r, base, head)?
         } else {
-            self.scan_history(&r, opts, progress, mode)?
+            self.scan_history(&r, opts, progress, mode, reader)?
         };
         self.drop_generic_in_docs_or_tests(&mut result);
         sort_findings(&mut result.findings);
@@ -136,20 +162,59 @@ impl Scanner {
         opts: &GitScanOptions,
         progress: Option<&dyn Progress>,
         mode: Mode,
+        reader: GitReader,
     ) -> Result<ScanResult> {
         let mut stats = Stats::default();
-        let mut en = enumerate(repo, opts, &mut stats)?;
-        let git_dir = repo.path().to_path_buf();
-        // Versions of one file together, oldest first: the first read
-        // resolves the file's delta chain and leaves its bases in libgit2's
-        // delta base cache for the next versions.
-        en.blobs.sort_by(|a, b| a.path.cmp(&b.path));
-        let (flagged, scan_stats) = scan_blobs(self, &git_dir, &en.blobs, progress, mode)?;
+        // See scan_blobs: no re-hash of objects on read; set before the
+        // enumeration so commits and trees are not re-hashed either.
+        git2::opts::strict_hash_verification(false);
+        // The pack reader decodes every packed tree once, up front; the
+        // walk reads them from memory (libgit2 resolves each tree's delta
+        // chain on its own, which dominated the enumeration).
+        let packs = reader == GitReader::Pack && sha1_repo(repo);
+        let trees = if packs {
+            let phase = Instant::now();
+            let t = Trees::from_packs(
+                &repo.commondir().join("objects"),
+                self.options.thread_count(),
+            );
+            stats.phase("read-trees", phase);
+            t
+        } else {
+            Trees::default()
+        };
+        // A whole history (every ref) reaches nearly every packed blob: read
+        // them all while one worker walks the history, then keep what it
+        // reached. With --branch, read only what the walk reached.
+        let (en, flagged, scan_stats) = if packs && opts.branch.is_none() {
+            scan_overlapped(self, repo, opts, &trees, progress, mode)?
+        } else {
+            let phase = Instant::now();
+            let mut en = enumerate(repo, opts, &trees, &mut stats)?;
+            stats.phase("enumerate", phase);
+            let git_dir = repo.path().to_path_buf();
+            // Versions of one file together, oldest first: the first read
+            // resolves the file's delta chain and leaves its bases in
+            // libgit2's delta base cache for the next versions.
+            en.blobs.sort_by(|a, b| a.path.cmp(&b.path));
+            let (flagged, scan_stats) = match reader {
+                GitReader::Libgit2 => {
+                    let phase = Instant::now();
+                    let mut r = scan_blobs(self, &git_dir, &en.blobs, progress, mode)?;
+                    r.1.phase("read-libgit2", phase);
+                    r
+                }
+                GitReader::Pack => scan_blobs_packed(self, repo, &en.blobs, progress, mode)?,
+            };
+            (en, flagged, scan_stats)
+        };
         stats.merge(scan_stats);
         let mut findings = Vec::new();
         if !flagged.is_empty() {
-            let flagged_oids: HashSet<Oid> = flagged.keys().copied().collect();
-            let located = locate(repo, &en.commits, &flagged_oids)?;
+            let flagged_oids: OidSet = flagged.keys().copied().collect();
+            let phase = Instant::now();
+            let located = locate(repo, &trees, &en.commits, &flagged_oids)?;
+            stats.phase("locate", phase);
             for (oid, templates) in &flagged {
                 let locations = match located.get(oid) {
                     Some(l) if !l.is_empty() => l.clone(),
@@ -205,7 +270,12 @@ pub(crate) fn resolve_commit(repo: &Repository, rev: &str) -> Result<Oid> {
 
 /// Collects the starting points (commits, plus trees and blobs that refs
 /// point at directly), walks the commits and their trees once each.
-fn enumerate(repo: &Repository, opts: &GitScanOptions, stats: &mut Stats) -> Result<Enumerated> {
+fn enumerate(
+    repo: &Repository,
+    opts: &GitScanOptions,
+    trees: &Trees,
+    stats: &mut Stats,
+) -> Result<Enumerated> {
     let mut walk = repo.revwalk().context("starting a revision walk")?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
     let mut root_trees: Vec<(Oid, String)> = Vec::new();
@@ -283,8 +353,8 @@ fn enumerate(repo: &Repository, opts: &GitScanOptions, stats: &mut Stats) -> Res
             stats.error("bad-commit", format!("walking history: {e}"));
         }
     }
-    let mut seen_trees: HashSet<Oid> = HashSet::new();
-    let mut seen_blobs: HashSet<Oid> = HashSet::new();
+    let mut seen_trees = OidSet::default();
+    let mut seen_blobs = OidSet::default();
     let mut blobs = Vec::new();
     let mut stack: Vec<(Oid, String)> = Vec::new();
     for c in &commits {
@@ -299,6 +369,7 @@ fn enumerate(repo: &Repository, opts: &GitScanOptions, stats: &mut Stats) -> Res
             stack.push((tree, String::new()));
             walk_trees(
                 repo,
+                trees,
                 &mut stack,
                 &mut seen_trees,
                 &mut seen_blobs,
@@ -312,6 +383,7 @@ fn enumerate(repo: &Repository, opts: &GitScanOptions, stats: &mut Stats) -> Res
             stack.push((tree, format!("{name}:")));
             walk_trees(
                 repo,
+                trees,
                 &mut stack,
                 &mut seen_trees,
                 &mut seen_blobs,
@@ -430,42 +502,38 @@ fn walk_one_by_one(repo: &Repository, starts: &[Oid], stats: &mut Stats) -> Vec<
 
 fn walk_trees(
     repo: &Repository,
+    trees: &Trees,
     stack: &mut Vec<(Oid, String)>,
-    seen_trees: &mut HashSet<Oid>,
-    seen_blobs: &mut HashSet<Oid>,
+    seen_trees: &mut OidSet,
+    seen_blobs: &mut OidSet,
     blobs: &mut Vec<BlobEntry>,
     stats: &mut Stats,
 ) {
+    let mut subtrees = Vec::new();
     while let Some((oid, prefix)) = stack.pop() {
-        let tree = match repo.find_tree(oid) {
-            Ok(t) => t,
-            Err(e) => {
-                stats.error(
-                    "bad-tree",
-                    format!(
-                        "tree {oid} at `{}`: {e}",
-                        crate::sanitize::sanitize(&prefix)
-                    ),
-                );
-                continue;
+        let res = trees.for_each(repo, oid, |kind, name, id| match kind {
+            EntryKind::Blob if seen_blobs.insert(id) => {
+                blobs.push(BlobEntry {
+                    oid: id,
+                    path: join(&prefix, name),
+                });
             }
-        };
-        for entry in tree.iter() {
-            let id = entry.id();
-            match entry.kind() {
-                Some(ObjectType::Blob) if seen_blobs.insert(id) => {
-                    blobs.push(BlobEntry {
-                        oid: id,
-                        path: join(&prefix, entry.name_bytes()),
-                    });
-                }
-                Some(ObjectType::Tree) if seen_trees.insert(id) => {
-                    stack.push((id, join(&prefix, entry.name_bytes())));
-                }
-                // Submodule gitlinks point into another repository.
-                _ => {}
+            EntryKind::Tree if seen_trees.insert(id) => {
+                subtrees.push((id, join(&prefix, name)));
             }
+            // Submodule gitlinks point into another repository.
+            _ => {}
+        });
+        if let Err(e) = res {
+            stats.error(
+                "bad-tree",
+                format!(
+                    "tree {oid} at `{}`: {e}",
+                    crate::sanitize::sanitize(&prefix)
+                ),
+            );
         }
+        stack.append(&mut subtrees);
     }
 }
 
@@ -562,6 +630,273 @@ fn scan_blobs(
     Ok((flagged, stats))
 }
 
+/// Reads the blobs the repository's packs hold with the pack reader
+/// (`source::pack`), then the rest (loose objects, alternates, damaged or
+/// thin entries, SHA-256 repositories) with libgit2 through
+/// [`scan_blobs`], which reports their errors.
+fn scan_blobs_packed(
+    scanner: &Scanner,
+    repo: &Repository,
+    blobs: &[BlobEntry],
+    progress: Option<&dyn Progress>,
+    mode: Mode,
+) -> Result<(Flagged, Stats)> {
+    use crate::source::pack::{self, Payload};
+    let mut stats = Stats::default();
+    let delivered = if sha1_repo(repo) && !blobs.is_empty() {
+        let phase = Instant::now();
+        if let Some(p) = progress {
+            p.start(blobs.len() as u64, None);
+        }
+        let wanted: OidSet = blobs.iter().map(|b| b.oid).collect();
+        let flagged: Mutex<Flagged> = Mutex::new(HashMap::new());
+        let files = AtomicU64::new(0);
+        let bytes = AtomicU64::new(0);
+        let too_large = AtomicU64::new(0);
+        let done = AtomicU64::new(0);
+        let visit = |oid: Oid, payload: Payload<'_>| {
+            match payload {
+                Payload::TooLarge(_) => {
+                    too_large.fetch_add(1, Ordering::Relaxed);
+                }
+                Payload::Data(data) => {
+                    files.fetch_add(1, Ordering::Relaxed);
+                    bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+                    if mode == Mode::Match {
+                        let matches = scanner.matcher.scan(data);
+                        if matches.iter().any(|m| m.rejected.is_none()) {
+                            let found = scanner.findings_from("", data, &matches);
+                            if !found.is_empty() {
+                                flagged
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .insert(oid, found);
+                            }
+                        }
+                    }
+                }
+            }
+            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(p) = progress
+                && d.is_multiple_of(64)
+            {
+                p.update(d, bytes.load(Ordering::Relaxed));
+            }
+        };
+        let report = pack::read_blobs(
+            &repo.commondir().join("objects"),
+            &wanted,
+            scanner.options.thread_count(),
+            scanner.options.max_file_size,
+            visit,
+        )?;
+        stats.files_scanned += files.into_inner();
+        stats.bytes_scanned += bytes.into_inner();
+        for _ in 0..too_large.into_inner() {
+            stats.skip("too-large");
+        }
+        stats.phase("read-pack", phase);
+        let flagged = flagged.into_inner().unwrap_or_else(|e| e.into_inner());
+        Some((
+            report.delivered,
+            flagged,
+            done.into_inner(),
+            stats.bytes_scanned,
+        ))
+    } else {
+        None
+    };
+    let Some((delivered, flagged, done, bytes)) = delivered else {
+        let phase = Instant::now();
+        let mut r = scan_blobs(scanner, repo.path(), blobs, progress, mode)?;
+        r.1.phase("read-fallback", phase);
+        return Ok(r);
+    };
+    read_rest(
+        scanner,
+        repo,
+        blobs,
+        (delivered, flagged, stats),
+        progress,
+        mode,
+        (done, bytes),
+    )
+}
+
+/// Enumeration (on one of the pack reader's workers) overlapped with
+/// reading every packed blob (on the others, then all); blobs the walk
+/// did not reach are dropped from the findings and the counts, and the
+/// reached blobs the packs lack are read by libgit2.
+fn scan_overlapped(
+    scanner: &Scanner,
+    repo: &Repository,
+    opts: &GitScanOptions,
+    trees: &Trees,
+    progress: Option<&dyn Progress>,
+    mode: Mode,
+) -> Result<(Enumerated, Flagged, Stats)> {
+    use crate::source::pack::{self, BLOB, OidMap, Payload, Select};
+    let git_dir = repo.path().to_path_buf();
+    let phase = Instant::now();
+    let flagged: Mutex<Flagged> = Mutex::new(HashMap::new());
+    // Each blob read: Some(bytes), or None when too large.
+    let seen: Mutex<OidMap<Option<u64>>> = Mutex::new(OidMap::default());
+    let done = AtomicU64::new(0);
+    let bytes = AtomicU64::new(0);
+    let visit = |oid: Oid, _: u8, payload: Payload<'_>| {
+        let size = match payload {
+            Payload::TooLarge(_) => None,
+            Payload::Data(data) => {
+                if mode == Mode::Match {
+                    let matches = scanner.matcher.scan(data);
+                    if matches.iter().any(|m| m.rejected.is_none()) {
+                        let found = scanner.findings_from("", data, &matches);
+                        if !found.is_empty() {
+                            flagged
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .insert(oid, found);
+                        }
+                    }
+                }
+                Some(data.len() as u64)
+            }
+        };
+        seen.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(oid, size);
+        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+        let b = bytes.fetch_add(size.unwrap_or(0), Ordering::Relaxed) + size.unwrap_or(0);
+        if let Some(p) = progress
+            && d.is_multiple_of(64)
+        {
+            p.update(d, b);
+        }
+    };
+    let walk = || -> Result<(Enumerated, Stats)> {
+        let phase = Instant::now();
+        let r =
+            Repository::open(&git_dir).with_context(|| format!("opening {}", git_dir.display()))?;
+        let mut st = Stats::default();
+        let en = enumerate(&r, opts, trees, &mut st)?;
+        if let Some(p) = progress {
+            p.start(en.blobs.len() as u64, None);
+        }
+        st.phase("enumerate", phase);
+        Ok((en, st))
+    };
+    let (_report, walked) = pack::read_objects_beside(
+        &repo.commondir().join("objects"),
+        Select::Kinds(&[BLOB]),
+        scanner.options.thread_count(),
+        scanner.options.max_file_size,
+        visit,
+        walk,
+    )?;
+    let (mut en, mut stats) = walked?;
+    let seen = seen.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut flagged = flagged.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut delivered = OidSet::default();
+    let mut reached = OidSet::default();
+    for b in &en.blobs {
+        reached.insert(b.oid);
+        match seen.get(&b.oid) {
+            Some(Some(n)) => {
+                stats.files_scanned += 1;
+                stats.bytes_scanned += n;
+            }
+            Some(None) => stats.skip("too-large"),
+            None => continue,
+        }
+        delivered.insert(b.oid);
+    }
+    flagged.retain(|oid, _| reached.contains(oid));
+    stats.phase("read-pack", phase);
+    en.blobs.sort_by(|a, b| a.path.cmp(&b.path));
+    let done = delivered.len() as u64;
+    let bytes = stats.bytes_scanned;
+    let (flagged, stats) = read_rest(
+        scanner,
+        repo,
+        &en.blobs,
+        (delivered, flagged, stats),
+        progress,
+        mode,
+        (done, bytes),
+    )?;
+    Ok((en, flagged, stats))
+}
+
+/// After the pack reader: the blobs it did not deliver, through libgit2
+/// ([`scan_blobs`], which reports their errors); progress continues from
+/// `(blobs, bytes)` done.
+fn read_rest(
+    scanner: &Scanner,
+    repo: &Repository,
+    blobs: &[BlobEntry],
+    (delivered, mut flagged, mut stats): (OidSet, Flagged, Stats),
+    progress: Option<&dyn Progress>,
+    mode: Mode,
+    (done, bytes): (u64, u64),
+) -> Result<(Flagged, Stats)> {
+    let rest: Vec<BlobEntry> = blobs
+        .iter()
+        .filter(|b| !delivered.contains(&b.oid))
+        .map(|b| BlobEntry {
+            oid: b.oid,
+            path: b.path.clone(),
+        })
+        .collect();
+    if !rest.is_empty() {
+        let phase = Instant::now();
+        let cont = progress.map(|inner| Continued {
+            inner,
+            blobs: done,
+            bytes,
+        });
+        let (more, more_stats) = scan_blobs(
+            scanner,
+            repo.path(),
+            &rest,
+            cont.as_ref().map(|c| c as &dyn Progress),
+            mode,
+        )?;
+        flagged.extend(more);
+        stats.merge(more_stats);
+        stats.phase("read-fallback", phase);
+    }
+    if let Some(p) = progress {
+        p.finish();
+    }
+    Ok((flagged, stats))
+}
+
+/// The pack reader knows SHA-1 repositories only.
+fn sha1_repo(repo: &Repository) -> bool {
+    repo.config()
+        .ok()
+        .and_then(|c| c.get_string("extensions.objectformat").ok())
+        .is_none_or(|f| f.eq_ignore_ascii_case("sha1"))
+}
+
+/// Progress of a second reading pass, continuing the first's counts.
+struct Continued<'a> {
+    inner: &'a dyn Progress,
+    blobs: u64,
+    bytes: u64,
+}
+
+impl Progress for Continued<'_> {
+    fn start(&self, _blobs_total: u64, _bytes_total: Option<u64>) {}
+
+    fn update(&self, blobs_done: u64, bytes_done: u64) {
+        self.inner
+            .update(self.blobs + blobs_done, self.bytes + bytes_done);
+    }
+
+    fn finish(&self) {}
+}
+
 /// Reads one blob (size checked from its header first) and matches it;
 /// returns the bytes read.
 fn scan_one(
@@ -625,54 +960,73 @@ fn scan_one(
 /// For each flagged blob, every path it appears at and the oldest commit
 /// that has it there. Visits each tree once (memoised), so it costs about
 /// one more tree walk, and runs only when there are findings.
-fn locate(repo: &Repository, commits: &[Oid], flagged: &HashSet<Oid>) -> Result<Locations> {
+fn locate(
+    repo: &Repository,
+    trees: &Trees,
+    commits: &[Oid],
+    flagged: &OidSet,
+) -> Result<Locations> {
     type Hits = Rc<Vec<(Oid, String)>>;
     fn tree_hits(
         repo: &Repository,
+        trees: &Trees,
         tree: Oid,
-        flagged: &HashSet<Oid>,
-        memo: &mut HashMap<Oid, Hits>,
+        flagged: &OidSet,
+        memo: &mut OidMap<Hits>,
     ) -> Hits {
         if let Some(h) = memo.get(&tree) {
             return h.clone();
         }
         let mut hits = Vec::new();
-        if let Ok(t) = repo.find_tree(tree) {
-            for entry in t.iter() {
-                let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
-                match entry.kind() {
-                    Some(ObjectType::Blob) if flagged.contains(&entry.id()) => {
-                        hits.push((entry.id(), name));
-                    }
-                    Some(ObjectType::Tree) => {
-                        let sub = tree_hits(repo, entry.id(), flagged, memo);
+        let mut subtrees = Vec::new();
+        let _ = trees.for_each(repo, tree, |kind, name, id| match kind {
+            EntryKind::Blob if flagged.contains(&id) => {
+                hits.push((id, String::from_utf8_lossy(name).into_owned()));
+            }
+            EntryKind::Tree => subtrees.push(id),
+            _ => {}
+        });
+        let subs: Vec<Hits> = subtrees
+            .iter()
+            .map(|&id| tree_hits(repo, trees, id, flagged, memo))
+            .collect();
+        // Names are only needed (and allocated) above a hit, which is rare.
+        if subs.iter().any(|h| !h.is_empty()) {
+            let mut k = 0;
+            let _ = trees.for_each(repo, tree, |kind, name, _| {
+                if kind == EntryKind::Tree {
+                    if let Some(sub) = subs.get(k).filter(|h| !h.is_empty()) {
+                        let name = String::from_utf8_lossy(name);
                         for (oid, p) in sub.iter() {
                             hits.push((*oid, format!("{name}/{p}")));
                         }
                     }
-                    _ => {}
+                    k += 1;
                 }
-            }
+            });
         }
         let hits = Rc::new(hits);
         memo.insert(tree, hits.clone());
         hits
     }
-    let mut memo: HashMap<Oid, Hits> = HashMap::new();
-    // (blob, path) -> introducing commit; commits come oldest first.
-    let mut intro: HashMap<(Oid, String), Oid> = HashMap::new();
+    let mut memo: OidMap<Hits> = OidMap::default();
+    // blob -> path -> introducing commit; commits come oldest first.
+    let mut intro: HashMap<Oid, HashMap<String, Oid>> = HashMap::new();
     for c in commits {
         let Ok(commit) = repo.find_commit(*c) else {
             continue;
         };
-        let hits = tree_hits(repo, commit.tree_id(), flagged, &mut memo);
+        let hits = tree_hits(repo, trees, commit.tree_id(), flagged, &mut memo);
         for (oid, path) in hits.iter() {
-            intro.entry((*oid, path.clone())).or_insert(*c);
+            let paths = intro.entry(*oid).or_default();
+            if !paths.contains_key(path) {
+                paths.insert(path.clone(), *c);
+            }
         }
     }
     let mut out: Locations = HashMap::new();
-    for ((oid, path), c) in intro {
-        out.entry(oid).or_default().push((path, Some(c)));
+    for (oid, paths) in intro {
+        out.insert(oid, paths.into_iter().map(|(p, c)| (p, Some(c))).collect());
     }
     for v in out.values_mut() {
         v.sort();

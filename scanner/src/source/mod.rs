@@ -4,5 +4,7 @@
 pub mod dir;
 pub mod git;
 pub mod lines;
+pub mod pack;
 pub mod range;
 pub mod staged;
+pub mod trees;

@@ -1,0 +1,656 @@
+//! Decoding one pack: entry headers in offset order, the delta forest
+//! (each delta linked to its base), and a walk from the undeltified roots
+//! down that produces every needed object once, on a rayon pool.
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result, bail};
+use flate2::Decompress;
+use git2::Oid;
+
+use super::format::{Base, PackIndex, apply_delta, delta_target_size, inflate, parse_entry_header};
+use super::{
+    BLOB, HEADER_CHUNK, KEEP_BUFFER, MAX_HEADER, NONE, OidSet, PackReport, Payload, Select, note,
+};
+
+/// One open pack: its index and file.
+pub(super) struct Pack {
+    index: PackIndex,
+    file: File,
+    /// Where entry data may end: 20 bytes (the checksum) before EOF.
+    data_end: u64,
+}
+
+impl Pack {
+    pub(super) fn open(idx_path: &Path) -> Result<Pack> {
+        let data =
+            std::fs::read(idx_path).with_context(|| format!("reading {}", idx_path.display()))?;
+        let index = PackIndex::parse(&data).map_err(anyhow::Error::msg)?;
+        drop(data);
+        let pack_path = idx_path.with_extension("pack");
+        let file =
+            File::open(&pack_path).with_context(|| format!("opening {}", pack_path.display()))?;
+        let len = file.metadata()?.len();
+        let mut head = [0u8; 12];
+        if len < 32 || file.read_exact_at(&mut head, 0).is_err() || &head[..4] != b"PACK" {
+            bail!("{} is not a pack", pack_path.display());
+        }
+        let version = u32::from_be_bytes([head[4], head[5], head[6], head[7]]);
+        let count = u32::from_be_bytes([head[8], head[9], head[10], head[11]]);
+        if version != 2 && version != 3 {
+            bail!("unsupported pack version {version}");
+        }
+        if count as usize != index.len() {
+            bail!("pack has {count} entries, its index {}", index.len());
+        }
+        Ok(Pack {
+            index,
+            file,
+            data_end: len - 20,
+        })
+    }
+
+    /// Parses every entry header and links deltas to their bases; marks
+    /// the entries needed to produce the wanted blobs not claimed by an
+    /// earlier pack.
+    pub(super) fn forest(
+        &self,
+        select: Select<'_>,
+        claimed: &mut OidSet,
+        report: &mut PackReport,
+    ) -> Forest {
+        let n = self.index.len();
+        // Entries in offset order.
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_unstable_by_key(|&p| self.index.offset(p as usize));
+        let off: Vec<u64> = order
+            .iter()
+            .map(|&p| self.index.offset(p as usize))
+            .collect();
+        let mut e_of_pos = vec![NONE; n];
+        for (e, &p) in order.iter().enumerate() {
+            e_of_pos[p as usize] = e as u32;
+        }
+        let mut kind = vec![0u8; n];
+        let mut size = vec![0u64; n];
+        let mut hdr = vec![0u8; n];
+        let mut end = vec![0u64; n];
+        let mut parent = vec![NONE; n];
+        let mut window = Window::default();
+        for e in 0..n {
+            let o = off[e];
+            let next = off[e + 1..]
+                .iter()
+                .copied()
+                .find(|&x| x != o)
+                .unwrap_or(self.data_end);
+            let dup = (e > 0 && off[e - 1] == o) || (e + 1 < n && off[e + 1] == o);
+            if dup || o < 12 || o >= self.data_end {
+                report.entry_errors += 1;
+                note(
+                    report,
+                    format!("pack entry at offset {o}: outside the pack or shared"),
+                );
+                continue;
+            }
+            let stop = next.min(self.data_end);
+            let parsed = window
+                .bytes(&self.file, o, (stop - o).min(MAX_HEADER) as usize)
+                .map_err(|e| e.to_string())
+                .and_then(|b| parse_entry_header(b).map_err(str::to_string));
+            let h = match parsed {
+                Ok(h) if (h.len as u64) < stop - o => h,
+                Ok(_) => {
+                    report.entry_errors += 1;
+                    note(
+                        report,
+                        format!("pack entry at offset {o}: no data after its header"),
+                    );
+                    continue;
+                }
+                Err(msg) => {
+                    report.entry_errors += 1;
+                    note(report, format!("pack entry at offset {o}: {msg}"));
+                    continue;
+                }
+            };
+            let base = match h.base {
+                Base::None => NONE,
+                Base::Ofs(d) => match o.checked_sub(d).filter(|_| d > 0) {
+                    Some(b) => off.binary_search(&b).map(|x| x as u32).unwrap_or(NONE),
+                    None => NONE,
+                },
+                Base::Ref(id) => self.index.find(&id).map(|p| e_of_pos[p]).unwrap_or(NONE),
+            };
+            if h.base != Base::None && (base == NONE || base as usize == e) {
+                // A base outside this pack (thin pack) or nowhere.
+                report.entry_errors += 1;
+                note(
+                    report,
+                    format!("pack entry at offset {o}: delta base not in this pack"),
+                );
+                continue;
+            }
+            kind[e] = h.kind;
+            size[e] = h.size;
+            hdr[e] = h.len as u8;
+            end[e] = stop;
+            parent[e] = base;
+        }
+        drop(window);
+        // The type of each entry's chain root (a delta has its base's
+        // type); UNRESOLVED for chains with a bad entry or a cycle.
+        const UNRESOLVED: u8 = 0xff;
+        const VISITING: u8 = 0xfe;
+        let mut root_kind = vec![0u8; n];
+        let mut path = Vec::new();
+        for e in 0..n {
+            if root_kind[e] != 0 {
+                continue;
+            }
+            path.clear();
+            let mut x = e;
+            let k = loop {
+                match root_kind[x] {
+                    0 => {}
+                    VISITING => break UNRESOLVED,
+                    k => break k,
+                }
+                if kind[x] == 0 {
+                    break UNRESOLVED;
+                }
+                path.push(x);
+                root_kind[x] = VISITING;
+                if parent[x] == NONE {
+                    break kind[x];
+                }
+                x = parent[x] as usize;
+            };
+            for &p in &path {
+                root_kind[p] = k;
+            }
+        }
+        // Wanted entries and everything above them.
+        let mut want = vec![false; n];
+        let mut needed = vec![false; n];
+        let mut oid = Vec::with_capacity(n);
+        for (e, &p) in order.iter().enumerate() {
+            let id = Oid::from_bytes(self.index.name(p as usize)).unwrap_or_else(|_| Oid::zero());
+            oid.push(id);
+            let selected = match select {
+                Select::Blobs(w) => root_kind[e] == BLOB && w.contains(&id),
+                Select::Kinds(k) => k.contains(&root_kind[e]),
+            };
+            if kind[e] == 0 || !selected || claimed.contains(&id) {
+                continue;
+            }
+            claimed.insert(id);
+            want[e] = true;
+            let mut x = e as u32;
+            // Marking stops at the first entry already marked, so a cycle
+            // of REF_DELTA links ends the climb (and is never decoded: no
+            // root leads into it).
+            while x != NONE && !needed[x as usize] {
+                needed[x as usize] = true;
+                x = parent[x as usize];
+            }
+        }
+        // Children of needed entries, as offsets into one array.
+        let mut first_child = vec![0u32; n + 1];
+        for e in 0..n {
+            if needed[e] && parent[e] != NONE {
+                first_child[parent[e] as usize + 1] += 1;
+            }
+        }
+        for e in 0..n {
+            first_child[e + 1] += first_child[e];
+        }
+        let mut fill = first_child.clone();
+        let mut children = vec![0u32; first_child[n] as usize];
+        for e in 0..n {
+            if needed[e] && parent[e] != NONE {
+                let p = parent[e] as usize;
+                children[fill[p] as usize] = e as u32;
+                fill[p] += 1;
+            }
+        }
+        let roots = (0..n as u32)
+            .filter(|&e| needed[e as usize] && parent[e as usize] == NONE && kind[e as usize] != 0)
+            .collect();
+        Forest {
+            off,
+            oid,
+            kind,
+            size,
+            hdr,
+            end,
+            want,
+            first_child,
+            children,
+            roots,
+        }
+    }
+}
+
+/// A buffered view of the pack for reading headers in offset order.
+#[derive(Default)]
+struct Window {
+    buf: Vec<u8>,
+    start: u64,
+}
+
+impl Window {
+    fn bytes(&mut self, file: &File, at: u64, len: usize) -> std::io::Result<&[u8]> {
+        let inside = at >= self.start && at + len as u64 <= self.start + self.buf.len() as u64;
+        if !inside {
+            self.buf.resize(HEADER_CHUNK.max(len), 0);
+            let mut got = 0;
+            while got < self.buf.len() {
+                match file.read_at(&mut self.buf[got..], at + got as u64) {
+                    Ok(0) => break,
+                    Ok(k) => got += k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            self.buf.truncate(got);
+            self.start = at;
+            if got < len {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "pack ends inside an entry header",
+                ));
+            }
+        }
+        let from = (at - self.start) as usize;
+        Ok(&self.buf[from..from + len])
+    }
+}
+
+/// One pack's delta forest, restricted to what the wanted blobs need.
+pub(super) struct Forest {
+    off: Vec<u64>,
+    oid: Vec<Oid>,
+    /// Type code, 0 for an entry that failed to parse.
+    kind: Vec<u8>,
+    size: Vec<u64>,
+    hdr: Vec<u8>,
+    end: Vec<u64>,
+    want: Vec<bool>,
+    first_child: Vec<u32>,
+    children: Vec<u32>,
+    roots: Vec<u32>,
+}
+
+/// Per-thread buffers and inflater, reused across objects.
+struct State {
+    z: Decompress,
+    input: Vec<u8>,
+    delta: Vec<u8>,
+    leaf: Vec<u8>,
+}
+
+impl State {
+    fn new() -> State {
+        State {
+            z: Decompress::new(false),
+            input: Vec::new(),
+            delta: Vec::new(),
+            leaf: Vec::new(),
+        }
+    }
+
+    fn trim(&mut self) {
+        for b in [&mut self.input, &mut self.delta, &mut self.leaf] {
+            if b.capacity() > KEEP_BUFFER {
+                *b = Vec::new();
+            }
+        }
+    }
+}
+
+thread_local! {
+    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's buffers (a fresh set if they are in use
+/// further up the stack).
+fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
+    let mut st = STATE
+        .with(|c| c.borrow_mut().take())
+        .unwrap_or_else(State::new);
+    let r = f(&mut st);
+    st.trim();
+    STATE.with(|c| *c.borrow_mut() = Some(st));
+    r
+}
+
+/// Shared by the workers decoding one pack.
+struct Job<'a, F> {
+    forest: &'a Forest,
+    pack: &'a Pack,
+    limit: u64,
+    visit: &'a F,
+    delivered: Vec<AtomicBool>,
+    decoded: AtomicU64,
+    failed: AtomicU64,
+    errors: Mutex<Vec<String>>,
+}
+
+impl Forest {
+    fn kids(&self, e: u32) -> &[u32] {
+        let e = e as usize;
+        &self.children[self.first_child[e] as usize..self.first_child[e + 1] as usize]
+    }
+
+    pub(super) fn decode<F>(&self, pack: &Pack, limit: u64, visit: &F, report: &mut PackReport)
+    where
+        F: Fn(Oid, u8, Payload<'_>) + Sync,
+    {
+        use rayon::prelude::*;
+        let job = Job {
+            forest: self,
+            pack,
+            limit,
+            visit,
+            delivered: (0..self.oid.len())
+                .map(|_| AtomicBool::new(false))
+                .collect(),
+            decoded: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            errors: Mutex::new(Vec::new()),
+        };
+        self.roots.par_iter().for_each(|&r| {
+            let kind = self.kind[r as usize];
+            if self.kids(r).is_empty() {
+                // No scope for a lone object: nothing to spawn.
+                job.walk(None, r, None, kind);
+            } else {
+                rayon::scope(|s| job.walk(Some(s), r, None, kind));
+            }
+        });
+        for (e, d) in job.delivered.iter().enumerate() {
+            if d.load(Ordering::Relaxed) {
+                report.delivered.insert(self.oid[e]);
+            }
+        }
+        report.objects_decoded += job.decoded.into_inner();
+        report.entry_errors += job.failed.into_inner();
+        for m in job.errors.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            note(report, m);
+        }
+    }
+}
+
+impl<'a, F> Job<'a, F>
+where
+    F: Fn(Oid, u8, Payload<'_>) + Sync,
+{
+    /// Decodes `e` (from its parent's content `base` when it is a delta),
+    /// hands it over when wanted, then goes down its children: the first
+    /// on this thread, the others as tasks other threads may steal.
+    fn walk<'s>(
+        &'s self,
+        s: Option<&rayon::Scope<'s>>,
+        mut e: u32,
+        mut base: Option<Arc<Vec<u8>>>,
+        kind: u8,
+    ) where
+        'a: 's,
+    {
+        loop {
+            let kids = self.forest.kids(e);
+            let content =
+                with_state(|st| self.produce(st, e, base.as_deref(), kind, !kids.is_empty()));
+            // The parent's bytes are no longer needed here.
+            drop(base);
+            let (Some(content), Some(s)) = (content, s) else {
+                return;
+            };
+            let Some((&first, rest)) = kids.split_first() else {
+                return;
+            };
+            for &k in rest {
+                let c = Arc::clone(&content);
+                s.spawn(move |s| self.walk(Some(s), k, Some(c), kind));
+            }
+            e = first;
+            base = Some(content);
+        }
+    }
+
+    fn fail(&self, e: u32, msg: String) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+        let mut errs = self.errors.lock().unwrap_or_else(|x| x.into_inner());
+        if errs.len() < crate::stats::MAX_ERRORS_KEPT {
+            errs.push(format!(
+                "pack entry {} at offset {}: {msg}",
+                self.forest.oid[e as usize], self.forest.off[e as usize]
+            ));
+        }
+    }
+
+    /// Produces entry `e`; visits it when it is a wanted blob; returns its
+    /// content when children need it.
+    fn produce(
+        &self,
+        st: &mut State,
+        e: u32,
+        base: Option<&Vec<u8>>,
+        kind: u8,
+        keep: bool,
+    ) -> Option<Arc<Vec<u8>>> {
+        let f = self.forest;
+        let i = e as usize;
+        let wanted = f.want[i];
+        let start = f.off[i] + u64::from(f.hdr[i]);
+        // Deflate never grows data by more than 5 bytes per 64 KiB stored
+        // block (plus header and trailer): read no more than that, however
+        // far the next entry is (a damaged index can make extents huge).
+        let most = f.size[i]
+            .saturating_add(f.size[i] / 8192)
+            .saturating_add(64);
+        let len = (f.end[i] - start).min(most) as usize;
+        // A wanted root nobody builds on and too large to scan: skip
+        // without reading it.
+        if wanted && !keep && base.is_none() && f.size[i] > self.limit {
+            (self.visit)(f.oid[i], kind, Payload::TooLarge(f.size[i]));
+            self.delivered[i].store(true, Ordering::Relaxed);
+            return None;
+        }
+        if st.input.len() < len {
+            st.input.resize(len, 0);
+        }
+        if let Err(err) = self.pack.file.read_exact_at(&mut st.input[..len], start) {
+            self.fail(e, format!("reading: {err}"));
+            return None;
+        }
+        let mut out = if keep {
+            Vec::new()
+        } else {
+            std::mem::take(&mut st.leaf)
+        };
+        let res = match base {
+            None => inflate(&mut st.z, &st.input[..len], f.size[i], &mut out),
+            Some(b) => {
+                inflate(&mut st.z, &st.input[..len], f.size[i], &mut st.delta).and_then(|()| {
+                    match delta_target_size(b.len(), &st.delta) {
+                        Ok(t) if wanted && !keep && t > self.limit => Err(format!("too-large {t}")),
+                        Ok(_) => apply_delta(b, &st.delta, &mut out).map_err(str::to_string),
+                        Err(m) => Err(m.to_string()),
+                    }
+                })
+            }
+        };
+        self.decoded.fetch_add(1, Ordering::Relaxed);
+        match res {
+            Ok(()) => {}
+            Err(m) if m.starts_with("too-large ") => {
+                let t = m["too-large ".len()..].parse().unwrap_or(u64::MAX);
+                (self.visit)(f.oid[i], kind, Payload::TooLarge(t));
+                self.delivered[i].store(true, Ordering::Relaxed);
+                if !keep {
+                    st.leaf = out;
+                }
+                return None;
+            }
+            Err(m) => {
+                self.fail(e, m);
+                if !keep {
+                    st.leaf = out;
+                }
+                return None;
+            }
+        }
+        if wanted {
+            if out.len() as u64 > self.limit {
+                (self.visit)(f.oid[i], kind, Payload::TooLarge(out.len() as u64));
+            } else {
+                (self.visit)(f.oid[i], kind, Payload::Data(&out));
+            }
+            self.delivered[i].store(true, Ordering::Relaxed);
+        }
+        if keep {
+            Some(Arc::new(out))
+        } else {
+            st.leaf = out;
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::super::*;
+    use super::*;
+
+    /// Writes a pack of `entries` (type, base, raw data; bases: `Base::Ofs`
+    /// holds the index of an earlier entry) with ids 01.., and its index.
+    fn write_pack(dir: &Path, entries: &[(u8, Base, Vec<u8>, bool)]) -> PathBuf {
+        use std::io::Write;
+        let mut pack = b"PACK\0\0\0\x02".to_vec();
+        pack.extend((entries.len() as u32).to_be_bytes());
+        let mut offsets = Vec::new();
+        for (kind, base, data, corrupt) in entries {
+            let off = pack.len() as u64;
+            offsets.push(off);
+            let mut size = data.len();
+            let mut b = (kind << 4) | (size & 15) as u8;
+            size >>= 4;
+            while size > 0 {
+                pack.push(b | 0x80);
+                b = (size & 0x7f) as u8;
+                size >>= 7;
+            }
+            pack.push(b);
+            match base {
+                Base::None => {}
+                Base::Ofs(e) => {
+                    let mut d = off - offsets[*e as usize];
+                    let mut enc = vec![(d & 0x7f) as u8];
+                    d >>= 7;
+                    while d > 0 {
+                        d -= 1;
+                        enc.push(0x80 | (d & 0x7f) as u8);
+                        d >>= 7;
+                    }
+                    enc.reverse();
+                    pack.extend(enc);
+                }
+                Base::Ref(id) => pack.extend(id),
+            }
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            z.write_all(data).unwrap();
+            let mut zd = z.finish().unwrap();
+            if *corrupt {
+                let n = zd.len();
+                zd[n / 2] ^= 0xff;
+                zd[2] = 0xff;
+            }
+            pack.extend(zd);
+        }
+        pack.extend([0u8; 20]);
+        let n = entries.len();
+        let id = |k: usize| {
+            let mut id = [0u8; 20];
+            id[0] = k as u8 + 1;
+            id
+        };
+        let mut idx = vec![0xff, b't', b'O', b'c', 0, 0, 0, 2];
+        for f in 0..256usize {
+            let c = (0..n).filter(|&k| (id(k)[0] as usize) <= f).count() as u32;
+            idx.extend(c.to_be_bytes());
+        }
+        for k in 0..n {
+            idx.extend(id(k));
+        }
+        idx.extend(std::iter::repeat_n(0u8, 4 * n));
+        for k in 0..n {
+            idx.extend((offsets[k] as u32).to_be_bytes());
+        }
+        idx.extend([0u8; 40]);
+        std::fs::create_dir_all(dir.join("pack")).unwrap();
+        std::fs::write(dir.join("pack/pack-test.pack"), pack).unwrap();
+        std::fs::write(dir.join("pack/pack-test.idx"), idx).unwrap();
+        dir.to_path_buf()
+    }
+
+    #[test]
+    fn thin_bases_cycles_and_corrupt_entries_are_left_to_the_fallback() {
+        let t = tempfile::tempdir().unwrap();
+        let oid = |k: u8| {
+            let mut id = [0u8; 20];
+            id[0] = k;
+            id
+        };
+        let to_b = vec![12u8, 12, 0x90, 5, 2, b'!', b'!', 0x91, 7, 5];
+        let to_c = vec![12u8, 5, 0x90, 5];
+        let objects = write_pack(
+            t.path(),
+            &[
+                (BLOB, Base::None, b"hello, world".to_vec(), false),
+                (OFS_DELTA, Base::Ofs(0), to_b, false),
+                (REF_DELTA, Base::Ref(oid(1)), to_c.clone(), false),
+                // A thin-pack base: not in this pack.
+                (REF_DELTA, Base::Ref(oid(0xee)), to_c.clone(), false),
+                // Two deltas based on each other.
+                (REF_DELTA, Base::Ref(oid(6)), to_c.clone(), false),
+                (REF_DELTA, Base::Ref(oid(5)), to_c.clone(), false),
+                // Below the thin one.
+                (OFS_DELTA, Base::Ofs(3), to_c, false),
+                // A damaged zlib stream.
+                (BLOB, Base::None, b"some text here".repeat(20), true),
+            ],
+        );
+        let wanted: OidSet = (1..=8u8)
+            .map(|k| Oid::from_bytes(&oid(k)).unwrap())
+            .collect();
+        let got = Mutex::new(Vec::new());
+        let report = read_blobs(&objects, &wanted, 2, u64::MAX, |o, p| {
+            if let Payload::Data(d) = p {
+                got.lock().unwrap().push((o.as_bytes()[0], d.to_vec()));
+            }
+        })
+        .unwrap();
+        let mut got = got.into_inner().unwrap();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                (1, b"hello, world".to_vec()),
+                (2, b"hello!!world".to_vec()),
+                (3, b"hello".to_vec()),
+            ]
+        );
+        assert_eq!(report.delivered.len(), 3);
+        // The thin delta at parse time, the damaged stream at decode time.
+        assert_eq!(report.entry_errors, 2, "{:?}", report.errors);
+    }
+}
