@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
-use flate2::Decompress;
+use libdeflater::Decompressor;
 use git2::Oid;
 
 use super::format::{Base, PackIndex, apply_delta, delta_target_size, inflate, parse_entry_header};
@@ -289,7 +289,7 @@ pub(super) struct Forest {
 
 /// Per-thread buffers and inflater, reused across objects.
 struct State {
-    z: Decompress,
+    z: Decompressor,
     input: Vec<u8>,
     delta: Vec<u8>,
     leaf: Vec<u8>,
@@ -298,7 +298,7 @@ struct State {
 impl State {
     fn new() -> State {
         State {
-            z: Decompress::new(false),
+            z: Decompressor::new(),
             input: Vec::new(),
             delta: Vec::new(),
             leaf: Vec::new(),

@@ -1,7 +1,7 @@
 //! The pack format: entry headers, delta instructions, zlib streams and
 //! version 2 index files, each parsed with every bound checked.
 
-use flate2::{Decompress, FlushDecompress, Status};
+use libdeflater::{DecompressionError, Decompressor};
 
 use super::{BLOB, COMMIT, MAX_OBJECT, OFS_DELTA, REF_DELTA, TAG, TREE};
 
@@ -169,14 +169,15 @@ pub fn apply_delta(base: &[u8], delta: &[u8], out: &mut Vec<u8>) -> Result<(), &
     Ok(())
 }
 
-/// Inflates one zlib stream that must produce exactly `size` bytes. The
-/// two-byte zlib header is checked here and the deflate data inflated raw:
-/// the Adler-32 trailer is not verified (it cost ~7% of a history scan;
-/// the exact size and a well-formed deflate stream are still required,
-/// and objects are not re-hashed either, as with libgit2 and `git
-/// cat-file`).
+/// Inflates one zlib stream that must produce exactly `size` bytes, with
+/// libdeflate (whole-buffer decompression, about twice zlib's speed; the
+/// exact output size is known from the entry header). The two-byte zlib
+/// header is checked here and the deflate data inflated raw: the Adler-32
+/// trailer is not verified (the exact size and a well-formed deflate
+/// stream are still required, and objects are not re-hashed either, as with
+/// libgit2 and `git cat-file`). Bytes after the stream's end are ignored.
 pub(super) fn inflate(
-    z: &mut Decompress,
+    z: &mut Decompressor,
     input: &[u8],
     size: u64,
     out: &mut Vec<u8>,
@@ -193,17 +194,18 @@ pub(super) fn inflate(
         return Err(format!("implausible object size {size}"));
     }
     let size = size as usize;
-    z.reset(false);
     out.clear();
-    out.reserve(size + 1);
-    match z.decompress_vec(input, out, FlushDecompress::Finish) {
-        Ok(Status::StreamEnd) if out.len() == size => Ok(()),
-        Ok(Status::StreamEnd) => Err(format!(
-            "inflated to {} bytes, header says {size}",
-            out.len()
-        )),
-        Ok(_) => Err("zlib stream truncated or longer than its header says".into()),
-        Err(e) => Err(format!("zlib: {e}")),
+    out.resize(size, 0);
+    match z.deflate_decompress(input, out) {
+        Ok(n) if n == size => Ok(()),
+        Ok(n) => {
+            out.truncate(n);
+            Err(format!("inflated to {n} bytes, header says {size}"))
+        }
+        Err(DecompressionError::InsufficientSpace) => {
+            Err("zlib stream longer than its header says".into())
+        }
+        Err(DecompressionError::BadData) => Err("zlib: corrupt or truncated deflate data".into()),
     }
 }
 
