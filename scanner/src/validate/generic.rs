@@ -485,6 +485,9 @@ const PROVIDER_PREFIXES: &[&str] = &[
     "sntrys_eyJ",
     "ops_eyJ",
     "AGE-SECRET-KEY-1",
+    // Mapbox: sk. secret tokens have their rule; pk. tokens are public.
+    "sk.eyJ",
+    "pk.eyJ",
 ];
 
 /// The shape checks shared by assigned values and URL passwords: rejects
