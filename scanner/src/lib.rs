@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod finding;
+mod keywords;
 pub mod matcher;
 pub mod report;
 pub mod rulecheck;

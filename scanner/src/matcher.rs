@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use anyhow::{Context, Result};
 use leakscan_rules::{Pack, Rule};
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::finding::Secret;
+use crate::keywords::KeywordSearch;
 use crate::validate;
 
 /// Bytes sniffed for a NUL to call a blob binary (as git does).
@@ -232,7 +232,7 @@ pub struct BlobMatches {
 #[derive(Debug, Clone)]
 pub struct Matcher {
     set: Arc<RuleSet>,
-    ac: Option<AhoCorasick>,
+    keywords: Option<KeywordSearch>,
     /// Keyword pattern index → rules it triggers.
     keyword_rules: Vec<Vec<usize>>,
     /// Rules with no keyword (structural binary rules): always run.
@@ -266,20 +266,14 @@ impl Matcher {
                 }
             }
         }
-        let ac = if keywords.is_empty() {
+        let keywords = if keywords.is_empty() {
             None
         } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .build(&keywords)
-                    .context("building the keyword automaton")?,
-            )
+            Some(KeywordSearch::new(&keywords)?)
         };
         Ok(Matcher {
             set: Arc::new(set),
-            ac,
+            keywords,
             keyword_rules,
             keywordless,
             binary_keywords,
@@ -311,15 +305,15 @@ impl Matcher {
         for &i in &self.keywordless {
             selected[i] = true;
         }
-        if let Some(ac) = &self.ac
+        if let Some(ks) = &self.keywords
             && (!binary || self.binary_keywords)
         {
-            for m in ac.find_overlapping_iter(data) {
-                for &r in &self.keyword_rules[m.pattern().as_usize()] {
+            ks.for_each(data, |k, start, end| {
+                for &r in &self.keyword_rules[k] {
                     selected[r] = true;
-                    hits[r].push((m.start(), m.end()));
+                    hits[r].push((start, end));
                 }
-            }
+            });
         }
         let mut out = BlobMatches {
             binary,
