@@ -46,16 +46,30 @@ fn main() {
             .expect("matcher")
     };
     let base = build(&without);
-    let all = if std::env::var_os("RULECOST_RARE_KEYWORDS").is_some() {
-        // Diagnostic: the given rules keep their patterns but trigger on a
-        // keyword that never occurs, isolating the prefilter's share.
+    let rare = std::env::var("RULECOST_RARE_KEYWORDS").ok();
+    let all = if let Some(how) = rare {
+        // Diagnostic: the given rules keep their patterns but trigger on
+        // keywords that never occur: one shared keyword (`one`) isolates
+        // what the rules cost beyond the prefilter; one distinct keyword per
+        // rule (`distinct`) adds what more keyword prefixes cost without
+        // any more hits.
         let packs: Vec<_> = packs
             .iter()
             .map(|(n, p)| {
                 let mut p = p.clone();
                 for r in &mut p.rules {
                     if without.contains(&r.id) {
-                        r.keywords = vec!["zqzqzqzq".to_string()];
+                        r.keywords = vec![if how == "distinct" {
+                            // A distinct 4-byte prefix per rule.
+                            let n = without.iter().position(|w| w == &r.id).unwrap_or(0);
+                            format!(
+                                "q{}{}zqzq",
+                                (b'a' + (n / 26) as u8) as char,
+                                (b'a' + (n % 26) as u8) as char
+                            )
+                        } else {
+                            "zqzqzqzq".to_string()
+                        }];
                     }
                 }
                 (n.clone(), p)
