@@ -21,6 +21,7 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("assertions", include_str!("../packs/assertions.toml")),
     ("cloud-keys", include_str!("../packs/cloud-keys.toml")),
     ("tokens", include_str!("../packs/tokens.toml")),
+    ("services", include_str!("../packs/services.toml")),
     ("generic", include_str!("../packs/generic.toml")),
 ];
 
@@ -54,6 +55,14 @@ pub const KNOWN_VALIDATORS: &[&str] = &[
     "entra-secret-urlencoded",
     "saml-response-base64",
     "ssh2-private-key",
+    "atlassian-checksum",
+    "grafana-checksum",
+    "age-bech32",
+    "prefixed-json",
+    "docker-auth",
+    "azure-annotated-key",
+    "discord-bot-token",
+    "password-value",
 ];
 
 /// Verifiers the engine may implement; names are checked for typos only.

@@ -479,6 +479,15 @@ const PROVIDER_PREFIXES: &[&str] = &[
     "sk-admin-",
     "sk-ant-",
     "GOCSPX-",
+    "ATATT3",
+    "glsa_",
+    "glc_eyJ",
+    "sntrys_eyJ",
+    "ops_eyJ",
+    "AGE-SECRET-KEY-1",
+    // Mapbox: sk. secret tokens have their rule; pk. tokens are public.
+    "sk.eyJ",
+    "pk.eyJ",
 ];
 
 /// The shape checks shared by assigned values and URL passwords: rejects

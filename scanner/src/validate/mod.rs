@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 mod der;
+mod formats;
 mod generic;
 mod jwk;
 mod jwt;
@@ -70,6 +71,14 @@ pub fn validate(name: &str, c: &Candidate, data: &[u8]) -> Verdict {
         "client-secret-value" => secrets::client_secret_value(secret),
         "pkcs12" => pkcs12::pkcs12(data, c),
         "base64-pkcs12" => pkcs12::base64_pkcs12(secret),
+        "atlassian-checksum" => formats::atlassian_checksum(secret),
+        "grafana-checksum" => formats::grafana_checksum(secret),
+        "age-bech32" => formats::age_bech32(secret),
+        "prefixed-json" => formats::prefixed_json(secret),
+        "docker-auth" => formats::docker_auth(secret),
+        "azure-annotated-key" => formats::azure_annotated_key(secret),
+        "discord-bot-token" => formats::discord_bot_token(secret),
+        "password-value" => formats::password_value(secret),
         other => Err(format!("validator `{other}` is not implemented")),
     }
 }
