@@ -186,6 +186,11 @@ pub struct Rule {
     /// Runs on binary blobs (NUL bytes) too; such rules find structure.
     #[serde(default)]
     pub binary: bool,
+    /// A format-less rule (a value judged only by its name and shape):
+    /// quiet in documentation, tests and examples, where such values are
+    /// tutorial and test data. Rules of category `generic` always are.
+    #[serde(default)]
+    pub formatless: bool,
     /// Higher wins when two findings cover the same span; specific rules
     /// default to 10, generic ones to 0.
     #[serde(default)]

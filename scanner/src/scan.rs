@@ -128,10 +128,17 @@ impl Scanner {
     }
 
     /// Whether a finding at `rel` (relative to the scanned root or the
-    /// repository) is dropped because it is generic and `rel` is
+    /// repository) is dropped because it is generic or format-less (see
+    /// `formatless` in the rule schema) and `rel` is
     /// documentation, a test or an example (see [`crate::pathclass`]).
     pub fn generic_in_docs_or_tests(&self, f: &Finding, rel: &str) -> bool {
-        f.category == leakscan_rules::Category::Generic
+        let formatless = f.category == leakscan_rules::Category::Generic
+            || self
+                .matcher
+                .rules()
+                .get(&f.rule)
+                .is_some_and(|r| r.rule.formatless);
+        formatless
             && !self.config.rules.generic_in_docs_and_tests
             && crate::pathclass::docs_or_tests(rel).is_some()
     }

@@ -376,8 +376,11 @@ fn is_code_word(w: &str) -> bool {
 /// snake_case, kebab-case or camelCase names made of code words
 /// (`request_data2`, `defaultApiToken`, `my-service-key`): variables and
 /// settings names, not generated secrets.
-fn is_code_name(v: &str) -> bool {
-    if v.chars().filter(|c| c.is_ascii_digit()).count() > 2 {
+pub(super) fn is_code_name(v: &str) -> bool {
+    // Digits only as a short suffix of a word, or as the name's tail
+    // (`SensitiveString2048`); digits strewn inside look generated.
+    let head = v.trim_end_matches(|c: char| c.is_ascii_digit());
+    if head.chars().filter(|c| c.is_ascii_digit()).count() > 2 {
         return false;
     }
     let parts: Vec<&str> = v.split(['_', '-', '.']).filter(|p| !p.is_empty()).collect();
@@ -655,6 +658,9 @@ fn not_a_value(v: &str, lower: &str) -> Option<&'static str> {
         .any(|f| v.contains(f))
     {
         return Some("a format string");
+    }
+    if v.len() > 2 && v.starts_with('+') && v.ends_with('+') {
+        return Some("string concatenation (`\"+name+\"`)");
     }
     if v.contains('|') && v.contains(':') {
         return Some("a template filter expression");

@@ -29,10 +29,22 @@ fn signature_fits(alg: &str, len: usize) -> bool {
     }
 }
 
-/// Claims of the token in the jwt.io debugger and the tutorials copying it.
+/// Claims of documentation tokens: the jwt.io debugger's (and the
+/// tutorials copying it), Microsoft identity platform's sample ID token,
+/// and tokens whose claims say EXAMPLE or name a documentation domain.
 fn is_tutorial(claims: &Value) -> bool {
     let s = |k: &str| claims.get(k).and_then(Value::as_str);
-    s("sub") == Some("1234567890") && matches!(s("name"), Some("John Doe") | Some("Jane Doe"))
+    if s("sub") == Some("1234567890") && matches!(s("name"), Some("John Doe") | Some("Jane Doe")) {
+        return true;
+    }
+    if s("name") == Some("Abe Lincoln") {
+        return true;
+    }
+    let text = claims.to_string();
+    text.contains("EXAMPLE")
+        || ["example.com", "example.org", "example.net"]
+            .iter()
+            .any(|d| text.contains(d))
 }
 
 /// HMAC keys that documentation and tutorials sign their sample tokens
@@ -162,7 +174,7 @@ pub(super) fn jwt(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
         ));
     }
     if is_tutorial(&claims) {
-        return Err("the jwt.io tutorial token".into());
+        return Err("a documentation token (jwt.io, Microsoft docs, EXAMPLE claims)".into());
     }
     if !IDENTITY_CLAIMS.iter().any(|k| claims.get(k).is_some()) {
         return Err("no identity or registered claim (a toy token)".into());
@@ -307,7 +319,7 @@ mod tests {
     fn id_access_and_context_kinds() {
         let id = token(
             json!({"alg": "ES256"}),
-            json!({"iss": "https://accounts.example.org", "sub": "u1", "aud": "client", "nonce": "n"}),
+            json!({"iss": "https://accounts.acme.test", "sub": "u1", "aud": "client", "nonce": "n"}),
             64,
         );
         assert_eq!(check(&id, "").unwrap().details["kind"], json!("id-token"));
@@ -330,6 +342,14 @@ mod tests {
 
     #[test]
     fn unsigned_malformed_and_tutorial_tokens_rejected() {
+        for claims in [
+            json!({"iss": "https://login.example.com", "sub": "u1"}),
+            json!({"sub": "u1", "ctx": "EXAMPLEIDENTITYCONTEXT"}),
+            json!({"sub": "u1", "name": "Abe Lincoln", "aud": "app"}),
+        ] {
+            let t = token(json!({"alg": "RS256"}), claims, 256);
+            assert!(check(&t, "").unwrap_err().contains("documentation token"));
+        }
         let none = token(json!({"alg": "none"}), json!({"sub": "u"}), 32);
         assert!(check(&none, "").is_err());
         let short_sig = token(json!({"alg": "RS256"}), json!({"sub": "u"}), 24);

@@ -176,7 +176,13 @@ pub(super) fn client_secret_value(s: &[u8]) -> Verdict {
     {
         return Err("a path or URL".into());
     }
+    if generic::is_code_name(t) {
+        return Err("a snake_case or camelCase name (a type or a variable)".into());
+    }
     for w in [
+        "secret",
+        "token",
+        "password",
         "client_secret",
         "clientsecret",
         "client-secret",

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
-use libdeflater::Decompressor;
 use git2::Oid;
+use libdeflater::Decompressor;
 
 use super::format::{Base, PackIndex, apply_delta, delta_target_size, inflate, parse_entry_header};
 use super::{
