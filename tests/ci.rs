@@ -728,3 +728,27 @@ fn verification_flags_reach_ci() {
     assert_only_own_commands(&r);
     sarif(&runner, &[&tok]);
 }
+
+/// `--stats FILE` and `--strict` work in `ci` as in the other scans: a
+/// blob skipped for its size makes a strict run fail with exit 2.
+#[test]
+fn stats_and_strict_apply_to_ci() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (up, c, _tok) = upstream(tmp.path());
+    let head = c.last().unwrap().clone();
+    let ws = tmp.path().join("ws");
+    clone(&up, &ws, None);
+    let runner = Runner::new(&tmp.path().join("run"), &ws, "schedule", &json!({}), &head);
+    let stats = tmp.path().join("stats.json");
+    let r = ci(&runner, &["--stats", stats.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    assert!(v["files_scanned"].as_u64().unwrap() > 0, "{v}");
+    // Without --strict a skipped blob is only counted; with it, exit 2.
+    let r = ci(&runner, &["--max-file-size", "10"]);
+    assert_ne!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    let r = ci(&runner, &["--max-file-size", "10", "--strict"]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("too-large"), "{}", r.stderr);
+}

@@ -155,8 +155,17 @@ fn run_in(mut args: CiArgs, env: &RunnerEnv) -> Result<u8> {
             github::safe_log_line(&format!("leakscan: scanned {scope}"))
         );
     }
+    if let Some(path) = &args.scan.stats {
+        super::stats::write(path, &result.stats)?;
+    }
     if args.scan.report_stale {
         super::ignore::print_stale(&stale, &ignore_path);
+    }
+    if args.scan.strict && result.stats.incomplete_total() > 0 {
+        for line in super::stats::strict_message(&result.stats).lines() {
+            eprintln!("{}", github::safe_log_line(line));
+        }
+        return Ok(2);
     }
     Ok(if result.findings.is_empty() { 0 } else { 1 })
 }
