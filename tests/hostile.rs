@@ -769,6 +769,7 @@ fn submodule_gitlinks_are_skipped_not_crashed() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(r.findings().len(), 1);
     assert_eq!(r.stats["errors_total"], 0, "{}", r.stats);
+    assert_eq!(r.stats["skipped"]["submodule"], 1, "{}", r.stats);
     // And on disk: an initialised-looking empty submodule folder.
     fs::create_dir_all(repo.join("vendor/lib")).unwrap();
     let r = run(&["dir", s(&repo), "--format", "json", "--strict"]);

@@ -10,10 +10,10 @@ pub const MAX_ERRORS_KEPT: usize = 100;
 
 /// Skip reasons that are the user's choice or hold no stored content, not
 /// lost content: paths the config allowlists, symbolic links not followed
-/// (their targets inside the tree are scanned as themselves), and FIFOs,
-/// sockets and devices. Every other reason makes the result incomplete
-/// (`--strict`).
-pub const DELIBERATE_SKIPS: &[&str] = &["path-allowlist", "symlink", "not-a-file"];
+/// (their targets inside the tree are scanned as themselves), FIFOs,
+/// sockets and devices, and submodule gitlinks (another repository). Every
+/// other reason makes the result incomplete (`--strict`).
+pub const DELIBERATE_SKIPS: &[&str] = &["path-allowlist", "symlink", "not-a-file", "submodule"];
 
 /// Skip reasons used by the sources, for reference in docs and tests.
 pub mod reason {
@@ -27,6 +27,9 @@ pub mod reason {
     pub const SYMLINK_LOOP: &str = "symlink-loop";
     /// A FIFO, socket or device: never opened (reading could block forever).
     pub const NOT_A_FILE: &str = "not-a-file";
+    /// A submodule gitlink in history: a commit of another repository
+    /// (scan that repository itself).
+    pub const SUBMODULE: &str = "submodule";
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

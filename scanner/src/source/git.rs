@@ -521,7 +521,9 @@ fn walk_trees(
             EntryKind::Tree if seen_trees.insert(id) => {
                 subtrees.push((id, join(&prefix, name)));
             }
-            // Submodule gitlinks point into another repository.
+            // Submodule gitlinks point into another repository: counted,
+            // not read (a deliberate skip, see `stats::DELIBERATE_SKIPS`).
+            EntryKind::Commit => stats.skip(crate::stats::reason::SUBMODULE),
             _ => {}
         });
         if let Err(e) = res {
