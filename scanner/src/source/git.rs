@@ -105,7 +105,8 @@ struct BlobEntry {
 /// walked, oldest first.
 struct Enumerated {
     blobs: Vec<BlobEntry>,
-    commits: Vec<Oid>,
+    /// Readable commits, oldest first, with their root trees.
+    commits: Vec<(Oid, Oid)>,
 }
 
 impl Scanner {
@@ -357,6 +358,7 @@ fn enumerate(
     let mut seen_blobs = OidSet::default();
     let mut blobs = Vec::new();
     let mut stack: Vec<(Oid, String)> = Vec::new();
+    let mut roots = Vec::with_capacity(commits.len());
     for c in &commits {
         let tree = match repo.find_commit(*c) {
             Ok(commit) => commit.tree_id(),
@@ -365,6 +367,7 @@ fn enumerate(
                 continue;
             }
         };
+        roots.push((*c, tree));
         if seen_trees.insert(tree) {
             stack.push((tree, String::new()));
             walk_trees(
@@ -422,7 +425,10 @@ fn enumerate(
             }
         }
     }
-    Ok(Enumerated { blobs, commits })
+    Ok(Enumerated {
+        blobs,
+        commits: roots,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -965,7 +971,7 @@ fn scan_one(
 fn locate(
     repo: &Repository,
     trees: &Trees,
-    commits: &[Oid],
+    commits: &[(Oid, Oid)],
     flagged: &OidSet,
 ) -> Result<Locations> {
     type Hits = Rc<Vec<(Oid, String)>>;
@@ -1014,11 +1020,8 @@ fn locate(
     let mut memo: OidMap<Hits> = OidMap::default();
     // blob -> path -> introducing commit; commits come oldest first.
     let mut intro: HashMap<Oid, HashMap<String, Oid>> = HashMap::new();
-    for c in commits {
-        let Ok(commit) = repo.find_commit(*c) else {
-            continue;
-        };
-        let hits = tree_hits(repo, trees, commit.tree_id(), flagged, &mut memo);
+    for (c, tree) in commits {
+        let hits = tree_hits(repo, trees, *tree, flagged, &mut memo);
         for (oid, path) in hits.iter() {
             let paths = intro.entry(*oid).or_default();
             if !paths.contains_key(path) {
