@@ -16,5 +16,7 @@ echo "== rules check"
 cargo run --quiet -- rules check
 echo "== self scan (the project's own fake secrets are allowed by .leakscan.toml)"
 cargo run --quiet -- dir . --quiet
+echo "== self scan of the project's own git history (fake keys of older versions are in .leakscanignore)"
+cargo run --quiet -- git . --quiet
 echo "== fuzz targets build (cargo-fuzz; stable toolchain with nightly flags allowed)"
 (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build -s none)
