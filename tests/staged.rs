@@ -131,3 +131,38 @@ fn outside_a_repository_is_an_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The summary counts an inline-allowed finding only where the commit adds
+/// it: an allowed secret already in HEAD is not counted again for every
+/// later edit of its file.
+#[test]
+fn inline_allowed_count_covers_only_added_lines() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    let old = token('c');
+    write(&r, "s.env", &format!("OLD={old} # leakscan:allow\n"));
+    commit_all(&r, "allowed secret already committed");
+    write(
+        &r,
+        "s.env",
+        &format!("OLD={old} # leakscan:allow\nOTHER=1\n"),
+    );
+    git(&r, &["add", "s.env"]);
+    let out = leakscan(&r).arg("staged").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("suppressed"), "{stderr}");
+
+    // A newly added allowed secret is counted once.
+    let new = token('d');
+    write(
+        &r,
+        "s.env",
+        &format!("OLD={old} # leakscan:allow\nOTHER=1\nNEW={new} # leakscan:allow\n"),
+    );
+    git(&r, &["add", "s.env"]);
+    let out = leakscan(&r).arg("staged").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("1 suppressed: 1 inline"), "{stderr}");
+}

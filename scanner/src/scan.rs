@@ -168,6 +168,32 @@ impl Scanner {
     /// Places matches in their blob: line, column, fingerprint, redaction.
     /// Matches on a line marked `leakscan:allow` are dropped and counted.
     pub fn findings_from(&self, path: &str, data: &[u8], matches: &[RawMatch]) -> Vec<Finding> {
+        let (reported, allowed) = self.findings_split(path, data, matches);
+        self.count_inline_allowed(allowed.len() as u64);
+        reported
+    }
+
+    /// Counts findings dropped by inline `leakscan:allow` comments (for
+    /// sources that decide which of them are new, like `staged`).
+    pub fn count_inline_allowed(&self, n: u64) {
+        self.inline_allowed.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Scans one blob: the findings to report, and those an inline
+    /// `leakscan:allow` comment drops (not counted here).
+    pub fn scan_bytes_split(&self, path: &str, data: &[u8]) -> (Vec<Finding>, Vec<Finding>) {
+        let matches = self.matcher.scan(data);
+        self.findings_split(path, data, &matches)
+    }
+
+    /// [`Scanner::findings_from`] without counting: (reported, dropped by
+    /// an inline allow comment).
+    pub fn findings_split(
+        &self,
+        path: &str,
+        data: &[u8],
+        matches: &[RawMatch],
+    ) -> (Vec<Finding>, Vec<Finding>) {
         let mut li = LineIndex::new(data);
         let rules = self.matcher.rules();
         let verify_context = self.options.verify
@@ -179,53 +205,50 @@ impl Scanner {
         } else {
             BTreeMap::new()
         };
-        matches
+        let mut to_finding = |m: &RawMatch| {
+            let rule = &rules.rules[m.rule].rule;
+            let (line, column) = li.locate(m.start);
+            let (end_line, end_column) = li.locate(m.end);
+            let shown = match (&m.display, self.options.no_redact) {
+                (Some(d), _) => d.clone(),
+                (None, true) => m.secret.expose_str().into_owned(),
+                (None, false) => finding::redact(&m.secret.expose_str()),
+            };
+            Finding {
+                rule: rule.id.clone(),
+                name: rule.name.clone(),
+                category: rule.category,
+                path: path.to_string(),
+                line,
+                column,
+                end_line,
+                end_column,
+                secret: crate::sanitize::sanitize(&shown),
+                fingerprint: finding::fingerprint(&rule.id, m.secret.expose()),
+                entropy: (m.entropy * 1000.0).round() / 1000.0,
+                provenance: None,
+                details: m.details.clone(),
+                verification: None,
+                raw: m.secret.clone(),
+                span: (m.start, m.end),
+                context: if rule.verify.is_some() && !extra.is_empty() {
+                    let mut c = m.context.clone();
+                    crate::verify::context::merge(&mut c, extra.clone());
+                    c
+                } else {
+                    m.context.clone()
+                },
+            }
+        };
+        let (allowed, reported): (Vec<&RawMatch>, Vec<&RawMatch>) = matches
             .iter()
             .filter(|m| m.rejected.is_none())
             .filter(|m| !crate::suppress::is_fingerprint_text(rules, data, m.start, m.end))
-            .filter(|m| {
-                let allowed = crate::suppress::inline::check(data, m.start, m.end).is_some();
-                if allowed {
-                    self.inline_allowed.fetch_add(1, Ordering::Relaxed);
-                }
-                !allowed
-            })
-            .map(|m| {
-                let rule = &rules.rules[m.rule].rule;
-                let (line, column) = li.locate(m.start);
-                let (end_line, end_column) = li.locate(m.end);
-                let shown = match (&m.display, self.options.no_redact) {
-                    (Some(d), _) => d.clone(),
-                    (None, true) => m.secret.expose_str().into_owned(),
-                    (None, false) => finding::redact(&m.secret.expose_str()),
-                };
-                Finding {
-                    rule: rule.id.clone(),
-                    name: rule.name.clone(),
-                    category: rule.category,
-                    path: path.to_string(),
-                    line,
-                    column,
-                    end_line,
-                    end_column,
-                    secret: crate::sanitize::sanitize(&shown),
-                    fingerprint: finding::fingerprint(&rule.id, m.secret.expose()),
-                    entropy: (m.entropy * 1000.0).round() / 1000.0,
-                    provenance: None,
-                    details: m.details.clone(),
-                    verification: None,
-                    raw: m.secret.clone(),
-                    span: (m.start, m.end),
-                    context: if rule.verify.is_some() && !extra.is_empty() {
-                        let mut c = m.context.clone();
-                        crate::verify::context::merge(&mut c, extra.clone());
-                        c
-                    } else {
-                        m.context.clone()
-                    },
-                }
-            })
-            .collect()
+            .partition(|m| crate::suppress::inline::check(data, m.start, m.end).is_some());
+        (
+            reported.into_iter().map(&mut to_finding).collect(),
+            allowed.into_iter().map(&mut to_finding).collect(),
+        )
     }
 
     /// Walks paths on disk (see [`crate::source::dir`]) and scans them.

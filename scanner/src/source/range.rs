@@ -49,7 +49,7 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
     let odb = repo.odb()?;
     let limit = scanner.options.max_file_size;
     // Scans of new blobs, by id (a cherry-pick adds the same blob twice).
-    let mut cache: HashMap<Oid, Vec<Finding>> = HashMap::new();
+    let mut cache: HashMap<Oid, (Vec<Finding>, Vec<Finding>)> = HashMap::new();
     for id in walk {
         let id = id.context("walking the range")?;
         let commit = repo.find_commit(id)?;
@@ -109,12 +109,14 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
                     let obj = odb.read(new_id)?;
                     result.stats.files_scanned += 1;
                     result.stats.bytes_scanned += obj.len() as u64;
-                    let t = scanner.scan_bytes("", obj.data());
+                    let t = scanner.scan_bytes_split("", obj.data());
                     cache.insert(new_id, t.clone());
                     t
                 }
             };
-            if templates.is_empty() {
+            // Inline-allowed findings count only where they are new too.
+            let (templates, allowed) = templates;
+            if templates.is_empty() && allowed.is_empty() {
                 continue;
             }
             let new_obj = odb.read(new_id)?;
@@ -137,8 +139,11 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
                 .iter()
                 .map(|o| o.as_ref().map(|o| o.data()))
                 .collect();
-            let scan = |d: &[u8]| scanner.scan_bytes("", d);
+            let scan = |d: &[u8]| scanner.scan_bytes_split("", d).0;
             let kept = new_findings(&scan, &olds, new_obj.data(), templates)?;
+            let scan_allowed = |d: &[u8]| scanner.scan_bytes_split("", d).1;
+            let new_allowed = new_findings(&scan_allowed, &olds, new_obj.data(), allowed)?;
+            scanner.count_inline_allowed(new_allowed.len() as u64);
             if kept.is_empty() {
                 continue;
             }

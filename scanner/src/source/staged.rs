@@ -92,8 +92,9 @@ impl Scanner {
             })?;
             result.stats.files_scanned += 1;
             result.stats.bytes_scanned += obj.len() as u64;
-            let found = self.scan_bytes(&path, obj.data());
-            if found.is_empty() {
+            // Inline-allowed findings count only where they are new too.
+            let (found, allowed) = self.scan_bytes_split(&path, obj.data());
+            if found.is_empty() && allowed.is_empty() {
                 continue;
             }
             let old_id = delta.old_file().id();
@@ -118,10 +119,13 @@ impl Scanner {
                 .iter()
                 .map(|o| o.as_ref().map(|o| o.data()))
                 .collect();
-            let scan = |d: &[u8]| self.scan_bytes(&path, d);
+            let scan = |d: &[u8]| self.scan_bytes_split(&path, d).0;
             result
                 .findings
                 .extend(new_findings(&scan, &olds, obj.data(), found)?);
+            let scan_allowed = |d: &[u8]| self.scan_bytes_split(&path, d).1;
+            let new_allowed = new_findings(&scan_allowed, &olds, obj.data(), allowed)?;
+            self.count_inline_allowed(new_allowed.len() as u64);
         }
         self.drop_generic_in_docs_or_tests(&mut result);
         sort_findings(&mut result.findings);
