@@ -9,33 +9,14 @@ use std::time::Instant;
 
 use leakscan_scanner::matcher::{Matcher, RuleSet};
 
+mod common;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let dir = args.next().expect("usage: matchbench DIR [MB]");
     let cap: u64 = args.next().map_or(200, |s| s.parse().expect("MB")) * 1_000_000;
-    let mut blobs: Vec<Vec<u8>> = Vec::new();
-    let mut total = 0u64;
-    for e in ignore::WalkBuilder::new(&dir)
-        .standard_filters(false)
-        .sort_by_file_path(|a, b| a.cmp(b))
-        .build()
-        .flatten()
-    {
-        if total >= cap {
-            break;
-        }
-        if e.file_type().is_some_and(|t| t.is_file())
-            && let Ok(data) = std::fs::read(e.path())
-        {
-            total += data.len() as u64;
-            blobs.push(data);
-        }
-    }
-    let packs: Vec<_> = leakscan_rules::builtin_packs()
-        .expect("packs")
-        .into_iter()
-        .map(|(n, p)| (format!("builtin:{n}"), p))
-        .collect();
+    let (blobs, total) = common::load(&dir, cap);
+    let packs = common::builtin_packs();
     let m = Matcher::new(RuleSet::build(&packs, &[], &BTreeMap::new(), &[]).expect("rules"))
         .expect("matcher");
     // Warm-up (lazy regex compilation), then the timed pass.

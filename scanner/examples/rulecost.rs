@@ -11,6 +11,8 @@ use std::time::Instant;
 
 use leakscan_scanner::matcher::{Matcher, RuleSet};
 
+mod common;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let usage = "usage: rulecost DIR MB ROUNDS RULE_ID...";
@@ -18,29 +20,8 @@ fn main() {
     let cap: u64 = args.next().expect(usage).parse::<u64>().expect("MB") * 1_000_000;
     let rounds: usize = args.next().expect(usage).parse().expect("ROUNDS");
     let without: Vec<String> = args.collect();
-    let mut blobs: Vec<Vec<u8>> = Vec::new();
-    let mut total = 0u64;
-    for e in ignore::WalkBuilder::new(&dir)
-        .standard_filters(false)
-        .sort_by_file_path(|a, b| a.cmp(b))
-        .build()
-        .flatten()
-    {
-        if total >= cap {
-            break;
-        }
-        if e.file_type().is_some_and(|t| t.is_file())
-            && let Ok(data) = std::fs::read(e.path())
-        {
-            total += data.len() as u64;
-            blobs.push(data);
-        }
-    }
-    let packs: Vec<_> = leakscan_rules::builtin_packs()
-        .expect("packs")
-        .into_iter()
-        .map(|(n, p)| (format!("builtin:{n}"), p))
-        .collect();
+    let (blobs, total) = common::load(&dir, cap);
+    let packs = common::builtin_packs();
     let build = |disabled: &[String]| {
         Matcher::new(RuleSet::build(&packs, disabled, &BTreeMap::new(), &[]).expect("rules"))
             .expect("matcher")

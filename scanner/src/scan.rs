@@ -146,14 +146,23 @@ impl Scanner {
     /// Drops generic findings in documentation, tests and examples, judged
     /// by each finding's own path, counting them as suppressed.
     pub fn drop_generic_in_docs_or_tests(&self, result: &mut ScanResult) {
-        let before = result.findings.len();
-        result
-            .findings
-            .retain(|f| !self.generic_in_docs_or_tests(f, &f.path));
-        let dropped = (before - result.findings.len()) as u64;
+        self.drop_in_docs_or_tests(&mut result.findings, &mut result.stats, None);
+    }
+
+    /// The shared step: drops the findings [`Scanner::generic_in_docs_or_tests`]
+    /// names, judged at `rel` (or at each finding's own path when `None`),
+    /// and counts them as suppressed.
+    pub fn drop_in_docs_or_tests(
+        &self,
+        findings: &mut Vec<Finding>,
+        stats: &mut Stats,
+        rel: Option<&str>,
+    ) {
+        let before = findings.len();
+        findings.retain(|f| !self.generic_in_docs_or_tests(f, rel.unwrap_or(&f.path)));
+        let dropped = (before - findings.len()) as u64;
         if dropped > 0 {
-            *result
-                .stats
+            *stats
                 .suppressed
                 .entry(DOCS_AND_TESTS.to_string())
                 .or_default() += dropped;

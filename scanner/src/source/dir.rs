@@ -207,22 +207,17 @@ fn visit(scanner: &Scanner, roots: &[PathBuf], entry: ignore::DirEntry, l: &mut 
     };
     l.stats.files_scanned += 1;
     l.stats.bytes_scanned += data.len() as u64;
-    // Judged below the scanned root: a root inside a `tests` folder does
-    // not make every file a test.
-    let rel = roots
-        .iter()
-        .find_map(|r| path.strip_prefix(r).ok())
-        .map(display_path)
-        .unwrap_or_else(|| shown.clone());
-    for f in scanner.scan_bytes(&shown, &data) {
-        if scanner.generic_in_docs_or_tests(&f, &rel) {
-            *l.stats
-                .suppressed
-                .entry(crate::scan::DOCS_AND_TESTS.to_string())
-                .or_default() += 1;
-        } else {
-            l.findings.push(f);
-        }
+    let mut found = scanner.scan_bytes(&shown, &data);
+    if !found.is_empty() {
+        // Judged below the scanned root: a root inside a `tests` folder
+        // does not make every file a test.
+        let rel = roots
+            .iter()
+            .find_map(|r| path.strip_prefix(r).ok())
+            .map(display_path)
+            .unwrap_or_else(|| shown.clone());
+        scanner.drop_in_docs_or_tests(&mut found, &mut l.stats, Some(&rel));
+        l.findings.append(&mut found);
     }
 }
 

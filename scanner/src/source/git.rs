@@ -670,17 +670,11 @@ fn scan_blobs_packed(
                 Payload::Data(data) => {
                     files.fetch_add(1, Ordering::Relaxed);
                     bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
-                    if mode == Mode::Match {
-                        let matches = scanner.matcher.scan(data);
-                        if matches.iter().any(|m| m.rejected.is_none()) {
-                            let found = scanner.findings_from("", data, &matches);
-                            if !found.is_empty() {
-                                flagged
-                                    .lock()
-                                    .unwrap_or_else(|e| e.into_inner())
-                                    .insert(oid, found);
-                            }
-                        }
+                    if let Some(found) = blob_findings(scanner, mode, data) {
+                        flagged
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(oid, found);
                     }
                 }
             }
@@ -755,17 +749,11 @@ fn scan_overlapped(
         let size = match payload {
             Payload::TooLarge(_) => None,
             Payload::Data(data) => {
-                if mode == Mode::Match {
-                    let matches = scanner.matcher.scan(data);
-                    if matches.iter().any(|m| m.rejected.is_none()) {
-                        let found = scanner.findings_from("", data, &matches);
-                        if !found.is_empty() {
-                            flagged
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .insert(oid, found);
-                        }
-                    }
+                if let Some(found) = blob_findings(scanner, mode, data) {
+                    flagged
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(oid, found);
                 }
                 Some(data.len() as u64)
             }
@@ -953,16 +941,24 @@ fn scan_one(
     let data = obj.data();
     stats.files_scanned += 1;
     stats.bytes_scanned += data.len() as u64;
-    if mode == Mode::Match {
-        let matches = scanner.matcher.scan(data);
-        if matches.iter().any(|m| m.rejected.is_none()) {
-            let found = scanner.findings_from("", data, &matches);
-            if !found.is_empty() {
-                flagged.insert(b.oid, found);
-            }
-        }
+    if let Some(found) = blob_findings(scanner, mode, data) {
+        flagged.insert(b.oid, found);
     }
     data.len() as u64
+}
+
+/// A blob's findings, path left empty (filled per location later); `None`
+/// when it has none or matching is off. Shared by every history reader.
+fn blob_findings(scanner: &Scanner, mode: Mode, data: &[u8]) -> Option<Vec<Finding>> {
+    if mode != Mode::Match {
+        return None;
+    }
+    let matches = scanner.matcher.scan(data);
+    if matches.is_empty() {
+        return None;
+    }
+    let found = scanner.findings_from("", data, &matches);
+    (!found.is_empty()).then_some(found)
 }
 
 /// For each flagged blob, every path it appears at and the oldest commit

@@ -293,6 +293,22 @@ fn segments_into_words(letters: &str) -> bool {
     ok[n]
 }
 
+/// The letter a leetspeak digit or symbol stands for (`0` → `o`, `@` →
+/// `a`), other characters unchanged.
+fn unleet(c: char) -> char {
+    match c {
+        '0' => 'o',
+        '1' => 'i',
+        '3' => 'e',
+        '4' => 'a',
+        '5' => 's',
+        '7' => 't',
+        '@' => 'a',
+        '$' => 's',
+        c => c,
+    }
+}
+
 /// A tutorial or default password: dictionary words, leetspeak, a number or
 /// a symbol tacked on (`password123`, `P@ssw0rd!`, `Sup3rS3cr3t2024`,
 /// `my-secret-pw`).
@@ -301,17 +317,7 @@ pub fn is_trivial_password(v: &str) -> bool {
     let core = decoded.trim_matches(|c: char| !c.is_ascii_alphabetic());
     let mut letters = String::new();
     for c in core.chars() {
-        let m = match c {
-            '0' => 'o',
-            '1' => 'i',
-            '3' => 'e',
-            '4' => 'a',
-            '5' => 's',
-            '7' => 't',
-            '@' => 'a',
-            '$' => 's',
-            c => c.to_ascii_lowercase(),
-        };
+        let m = unleet(c.to_ascii_lowercase());
         if m.is_ascii_lowercase() {
             letters.push(m);
         }
@@ -699,25 +705,10 @@ fn not_a_value(v: &str, lower: &str) -> Option<&'static str> {
     if !v.is_ascii() {
         return Some("non-ASCII letters: a word, not a generated secret");
     }
-    let unleet: String = lower
-        .chars()
-        .map(|c| match c {
-            '0' => 'o',
-            '1' => 'i',
-            '3' => 'e',
-            '4' => 'a',
-            '5' => 's',
-            '7' => 't',
-            '@' => 'a',
-            '$' => 's',
-            c => c,
-        })
-        .collect();
-    if [
-        "token", "secret", "passw", "apikey", "api_key", "api-key", "53cr37",
-    ]
-    .iter()
-    .any(|w| unleet.contains(w) || lower.contains(w))
+    let plain: String = lower.chars().map(unleet).collect();
+    if ["token", "secret", "passw", "apikey", "api_key", "api-key"]
+        .iter()
+        .any(|w| plain.contains(w) || lower.contains(w))
     {
         return Some("names a secret instead of holding one (a description or a test value)");
     }
