@@ -93,6 +93,10 @@ pub struct GitArgs {
     /// Enumerate and inflate blobs without matching (benchmarks).
     #[arg(long, hide = true)]
     pub no_match: bool,
+    /// Search every blob's keywords whole instead of deriving a delta's
+    /// from its base's (tests and benchmarks compare the two).
+    #[arg(long, hide = true)]
+    pub no_delta_hits: bool,
     /// Blob reader: `pack` (leakscan's own, libgit2 for what packs lack)
     /// or `libgit2` for everything (tests and benchmarks compare them).
     #[arg(long, hide = true, value_enum, default_value_t = GitReaderArg::Pack)]

@@ -355,6 +355,74 @@ fn findings_are_identical_with_the_pack_and_libgit2_readers() {
     assert_eq!(pf, lf);
 }
 
+#[test]
+fn keyword_hits_derived_from_delta_bases_equal_whole_blob_search() {
+    // One file in 40 versions, each a small edit of the last: after a deep
+    // repack most versions are deltas. Secrets arrive, stay for a while
+    // (in runs the deltas copy), sit next to later edits, and go.
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    let mut body: Vec<String> = lines(7, 300).lines().map(str::to_string).collect();
+    let mut secrets: Vec<String> = (0..6)
+        .map(|k| format!("GITHUB_TOKEN={}", token((b'a' + k) as char)))
+        .collect();
+    // No other keyword on its line.
+    secrets.push(format!("note {}", token('g')));
+    let mut expected = 0;
+    for v in 0..40usize {
+        let at = (v * 37) % body.len();
+        body[at] = format!("edit {v}: {}", lines(v as u64 + 99, 1).trim());
+        match v {
+            // Arrives mid-file and stays.
+            5 => body.insert(150, secrets[0].clone()),
+            // Arrives just before the line the next version edits.
+            12 => body.insert(((13 * 37) % body.len()).max(1) - 1, secrets[1].clone()),
+            // Two secrets on adjacent lines, then the first goes.
+            18 => {
+                body.insert(60, secrets[2].clone());
+                body.insert(61, secrets[3].clone());
+            }
+            24 => body.retain(|l| *l != secrets[2]),
+            // At the very start and the very end.
+            27 => {
+                body.insert(0, secrets[4].clone());
+                body.push(secrets[5].clone());
+            }
+            // A line holds a token, then only its first letters: git makes
+            // the older version a delta of the newer, copying up to "gh"
+            // and adding the rest, so `ghp_` straddles a copy and an insert.
+            30 => body[200] = secrets[6].clone(),
+            31 => body[200] = "note ghz".to_string(),
+            // The mid-file secret goes.
+            33 => body.retain(|l| *l != secrets[0]),
+            _ => {}
+        }
+        expected += body
+            .iter()
+            .filter(|l| secrets.iter().any(|s| l.contains(s.as_str())))
+            .count();
+        write(&r, "conf.txt", &(body.join("\n") + "\n"));
+        commit_all(&r, &format!("version {v}"));
+    }
+    git(&r, &["repack", "-adfq", "--depth=50", "--window=250"]);
+    let idx = pack_files(&r);
+    let vp = git(&r, &["verify-pack", "-v", idx[0].to_str().unwrap()]);
+    let deltas = vp
+        .lines()
+        .filter(|l| l.split_whitespace().nth(1) == Some("blob"))
+        .filter(|l| l.split_whitespace().count() >= 7)
+        .count();
+    assert!(deltas >= 30, "most versions are deltas: {vp}");
+
+    let (code, derived, _, _) = scan(&r, "pack", &[]);
+    let (_, whole, _, _) = scan(&r, "pack", &["--no-delta-hits"]);
+    let (_, lib, _, _) = scan(&r, "libgit2", &[]);
+    assert_eq!(code, 1);
+    assert_eq!(derived.len(), expected, "{derived:#?}");
+    assert_eq!(derived, whole);
+    assert_eq!(derived, lib);
+}
+
 // ------------------------------------------------------------- hostile ---
 
 /// A fake AWS access key id per file (valid in format, not a real key;

@@ -16,8 +16,9 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use anyhow::{Context, Result};
 use memchr::memmem;
 
-/// Most prefixes given to one Teddy searcher (its own fast-path limit).
-const TEDDY_PATTERNS: usize = 64;
+/// Most prefixes given to one Teddy searcher. Teddy allows 64; at 48 (three
+/// per bucket) its masks stay sparse enough that three searchers beat two.
+const TEDDY_PATTERNS: usize = 48;
 
 /// Prefix length the SIMD searchers look for (Teddy masks at most 4 bytes).
 const PREFIX_LEN: usize = 4;
@@ -35,7 +36,24 @@ struct PrefixSearcher {
 pub struct KeywordSearch {
     /// The keywords, lowercased; hits name them by index.
     keywords: Vec<Vec<u8>>,
+    /// The longest keyword's length.
+    longest: usize,
     how: How,
+}
+
+/// Every keyword occurrence in one blob, as (start, keyword index),
+/// sorted. Kept for a blob that other blobs are deltas of, so theirs can
+/// be derived from it ([`KeywordSearch::hits_after_delta`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hits(pub Vec<(usize, u32)>);
+
+/// One run of a blob rebuilt from a delta: `len` bytes at `to`, copied
+/// from its base at `from`, or new bytes (`from` is `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Piece {
+    pub to: usize,
+    pub len: usize,
+    pub from: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +69,33 @@ enum How {
 thread_local! {
     /// The lowercased copy of the blob being searched, reused per thread.
     static FOLDED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The order to give `n` sorted prefixes to Teddy so that neighbours share
+/// a bucket: Teddy puts pattern `id` in bucket `B - 1 - id % B` (B is 16
+/// above 32 patterns, else 8), and a bucket whose prefixes share bytes has
+/// sparse masks, so far fewer false candidates (1.5-1.7× faster on source
+/// code than the keywords' own order). Returns indices into the prefixes;
+/// a bucket short of members repeats one (a repeated pattern only costs a
+/// comparison when its bucket fires).
+fn arrange(n: usize) -> Vec<usize> {
+    let buckets = if n > 32 { 16 } else { 8 };
+    let per = n.div_ceil(buckets);
+    let mut slots = Vec::with_capacity(per * buckets);
+    for m in 0..per {
+        for id in 0..buckets {
+            let bucket = buckets - 1 - id;
+            // Bucket `bucket` holds prefixes [bucket * per, bucket * per + per).
+            let first = (bucket * per).min(n - 1);
+            let g = bucket * per + m;
+            slots.push(if g < n && g < (bucket + 1) * per {
+                g
+            } else {
+                first
+            });
+        }
+    }
+    slots
 }
 
 impl KeywordSearch {
@@ -76,7 +121,12 @@ impl KeywordSearch {
                     .context("building the keyword automaton")?,
             ),
         };
-        Ok(KeywordSearch { keywords, how })
+        let longest = keywords.iter().map(Vec::len).max().unwrap_or(0);
+        Ok(KeywordSearch {
+            keywords,
+            longest,
+            how,
+        })
     }
 
     /// The SIMD plan, or `None` where Teddy cannot be built on this CPU.
@@ -100,17 +150,23 @@ impl KeywordSearch {
             }
         }
         let mut searchers = Vec::new();
-        for groups in by_len {
-            for chunk in groups.chunks(TEDDY_PATTERNS) {
+        for mut groups in by_len {
+            // Similar prefixes share a bucket (see `arrange`): sorted, then
+            // cut into searchers of equal size.
+            groups.sort();
+            let n = groups.len().div_ceil(TEDDY_PATTERNS).max(1);
+            let size = groups.len().div_ceil(n).max(1);
+            for chunk in groups.chunks(size) {
                 let mut b = packed::Config::new()
                     .match_kind(PackedKind::LeftmostFirst)
                     .builder();
-                for (p, _) in chunk {
-                    b.add(p);
+                let slots = arrange(chunk.len());
+                for &g in &slots {
+                    b.add(&chunk[g].0);
                 }
                 searchers.push(PrefixSearcher {
                     teddy: b.build()?,
-                    keywords: chunk.iter().map(|(_, m)| m.clone()).collect(),
+                    keywords: slots.iter().map(|&g| chunk[g].1.clone()).collect(),
                 });
             }
         }
@@ -119,7 +175,118 @@ impl KeywordSearch {
 
     /// Calls `hit(keyword, start, end)` for every occurrence of every
     /// keyword in `data`, in no particular order.
-    pub fn for_each(&self, data: &[u8], mut hit: impl FnMut(usize, usize, usize)) {
+    pub fn for_each(&self, data: &[u8], hit: impl FnMut(usize, usize, usize)) {
+        self.for_each_starting(data, 0, data.len(), hit);
+    }
+
+    /// Length of keyword `k`.
+    pub fn keyword_len(&self, k: usize) -> usize {
+        self.keywords[k].len()
+    }
+
+    /// Every occurrence in `data`, sorted.
+    pub fn hits(&self, data: &[u8]) -> Hits {
+        let mut v = Vec::new();
+        self.for_each(data, |k, s, _| v.push((s, k as u32)));
+        v.sort_unstable();
+        Hits(v)
+    }
+
+    /// The hits of `data`, a blob rebuilt from a delta (`pieces`, in order,
+    /// covering it) against a base whose hits are `base`: exactly
+    /// [`hits`](Self::hits)`(data)`, searching only near new bytes.
+    ///
+    /// An occurrence lying wholly inside one copied run has the same bytes
+    /// as the base at the run's source, so it is the base's hit moved. Any
+    /// other occurrence starts in new bytes or within a keyword's length
+    /// before the end of a copied run: only those stretches are searched,
+    /// keeping what does not lie wholly inside a copied run.
+    pub fn hits_after_delta(&self, data: &[u8], base: &Hits, pieces: &[Piece]) -> Hits {
+        // Copies that continue each other in both blobs are one run (a
+        // delta copies at most 64 KiB per instruction).
+        let mut runs: Vec<Piece> = Vec::with_capacity(pieces.len());
+        for &p in pieces.iter().filter(|p| p.len > 0) {
+            match (runs.last_mut(), p.from) {
+                (Some(last), Some(f))
+                    if last.to + last.len == p.to
+                        && last.from.is_some_and(|lf| lf + last.len == f) =>
+                {
+                    last.len += p.len;
+                }
+                (Some(last), None) if last.from.is_none() && last.to + last.len == p.to => {
+                    last.len += p.len;
+                }
+                _ => runs.push(p),
+            }
+        }
+        let mut out = Vec::new();
+        for r in &runs {
+            let Some(from) = r.from else { continue };
+            let lo = base.0.partition_point(|&(s, _)| s < from);
+            for &(s, k) in &base.0[lo..] {
+                if s >= from + r.len {
+                    break;
+                }
+                if s + self.keywords[k as usize].len() <= from + r.len {
+                    out.push((r.to + (s - from), k));
+                }
+            }
+        }
+        // Where an occurrence may start without lying inside one copied
+        // run: new bytes, and the last (longest - 1) bytes of each copy.
+        let tail = self.longest.saturating_sub(1);
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        for r in &runs {
+            let end = r.to + r.len;
+            let start = match r.from {
+                None => r.to,
+                Some(_) => end.saturating_sub(tail).max(r.to),
+            };
+            match spans.last_mut() {
+                // Close spans are searched together: each search has a
+                // fixed cost.
+                Some(last) if start <= last.1 + 64 => last.1 = end,
+                _ => spans.push((start, end)),
+            }
+        }
+        let inside_copy = |s: usize, e: usize| {
+            let i = runs.partition_point(|r| r.to <= s);
+            i > 0 && runs[i - 1].from.is_some() && e <= runs[i - 1].to + runs[i - 1].len
+        };
+        for (s, e) in spans {
+            let e = e.min(data.len());
+            if s >= e {
+                continue;
+            }
+            self.for_each_starting(data, s, e, |k, hs, he| {
+                if !inside_copy(hs, he) {
+                    out.push((hs, k as u32));
+                }
+            });
+        }
+        out.sort_unstable();
+        Hits(out)
+    }
+
+    /// Calls `hit(keyword, start, end)` for every occurrence in `data` that
+    /// starts in `from..to` (it may end past `to`).
+    fn for_each_starting(
+        &self,
+        data: &[u8],
+        from: usize,
+        to: usize,
+        mut hit: impl FnMut(usize, usize, usize),
+    ) {
+        let stop = to
+            .saturating_add(self.longest.saturating_sub(1))
+            .min(data.len());
+        let data = &data[from.min(stop)..stop];
+        let room = to - from.min(to);
+        let mut hit = |k: usize, s: usize, e: usize| {
+            if s < room {
+                hit(k, from + s, from + e);
+            }
+        };
         let (searchers, short) = match &self.how {
             How::Automaton(ac) => {
                 for m in ac.find_overlapping_iter(data) {
@@ -224,6 +391,162 @@ mod tests {
             }
         }
         out
+    }
+
+    /// Keyword soup: keywords, their fragments and overlaps, in random
+    /// case, glued with separators.
+    fn soup(rng: &mut Rng, keywords: &[String], len: usize) -> Vec<u8> {
+        let mut data = Vec::new();
+        for _ in 0..len {
+            let k = keywords[rng.below(keywords.len())].as_bytes();
+            let piece = match rng.below(4) {
+                0 => &k[..1 + rng.below(k.len())],
+                1 => &k[rng.below(k.len())..],
+                _ => k,
+            };
+            for &b in piece {
+                data.push(if rng.below(2) == 0 {
+                    b.to_ascii_uppercase()
+                } else {
+                    b
+                });
+            }
+            match rng.below(5) {
+                0 => data.push(b' '),
+                1 => data.push(b'_'),
+                2 => data.push(0xC3),
+                _ => {}
+            }
+        }
+        data
+    }
+
+    /// A blob rebuilt from `base` by random copies (whole, cut mid-keyword,
+    /// adjacent ones that continue each other) and new bytes.
+    fn random_delta(rng: &mut Rng, keywords: &[String], base: &[u8]) -> (Vec<u8>, Vec<Piece>) {
+        let mut out = Vec::new();
+        let mut pieces = Vec::new();
+        let mut last_copy_end = 0;
+        for _ in 0..1 + rng.below(12) {
+            let to = out.len();
+            if !base.is_empty() && rng.below(3) > 0 {
+                let from = if rng.below(3) == 0 {
+                    last_copy_end.min(base.len() - 1)
+                } else {
+                    rng.below(base.len())
+                };
+                let len = 1 + rng.below((base.len() - from).min(300));
+                out.extend_from_slice(&base[from..from + len]);
+                pieces.push(Piece {
+                    to,
+                    len,
+                    from: Some(from),
+                });
+                last_copy_end = from + len;
+            } else {
+                let n = 1 + rng.below(6);
+                let new = soup(rng, keywords, n);
+                out.extend_from_slice(&new);
+                pieces.push(Piece {
+                    to,
+                    len: new.len(),
+                    from: None,
+                });
+            }
+        }
+        (out, pieces)
+    }
+
+    #[test]
+    fn hits_after_a_delta_equal_a_full_search() {
+        // The rules' keywords, and a few where the longest is common (an
+        // occurrence across a copy's end is then frequent).
+        let few: Vec<String> = ["q~", "aa", "kty", "token", "secret_access_key"]
+            .map(String::from)
+            .to_vec();
+        for keywords in [builtin_keywords(), few] {
+            delta_rounds(&keywords);
+        }
+    }
+
+    #[test]
+    fn keywords_cut_across_delta_runs_are_found_at_every_cut() {
+        let keywords: Vec<String> = ["kty", "token", "secret_access_key"]
+            .map(String::from)
+            .to_vec();
+        let ks = KeywordSearch::new(&keywords).unwrap();
+        let pad = |n: usize| vec![b'.'; n];
+        for kw in &keywords {
+            let kw = kw.as_bytes();
+            // The keyword twice, 300 bytes apart, in padding.
+            let mut base = pad(100);
+            base.extend_from_slice(kw);
+            base.extend(pad(300 - kw.len()));
+            base.extend_from_slice(kw);
+            base.extend(pad(100));
+            for cut in 0..=kw.len() {
+                // Its head from the first copy, its tail from the second
+                // (not contiguous there), or its tail as new bytes.
+                let head = Piece {
+                    to: 0,
+                    len: 100 + cut,
+                    from: Some(0),
+                };
+                let rest = kw.len() - cut;
+                let tails = [
+                    Piece {
+                        to: 100 + cut,
+                        len: rest + 50,
+                        from: Some(400 + cut),
+                    },
+                    Piece {
+                        to: 100 + cut,
+                        len: rest,
+                        from: None,
+                    },
+                ];
+                for tail in tails {
+                    let mut child = base[..100 + cut].to_vec();
+                    match tail.from {
+                        Some(f) => child.extend_from_slice(&base[f..f + tail.len]),
+                        None => child.extend_from_slice(&kw[cut..]),
+                    }
+                    let pieces = [head, tail];
+                    let derived = ks.hits_after_delta(&child, &ks.hits(&base), &pieces);
+                    assert_eq!(derived, ks.hits(&child), "cut {cut}: {pieces:?}");
+                    assert!(
+                        derived.0.iter().any(|&(s, _)| s == 100),
+                        "cut {cut}: {derived:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    fn delta_rounds(keywords: &[String]) {
+        let simd = KeywordSearch::new(keywords).unwrap();
+        let mut automaton = simd.clone();
+        automaton.how = How::Automaton(
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .build(&automaton.keywords)
+                .unwrap(),
+        );
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        for round in 0..400 {
+            let n = rng.below(200);
+            let base = soup(&mut rng, keywords, n);
+            let (child, pieces) = random_delta(&mut rng, keywords, &base);
+            // A second generation, built on the derived hits.
+            let (grandchild, more) = random_delta(&mut rng, keywords, &child);
+            for ks in [&simd, &automaton] {
+                let derived = ks.hits_after_delta(&child, &ks.hits(&base), &pieces);
+                assert_eq!(derived, ks.hits(&child), "round {round}: {pieces:?}");
+                let again = ks.hits_after_delta(&grandchild, &derived, &more);
+                assert_eq!(again, ks.hits(&grandchild), "round {round}: {more:?}");
+            }
+        }
     }
 
     #[test]

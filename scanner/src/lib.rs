@@ -4,7 +4,7 @@
 
 pub mod config;
 pub mod finding;
-mod keywords;
+pub mod keywords;
 pub mod matcher;
 pub mod pathclass;
 pub mod report;

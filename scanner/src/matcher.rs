@@ -11,7 +11,7 @@ use leakscan_rules::{Pack, Rule};
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::finding::Secret;
-use crate::keywords::KeywordSearch;
+use crate::keywords::{Hits, KeywordSearch, Piece};
 use crate::validate;
 
 /// Bytes sniffed for a NUL to call a blob binary (as git does).
@@ -297,6 +297,33 @@ impl Matcher {
     /// Scans a blob. With `explain`, rejected candidates are kept (with the
     /// stage that dropped them) and the triggered rules are listed.
     pub fn scan_blob(&self, data: &[u8], explain: bool) -> BlobMatches {
+        let hits = self.keyword_hits(data, None);
+        self.scan_blob_with(data, explain, hits.as_ref())
+    }
+
+    /// The keyword occurrences the rules run on: searched in `data`, or,
+    /// for a blob rebuilt from a delta against a base whose hits are known,
+    /// derived from the base's (the same hits, found near new bytes only).
+    /// `None` when no keyword search applies (a binary blob and no binary
+    /// rule with keywords).
+    pub fn keyword_hits(&self, data: &[u8], after: Option<(&Hits, &[Piece])>) -> Option<Hits> {
+        let ks = self.keywords.as_ref()?;
+        if Self::is_binary(data) && !self.binary_keywords {
+            return None;
+        }
+        Some(match after {
+            Some((base, pieces)) => ks.hits_after_delta(data, base, pieces),
+            None => ks.hits(data),
+        })
+    }
+
+    /// Reported matches in `data` given its keyword hits (from
+    /// [`keyword_hits`](Self::keyword_hits) on the same bytes).
+    pub fn scan_with_hits(&self, data: &[u8], hits: Option<&Hits>) -> Vec<RawMatch> {
+        self.scan_blob_with(data, false, hits).matches
+    }
+
+    fn scan_blob_with(&self, data: &[u8], explain: bool, found: Option<&Hits>) -> BlobMatches {
         let binary = Self::is_binary(data);
         let n = self.set.rules.len();
         let mut selected = vec![false; n];
@@ -305,15 +332,14 @@ impl Matcher {
         for &i in &self.keywordless {
             selected[i] = true;
         }
-        if let Some(ks) = &self.keywords
-            && (!binary || self.binary_keywords)
-        {
-            ks.for_each(data, |k, start, end| {
-                for &r in &self.keyword_rules[k] {
+        if let (Some(ks), Some(found)) = (&self.keywords, found) {
+            for &(start, k) in &found.0 {
+                let end = start + ks.keyword_len(k as usize);
+                for &r in &self.keyword_rules[k as usize] {
                     selected[r] = true;
                     hits[r].push((start, end));
                 }
-            });
+            }
         }
         let mut out = BlobMatches {
             binary,

@@ -36,6 +36,8 @@ pub fn run(args: GitArgs) -> Result<u8> {
     };
     let mode = if args.no_match {
         Mode::InflateOnly
+    } else if args.no_delta_hits {
+        Mode::MatchWhole
     } else {
         Mode::Match
     };

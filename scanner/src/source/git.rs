@@ -14,8 +14,9 @@ use anyhow::{Context, Result};
 use git2::{ObjectType, Oid, Repository, Sort};
 
 use crate::finding::{Finding, Provenance};
+use crate::keywords::Hits;
 use crate::scan::{ScanResult, Scanner, sort_findings};
-use crate::source::pack::{OidMap, OidSet};
+use crate::source::pack::{FromBase, OidMap, OidSet};
 use crate::source::trees::{EntryKind, Trees};
 use crate::stats::Stats;
 
@@ -66,6 +67,9 @@ pub trait Progress: Sync {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Match,
+    /// Match, but search every blob's keywords whole rather than derive a
+    /// delta's from its base's (tests and benchmarks compare the two).
+    MatchWhole,
     InflateOnly,
 }
 
@@ -662,7 +666,8 @@ fn scan_blobs_packed(
         let bytes = AtomicU64::new(0);
         let too_large = AtomicU64::new(0);
         let done = AtomicU64::new(0);
-        let visit = |oid: Oid, payload: Payload<'_>| {
+        let visit = |oid: Oid, _: u8, payload: Payload<'_>, from: Option<FromBase<'_, Hits>>| {
+            let mut memo = None;
             match payload {
                 Payload::TooLarge(_) => {
                     too_large.fetch_add(1, Ordering::Relaxed);
@@ -670,12 +675,14 @@ fn scan_blobs_packed(
                 Payload::Data(data) => {
                     files.fetch_add(1, Ordering::Relaxed);
                     bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
-                    if let Some(found) = blob_findings(scanner, mode, data) {
+                    let (found, hits) = blob_findings_from(scanner, mode, data, from);
+                    if let Some(found) = found {
                         flagged
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
                             .insert(oid, found);
                     }
+                    memo = hits;
                 }
             }
             let d = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -684,13 +691,15 @@ fn scan_blobs_packed(
             {
                 p.update(d, bytes.load(Ordering::Relaxed));
             }
+            memo
         };
-        let report = pack::read_blobs(
+        let (report, ()) = pack::read_objects_memo(
             &repo.commondir().join("objects"),
-            &wanted,
+            pack::Select::Blobs(&wanted),
             scanner.options.thread_count(),
             scanner.options.max_file_size,
             visit,
+            || (),
         )?;
         stats.files_scanned += files.into_inner();
         stats.bytes_scanned += bytes.into_inner();
@@ -745,16 +754,19 @@ fn scan_overlapped(
     let seen: Mutex<OidMap<Option<u64>>> = Mutex::new(OidMap::default());
     let done = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
-    let visit = |oid: Oid, _: u8, payload: Payload<'_>| {
+    let visit = |oid: Oid, _: u8, payload: Payload<'_>, from: Option<FromBase<'_, Hits>>| {
+        let mut memo = None;
         let size = match payload {
             Payload::TooLarge(_) => None,
             Payload::Data(data) => {
-                if let Some(found) = blob_findings(scanner, mode, data) {
+                let (found, hits) = blob_findings_from(scanner, mode, data, from);
+                if let Some(found) = found {
                     flagged
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .insert(oid, found);
                 }
+                memo = hits;
                 Some(data.len() as u64)
             }
         };
@@ -768,6 +780,7 @@ fn scan_overlapped(
         {
             p.update(d, b);
         }
+        memo
     };
     let walk = || -> Result<(Enumerated, Stats)> {
         let phase = Instant::now();
@@ -781,7 +794,7 @@ fn scan_overlapped(
         st.phase("enumerate", phase);
         Ok((en, st))
     };
-    let (_report, walked) = pack::read_objects_beside(
+    let (_report, walked) = pack::read_objects_memo(
         &repo.commondir().join("objects"),
         Select::Kinds(&[BLOB]),
         scanner.options.thread_count(),
@@ -950,15 +963,33 @@ fn scan_one(
 /// A blob's findings, path left empty (filled per location later); `None`
 /// when it has none or matching is off. Shared by every history reader.
 fn blob_findings(scanner: &Scanner, mode: Mode, data: &[u8]) -> Option<Vec<Finding>> {
-    if mode != Mode::Match {
-        return None;
+    blob_findings_from(scanner, mode, data, None).0
+}
+
+/// [`blob_findings`] for a blob the pack reader rebuilt from a delta
+/// against a base whose keyword hits are known (`from`): its hits are
+/// derived from the base's instead of searched in full. Also returns the
+/// blob's hits, for the blobs built on it.
+fn blob_findings_from(
+    scanner: &Scanner,
+    mode: Mode,
+    data: &[u8],
+    from: Option<FromBase<'_, Hits>>,
+) -> (Option<Vec<Finding>>, Option<Hits>) {
+    if mode == Mode::InflateOnly {
+        return (None, None);
     }
-    let matches = scanner.matcher.scan(data);
-    if matches.is_empty() {
-        return None;
-    }
-    let found = scanner.findings_from("", data, &matches);
-    (!found.is_empty()).then_some(found)
+    let from = from.filter(|_| mode == Mode::Match);
+    let hits = scanner
+        .matcher
+        .keyword_hits(data, from.map(|f| (f.memo, f.pieces)));
+    let matches = scanner.matcher.scan_with_hits(data, hits.as_ref());
+    let found = if matches.is_empty() {
+        None
+    } else {
+        Some(scanner.findings_from("", data, &matches)).filter(|f| !f.is_empty())
+    };
+    (found, hits.filter(|_| mode == Mode::Match))
 }
 
 /// For each flagged blob, every path it appears at and the oldest commit

@@ -13,10 +13,14 @@ use anyhow::{Context, Result, bail};
 use git2::Oid;
 use libdeflater::Decompressor;
 
-use super::format::{Base, PackIndex, apply_delta, delta_target_size, inflate, parse_entry_header};
-use super::{
-    BLOB, HEADER_CHUNK, KEEP_BUFFER, MAX_HEADER, NONE, OidSet, PackReport, Payload, Select, note,
+use super::format::{
+    Base, PackIndex, apply_delta_traced, delta_target_size, inflate, parse_entry_header,
 };
+use super::{
+    BLOB, FromBase, HEADER_CHUNK, KEEP_BUFFER, MAX_HEADER, NONE, OidSet, PackReport, Payload,
+    Select, note,
+};
+use crate::keywords::Piece;
 
 /// One open pack: its index and file.
 pub(super) struct Pack {
@@ -293,6 +297,7 @@ struct State {
     input: Vec<u8>,
     delta: Vec<u8>,
     leaf: Vec<u8>,
+    pieces: Vec<Piece>,
 }
 
 impl State {
@@ -302,6 +307,7 @@ impl State {
             input: Vec::new(),
             delta: Vec::new(),
             leaf: Vec::new(),
+            pieces: Vec::new(),
         }
     }
 
@@ -310,6 +316,9 @@ impl State {
             if b.capacity() > KEEP_BUFFER {
                 *b = Vec::new();
             }
+        }
+        if self.pieces.capacity() > KEEP_BUFFER / 16 {
+            self.pieces = Vec::new();
         }
     }
 }
@@ -330,6 +339,13 @@ fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
     r
 }
 
+/// An object children are built from: its bytes, and what the visitor
+/// returned for it.
+struct Node<M> {
+    data: Vec<u8>,
+    memo: Option<M>,
+}
+
 /// Shared by the workers decoding one pack.
 struct Job<'a, F> {
     forest: &'a Forest,
@@ -348,9 +364,10 @@ impl Forest {
         &self.children[self.first_child[e] as usize..self.first_child[e + 1] as usize]
     }
 
-    pub(super) fn decode<F>(&self, pack: &Pack, limit: u64, visit: &F, report: &mut PackReport)
+    pub(super) fn decode<F, M>(&self, pack: &Pack, limit: u64, visit: &F, report: &mut PackReport)
     where
-        F: Fn(Oid, u8, Payload<'_>) + Sync,
+        F: Fn(Oid, u8, Payload<'_>, Option<FromBase<'_, M>>) -> Option<M> + Sync,
+        M: Send + Sync,
     {
         use rayon::prelude::*;
         let job = Job {
@@ -387,21 +404,20 @@ impl Forest {
     }
 }
 
-impl<'a, F> Job<'a, F>
-where
-    F: Fn(Oid, u8, Payload<'_>) + Sync,
-{
+impl<'a, F> Job<'a, F> {
     /// Decodes `e` (from its parent's content `base` when it is a delta),
     /// hands it over when wanted, then goes down its children: the first
     /// on this thread, the others as tasks other threads may steal.
-    fn walk<'s>(
+    fn walk<'s, M>(
         &'s self,
         s: Option<&rayon::Scope<'s>>,
         mut e: u32,
-        mut base: Option<Arc<Vec<u8>>>,
+        mut base: Option<Arc<Node<M>>>,
         kind: u8,
     ) where
         'a: 's,
+        F: Fn(Oid, u8, Payload<'_>, Option<FromBase<'_, M>>) -> Option<M> + Sync,
+        M: Send + Sync + 's,
     {
         loop {
             let kids = self.forest.kids(e);
@@ -437,14 +453,17 @@ where
 
     /// Produces entry `e`; visits it when it is a wanted blob; returns its
     /// content when children need it.
-    fn produce(
+    fn produce<M>(
         &self,
         st: &mut State,
         e: u32,
-        base: Option<&Vec<u8>>,
+        base: Option<&Node<M>>,
         kind: u8,
         keep: bool,
-    ) -> Option<Arc<Vec<u8>>> {
+    ) -> Option<Arc<Node<M>>>
+    where
+        F: Fn(Oid, u8, Payload<'_>, Option<FromBase<'_, M>>) -> Option<M> + Sync,
+    {
         let f = self.forest;
         let i = e as usize;
         let wanted = f.want[i];
@@ -459,7 +478,7 @@ where
         // A wanted root nobody builds on and too large to scan: skip
         // without reading it.
         if wanted && !keep && base.is_none() && f.size[i] > self.limit {
-            (self.visit)(f.oid[i], kind, Payload::TooLarge(f.size[i]));
+            (self.visit)(f.oid[i], kind, Payload::TooLarge(f.size[i]), None);
             self.delivered[i].store(true, Ordering::Relaxed);
             return None;
         }
@@ -475,13 +494,22 @@ where
         } else {
             std::mem::take(&mut st.leaf)
         };
+        // The delta's runs, when the visitor has a memo of the base to
+        // derive from.
+        let trace = wanted && base.is_some_and(|b| b.memo.is_some());
         let res = match base {
             None => inflate(&mut st.z, &st.input[..len], f.size[i], &mut out),
             Some(b) => {
                 inflate(&mut st.z, &st.input[..len], f.size[i], &mut st.delta).and_then(|()| {
-                    match delta_target_size(b.len(), &st.delta) {
+                    match delta_target_size(b.data.len(), &st.delta) {
                         Ok(t) if wanted && !keep && t > self.limit => Err(format!("too-large {t}")),
-                        Ok(_) => apply_delta(b, &st.delta, &mut out).map_err(str::to_string),
+                        Ok(_) => apply_delta_traced(
+                            &b.data,
+                            &st.delta,
+                            &mut out,
+                            trace.then_some(&mut st.pieces),
+                        )
+                        .map_err(str::to_string),
                         Err(m) => Err(m.to_string()),
                     }
                 })
@@ -492,7 +520,7 @@ where
             Ok(()) => {}
             Err(m) if m.starts_with("too-large ") => {
                 let t = m["too-large ".len()..].parse().unwrap_or(u64::MAX);
-                (self.visit)(f.oid[i], kind, Payload::TooLarge(t));
+                (self.visit)(f.oid[i], kind, Payload::TooLarge(t), None);
                 self.delivered[i].store(true, Ordering::Relaxed);
                 if !keep {
                     st.leaf = out;
@@ -507,16 +535,26 @@ where
                 return None;
             }
         }
+        let mut memo = None;
         if wanted {
             if out.len() as u64 > self.limit {
-                (self.visit)(f.oid[i], kind, Payload::TooLarge(out.len() as u64));
+                (self.visit)(f.oid[i], kind, Payload::TooLarge(out.len() as u64), None);
             } else {
-                (self.visit)(f.oid[i], kind, Payload::Data(&out));
+                let from = match base {
+                    Some(Node {
+                        memo: Some(memo), ..
+                    }) if trace => Some(FromBase {
+                        memo,
+                        pieces: &st.pieces,
+                    }),
+                    _ => None,
+                };
+                memo = (self.visit)(f.oid[i], kind, Payload::Data(&out), from);
             }
             self.delivered[i].store(true, Ordering::Relaxed);
         }
         if keep {
-            Some(Arc::new(out))
+            Some(Arc::new(Node { data: out, memo }))
         } else {
             st.leaf = out;
             None

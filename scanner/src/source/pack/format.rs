@@ -4,6 +4,7 @@
 use libdeflater::{DecompressionError, Decompressor};
 
 use super::{BLOB, COMMIT, MAX_OBJECT, OFS_DELTA, REF_DELTA, TAG, TREE};
+use crate::keywords::Piece;
 
 /// Where an entry's delta base is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +113,20 @@ pub fn delta_target_size(base_len: usize, delta: &[u8]) -> Result<u64, &'static 
 /// Applies a git delta to `base`, writing the target into `out` (cleared
 /// first). Every bound is checked; a bad delta is an error, never a panic.
 pub fn apply_delta(base: &[u8], delta: &[u8], out: &mut Vec<u8>) -> Result<(), &'static str> {
+    apply_delta_traced(base, delta, out, None)
+}
+
+/// [`apply_delta`], also listing the runs it wrote (copied from the base
+/// or new) in `pieces`, in order, when given.
+pub fn apply_delta_traced(
+    base: &[u8],
+    delta: &[u8],
+    out: &mut Vec<u8>,
+    mut pieces: Option<&mut Vec<Piece>>,
+) -> Result<(), &'static str> {
+    if let Some(p) = pieces.as_deref_mut() {
+        p.clear();
+    }
     let mut i = 0;
     let src = delta_varint(delta, &mut i)?;
     if src != base.len() as u64 {
@@ -150,6 +165,13 @@ pub fn apply_delta(base: &[u8], delta: &[u8], out: &mut Vec<u8>) -> Result<(), &
             if out.len() + n > target {
                 return Err("delta writes past its target size");
             }
+            if let Some(p) = pieces.as_deref_mut() {
+                p.push(Piece {
+                    to: out.len(),
+                    len: n,
+                    from: Some(off),
+                });
+            }
             out.extend_from_slice(src);
         } else if c != 0 {
             let n = usize::from(c);
@@ -157,6 +179,13 @@ pub fn apply_delta(base: &[u8], delta: &[u8], out: &mut Vec<u8>) -> Result<(), &
             i += n;
             if out.len() + n > target {
                 return Err("delta writes past its target size");
+            }
+            if let Some(p) = pieces.as_deref_mut() {
+                p.push(Piece {
+                    to: out.len(),
+                    len: n,
+                    from: None,
+                });
             }
             out.extend_from_slice(lit);
         } else {
@@ -364,6 +393,14 @@ mod tests {
         let mut out = Vec::new();
         apply_delta(base, &delta, &mut out).unwrap();
         assert_eq!(out, b"hello!!world");
+        let mut pieces = vec![Piece {
+            to: 9,
+            len: 9,
+            from: None,
+        }];
+        apply_delta_traced(base, &delta, &mut out, Some(&mut pieces)).unwrap();
+        let runs: Vec<_> = pieces.iter().map(|p| (p.to, p.len, p.from)).collect();
+        assert_eq!(runs, [(0, 5, Some(0)), (5, 2, None), (7, 5, Some(7))]);
         // Copy past the base.
         let bad = [12u8, 5, 0x91, 10, 5];
         assert!(apply_delta(base, &bad, &mut out).is_err());

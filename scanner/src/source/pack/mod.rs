@@ -13,8 +13,11 @@ mod decode;
 mod format;
 
 use decode::Pack;
+
+use crate::keywords::Piece;
 pub use format::{
-    Base, EntryHeader, PackIndex, apply_delta, delta_target_size, parse_entry_header,
+    Base, EntryHeader, PackIndex, apply_delta, apply_delta_traced, delta_target_size,
+    parse_entry_header,
 };
 
 /// Largest object this reader decodes; larger ones (and hostile size
@@ -76,6 +79,14 @@ pub enum Payload<'a> {
     /// Larger than the size limit: not materialised (when it is nobody's
     /// base) and not to be scanned.
     TooLarge(u64),
+}
+
+/// How an object rebuilt from a delta came from its base, for a visitor
+/// that derives its work on the object from its work on the base: what the
+/// visitor returned for the base, and the delta's runs.
+pub struct FromBase<'a, M> {
+    pub memo: &'a M,
+    pub pieces: &'a [Piece],
 }
 
 /// What the pack reader did.
@@ -169,6 +180,36 @@ pub fn read_objects_beside<F, S, R>(
 ) -> Result<(PackReport, R)>
 where
     F: Fn(Oid, u8, Payload<'_>) + Sync,
+    S: FnOnce() -> R + Send,
+    R: Send,
+{
+    read_objects_memo(
+        objects_dir,
+        select,
+        threads,
+        limit,
+        |oid, kind, payload, _: Option<FromBase<'_, ()>>| {
+            visit(oid, kind, payload);
+            None
+        },
+        side,
+    )
+}
+
+/// [`read_objects_beside`] for a visitor that returns a memo for each
+/// object: an object rebuilt from a delta is visited with its base's memo
+/// and the delta's runs ([`FromBase`]) when the base has one.
+pub fn read_objects_memo<F, M, S, R>(
+    objects_dir: &Path,
+    select: Select<'_>,
+    threads: usize,
+    limit: u64,
+    visit: F,
+    side: S,
+) -> Result<(PackReport, R)>
+where
+    F: Fn(Oid, u8, Payload<'_>, Option<FromBase<'_, M>>) -> Option<M> + Sync,
+    M: Send + Sync,
     S: FnOnce() -> R + Send,
     R: Send,
 {
