@@ -53,6 +53,8 @@ run() {
 
 run "leakscan git (match, $THREADS threads)" "$BIN" git "$REPO" --threads "$THREADS" -q --format json -o /dev/null
 run "leakscan git --no-match ($THREADS thr)" "$BIN" git "$REPO" --threads "$THREADS" -q --no-match --format json -o /dev/null
+# Every blob's keywords searched whole, none derived from its delta base's.
+run "--no-delta-hits (match, $THREADS thr)" "$BIN" git "$REPO" --threads "$THREADS" -q --no-delta-hits --format json -o /dev/null
 # The same passes through libgit2 for every object (`--git-reader libgit2`),
 # the reader before leakscan's own pack reader.
 run "libgit2 reader (match, $THREADS thr)" "$BIN" git "$REPO" --threads "$THREADS" -q --git-reader libgit2 --format json -o /dev/null
