@@ -15,7 +15,7 @@ use git2::{ObjectType, Oid, Repository, Sort};
 
 use crate::finding::{Finding, Provenance};
 use crate::scan::{ScanResult, Scanner, sort_findings};
-use crate::source::pack::{OidMap, OidSet};
+use crate::source::pack::{Id, OidMap, OidSet};
 use crate::source::trees::{EntryKind, Trees};
 use crate::stats::Stats;
 
@@ -97,7 +97,7 @@ pub fn open(path: &Path) -> Result<Repository> {
 
 /// A blob to scan and the first path it was seen at.
 struct BlobEntry {
-    oid: Oid,
+    oid: Id,
     path: String,
 }
 
@@ -106,7 +106,7 @@ struct BlobEntry {
 struct Enumerated {
     blobs: Vec<BlobEntry>,
     /// Readable commits, oldest first, with their root trees.
-    commits: Vec<(Oid, Oid)>,
+    commits: Vec<(Id, Id)>,
 }
 
 impl Scanner {
@@ -229,7 +229,7 @@ impl Scanner {
                         continue;
                     }
                     let prov = match commit {
-                        Some(c) => Some(provenance(repo, c)?),
+                        Some(c) => Some(provenance(repo, c.oid())?),
                         None => None,
                     };
                     for t in templates {
@@ -245,7 +245,7 @@ impl Scanner {
     }
 }
 
-fn first_path(blobs: &[BlobEntry], oid: Oid) -> String {
+fn first_path(blobs: &[BlobEntry], oid: Id) -> String {
     blobs
         .iter()
         .find(|b| b.oid == oid)
@@ -357,7 +357,7 @@ fn enumerate(
     let mut seen_trees = OidSet::default();
     let mut seen_blobs = OidSet::default();
     let mut blobs = Vec::new();
-    let mut stack: Vec<(Oid, String)> = Vec::new();
+    let mut stack: Vec<(Id, String)> = Vec::new();
     let mut roots = Vec::with_capacity(commits.len());
     for c in &commits {
         let tree = match repo.find_commit(*c) {
@@ -367,7 +367,8 @@ fn enumerate(
                 continue;
             }
         };
-        roots.push((*c, tree));
+        let tree = Id::from(tree);
+        roots.push((Id::from(c), tree));
         if seen_trees.insert(tree) {
             stack.push((tree, String::new()));
             walk_trees(
@@ -382,6 +383,7 @@ fn enumerate(
         }
     }
     for (tree, name) in root_trees {
+        let tree = Id::from(tree);
         if seen_trees.insert(tree) {
             stack.push((tree, format!("{name}:")));
             walk_trees(
@@ -396,6 +398,7 @@ fn enumerate(
         }
     }
     for (oid, name) in loose_blobs {
+        let oid = Id::from(oid);
         if seen_blobs.insert(oid) {
             blobs.push(BlobEntry { oid, path: name });
         }
@@ -409,14 +412,14 @@ fn enumerate(
         })
         .context("listing the object database")?;
         for oid in all {
-            if seen_blobs.contains(&oid) {
+            if seen_blobs.contains(&Id::from(oid)) {
                 continue;
             }
             match odb.read_header(oid) {
                 Ok((_, ObjectType::Blob)) => {
-                    seen_blobs.insert(oid);
+                    seen_blobs.insert(Id::from(oid));
                     blobs.push(BlobEntry {
-                        oid,
+                        oid: Id::from(oid),
                         path: format!("<unreachable blob {oid}>"),
                     });
                 }
@@ -509,7 +512,7 @@ fn walk_one_by_one(repo: &Repository, starts: &[Oid], stats: &mut Stats) -> Vec<
 fn walk_trees(
     repo: &Repository,
     trees: &Trees,
-    stack: &mut Vec<(Oid, String)>,
+    stack: &mut Vec<(Id, String)>,
     seen_trees: &mut OidSet,
     seen_blobs: &mut OidSet,
     blobs: &mut Vec<BlobEntry>,
@@ -555,10 +558,10 @@ fn join(prefix: &str, name: &[u8]) -> String {
 }
 
 /// Every path a blob appears at, with the commit that introduced it there.
-type Locations = HashMap<Oid, Vec<(String, Option<Oid>)>>;
+type Locations = OidMap<Vec<(String, Option<Id>)>>;
 
 /// Findings of one blob with an empty path (filled per location later).
-type Flagged = HashMap<Oid, Vec<Finding>>;
+type Flagged = OidMap<Vec<Finding>>;
 
 /// Reads and matches blobs on `threads` workers, each with its own
 /// repository handle, pulling chunks from a shared cursor.
@@ -579,7 +582,7 @@ fn scan_blobs(
     let blobs_done = AtomicU64::new(0);
     let bytes_done = AtomicU64::new(0);
     let out: Mutex<(Flagged, Stats, Option<anyhow::Error>)> =
-        Mutex::new((HashMap::new(), Stats::default(), None));
+        Mutex::new((Flagged::default(), Stats::default(), None));
     if let Some(p) = progress {
         p.start(blobs.len() as u64, None);
     }
@@ -593,7 +596,7 @@ fn scan_blobs(
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
-                let mut flagged: Flagged = HashMap::new();
+                let mut flagged = Flagged::default();
                 let mut stats = Stats::default();
                 let res = (|| -> Result<()> {
                     let repo = Repository::open(git_dir)
@@ -657,12 +660,12 @@ fn scan_blobs_packed(
             p.start(blobs.len() as u64, None);
         }
         let wanted: OidSet = blobs.iter().map(|b| b.oid).collect();
-        let flagged: Mutex<Flagged> = Mutex::new(HashMap::new());
+        let flagged: Mutex<Flagged> = Mutex::new(Flagged::default());
         let files = AtomicU64::new(0);
         let bytes = AtomicU64::new(0);
         let too_large = AtomicU64::new(0);
         let done = AtomicU64::new(0);
-        let visit = |oid: Oid, payload: Payload<'_>| {
+        let visit = |oid: Id, payload: Payload<'_>| {
             match payload {
                 Payload::TooLarge(_) => {
                     too_large.fetch_add(1, Ordering::Relaxed);
@@ -740,12 +743,12 @@ fn scan_overlapped(
     use crate::source::pack::{self, BLOB, OidMap, Payload, Select};
     let git_dir = repo.path().to_path_buf();
     let phase = Instant::now();
-    let flagged: Mutex<Flagged> = Mutex::new(HashMap::new());
+    let flagged: Mutex<Flagged> = Mutex::new(Flagged::default());
     // Each blob read: Some(bytes), or None when too large.
     let seen: Mutex<OidMap<Option<u64>>> = Mutex::new(OidMap::default());
     let done = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
-    let visit = |oid: Oid, _: u8, payload: Payload<'_>| {
+    let visit = |oid: Id, _: u8, payload: Payload<'_>| {
         let size = match payload {
             Payload::TooLarge(_) => None,
             Payload::Data(data) => {
@@ -904,7 +907,7 @@ fn scan_one(
     flagged: &mut Flagged,
     stats: &mut Stats,
 ) -> u64 {
-    match odb.read_header(b.oid) {
+    match odb.read_header(b.oid.oid()) {
         Ok((size, _)) if size as u64 > limit => {
             stats.skip("too-large");
             return 0;
@@ -923,7 +926,7 @@ fn scan_one(
             return 0;
         }
     }
-    let obj = match odb.read(b.oid) {
+    let obj = match odb.read(b.oid.oid()) {
         Ok(o) => o,
         Err(e) => {
             stats.error(
@@ -967,14 +970,14 @@ fn blob_findings(scanner: &Scanner, mode: Mode, data: &[u8]) -> Option<Vec<Findi
 fn locate(
     repo: &Repository,
     trees: &Trees,
-    commits: &[(Oid, Oid)],
+    commits: &[(Id, Id)],
     flagged: &OidSet,
 ) -> Result<Locations> {
-    type Hits = Rc<Vec<(Oid, String)>>;
+    type Hits = Rc<Vec<(Id, String)>>;
     fn tree_hits(
         repo: &Repository,
         trees: &Trees,
-        tree: Oid,
+        tree: Id,
         flagged: &OidSet,
         memo: &mut OidMap<Hits>,
     ) -> Hits {
@@ -1015,7 +1018,7 @@ fn locate(
     }
     let mut memo: OidMap<Hits> = OidMap::default();
     // blob -> path -> introducing commit; commits come oldest first.
-    let mut intro: HashMap<Oid, HashMap<String, Oid>> = HashMap::new();
+    let mut intro: OidMap<HashMap<String, Id>> = OidMap::default();
     for (c, tree) in commits {
         let hits = tree_hits(repo, trees, *tree, flagged, &mut memo);
         for (oid, path) in hits.iter() {
@@ -1025,7 +1028,7 @@ fn locate(
             }
         }
     }
-    let mut out: Locations = HashMap::new();
+    let mut out = Locations::default();
     for (oid, paths) in intro {
         out.insert(oid, paths.into_iter().map(|(p, c)| (p, Some(c))).collect());
     }

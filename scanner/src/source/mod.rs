@@ -3,6 +3,7 @@
 
 pub mod dir;
 pub mod git;
+pub mod id;
 pub mod lines;
 pub mod pack;
 pub mod range;

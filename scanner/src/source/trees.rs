@@ -5,9 +5,9 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use git2::{ObjectType, Oid, Repository};
+use git2::{ObjectType, Repository};
 
-use crate::source::pack::{self, OidMap, Payload, Select, TREE};
+use crate::source::pack::{self, Id, OidMap, Payload, Select, TREE};
 
 /// What a tree entry points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,22 +63,22 @@ impl Trees {
     pub fn for_each(
         &self,
         repo: &Repository,
-        oid: Oid,
-        mut f: impl FnMut(EntryKind, &[u8], Oid),
+        oid: Id,
+        mut f: impl FnMut(EntryKind, &[u8], Id),
     ) -> Result<(), git2::Error> {
         if let Some(data) = self.map.get(&oid)
             && parse(data, &mut f)
         {
             return Ok(());
         }
-        let tree = repo.find_tree(oid)?;
+        let tree = repo.find_tree(oid.oid())?;
         for entry in tree.iter() {
             let kind = match entry.kind() {
                 Some(ObjectType::Blob) => EntryKind::Blob,
                 Some(ObjectType::Tree) => EntryKind::Tree,
                 _ => EntryKind::Commit,
             };
-            f(kind, entry.name_bytes(), entry.id());
+            f(kind, entry.name_bytes(), Id::from(entry.id()));
         }
         Ok(())
     }
@@ -86,7 +86,7 @@ impl Trees {
 
 /// Walks a raw tree (`MODE SP NAME NUL ID` repeated); false when it is
 /// malformed (entries before the damage may have been passed to `f`).
-pub fn parse(data: &[u8], mut f: impl FnMut(EntryKind, &[u8], Oid)) -> bool {
+pub fn parse(data: &[u8], mut f: impl FnMut(EntryKind, &[u8], Id)) -> bool {
     let mut i = 0;
     while i < data.len() {
         let Some(sp) = memchr::memchr(b' ', &data[i..]) else {
@@ -109,10 +109,7 @@ pub fn parse(data: &[u8], mut f: impl FnMut(EntryKind, &[u8], Oid)) -> bool {
         };
         let name = &data[name_at..name_at + nul];
         let id_at = name_at + nul + 1;
-        let Some(id) = data.get(id_at..id_at + 20) else {
-            return false;
-        };
-        let Ok(id) = Oid::from_bytes(id) else {
+        let Some(id) = data.get(id_at..id_at + 20).and_then(Id::from_slice) else {
             return false;
         };
         let kind = match m & 0o170000 {

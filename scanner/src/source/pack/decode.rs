@@ -10,12 +10,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
-use git2::Oid;
 use libdeflater::Decompressor;
 
 use super::format::{Base, PackIndex, apply_delta, delta_target_size, inflate, parse_entry_header};
 use super::{
-    BLOB, HEADER_CHUNK, KEEP_BUFFER, MAX_HEADER, NONE, OidSet, PackReport, Payload, Select, note,
+    BLOB, HEADER_CHUNK, Id, KEEP_BUFFER, MAX_HEADER, NONE, OidSet, PackReport, Payload, Select,
+    note,
 };
 
 /// One open pack: its index and file.
@@ -180,16 +180,15 @@ impl Pack {
         let mut needed = vec![false; n];
         let mut oid = Vec::with_capacity(n);
         for (e, &p) in order.iter().enumerate() {
-            let id = Oid::from_bytes(self.index.name(p as usize)).unwrap_or_else(|_| Oid::zero());
+            let id = Id::from_slice(self.index.name(p as usize)).unwrap_or_default();
             oid.push(id);
             let selected = match select {
                 Select::Blobs(w) => root_kind[e] == BLOB && w.contains(&id),
                 Select::Kinds(k) => k.contains(&root_kind[e]),
             };
-            if kind[e] == 0 || !selected || claimed.contains(&id) {
+            if kind[e] == 0 || !selected || !claimed.insert(id) {
                 continue;
             }
-            claimed.insert(id);
             want[e] = true;
             let mut x = e as u32;
             // Marking stops at the first entry already marked, so a cycle
@@ -275,7 +274,7 @@ impl Window {
 /// One pack's delta forest, restricted to what the wanted blobs need.
 pub(super) struct Forest {
     off: Vec<u64>,
-    oid: Vec<Oid>,
+    oid: Vec<Id>,
     /// Type code, 0 for an entry that failed to parse.
     kind: Vec<u8>,
     size: Vec<u64>,
@@ -350,7 +349,7 @@ impl Forest {
 
     pub(super) fn decode<F>(&self, pack: &Pack, limit: u64, visit: &F, report: &mut PackReport)
     where
-        F: Fn(Oid, u8, Payload<'_>) + Sync,
+        F: Fn(Id, u8, Payload<'_>) + Sync,
     {
         use rayon::prelude::*;
         let job = Job {
@@ -389,7 +388,7 @@ impl Forest {
 
 impl<'a, F> Job<'a, F>
 where
-    F: Fn(Oid, u8, Payload<'_>) + Sync,
+    F: Fn(Id, u8, Payload<'_>) + Sync,
 {
     /// Decodes `e` (from its parent's content `base` when it is a delta),
     /// hands it over when wanted, then goes down its children: the first
@@ -629,9 +628,7 @@ mod tests {
                 (BLOB, Base::None, b"some text here".repeat(20), true),
             ],
         );
-        let wanted: OidSet = (1..=8u8)
-            .map(|k| Oid::from_bytes(&oid(k)).unwrap())
-            .collect();
+        let wanted: OidSet = (1..=8u8).map(|k| Id(oid(k))).collect();
         let got = Mutex::new(Vec::new());
         let report = read_blobs(&objects, &wanted, 2, u64::MAX, |o, p| {
             if let Payload::Data(d) = p {

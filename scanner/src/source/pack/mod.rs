@@ -7,7 +7,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use git2::Oid;
+
+pub use crate::source::id::Id;
 
 mod decode;
 mod format;
@@ -47,6 +48,12 @@ impl std::hash::Hasher for OidHasher {
         }
     }
 
+    /// [`Id`]'s `Hash` writes its first eight bytes as one `u64`.
+    #[inline]
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+
     fn write_usize(&mut self, _: usize) {}
 
     fn finish(&self) -> u64 {
@@ -56,9 +63,9 @@ impl std::hash::Hasher for OidHasher {
 
 pub type OidBuildHasher = std::hash::BuildHasherDefault<OidHasher>;
 /// A set of object ids with [`OidHasher`].
-pub type OidSet = HashSet<Oid, OidBuildHasher>;
+pub type OidSet = HashSet<Id, OidBuildHasher>;
 /// A map keyed by object id with [`OidHasher`].
-pub type OidMap<V> = std::collections::HashMap<Oid, V, OidBuildHasher>;
+pub type OidMap<V> = std::collections::HashMap<Id, V, OidBuildHasher>;
 
 const NONE: u32 = u32::MAX;
 /// Longest entry header: 10 size bytes plus a 20-byte base id (or a
@@ -128,7 +135,7 @@ pub fn read_blobs<F>(
     visit: F,
 ) -> Result<PackReport>
 where
-    F: Fn(Oid, Payload<'_>) + Sync,
+    F: Fn(Id, Payload<'_>) + Sync,
 {
     read_objects(
         objects_dir,
@@ -150,7 +157,7 @@ pub fn read_objects<F>(
     visit: F,
 ) -> Result<PackReport>
 where
-    F: Fn(Oid, u8, Payload<'_>) + Sync,
+    F: Fn(Id, u8, Payload<'_>) + Sync,
 {
     read_objects_beside(objects_dir, select, threads, limit, visit, || ()).map(|(r, ())| r)
 }
@@ -168,7 +175,7 @@ pub fn read_objects_beside<F, S, R>(
     side: S,
 ) -> Result<(PackReport, R)>
 where
-    F: Fn(Oid, u8, Payload<'_>) + Sync,
+    F: Fn(Id, u8, Payload<'_>) + Sync,
     S: FnOnce() -> R + Send,
     R: Send,
 {
