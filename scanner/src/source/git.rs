@@ -16,7 +16,7 @@ use git2::{ObjectType, Oid, Repository, Sort};
 use crate::finding::{Finding, Provenance};
 use crate::scan::{ScanResult, Scanner, sort_findings};
 use crate::source::pack::{Id, OidMap, OidSet};
-use crate::source::trees::{EntryKind, Trees};
+use crate::source::trees::{EntryKind, Since, Trees};
 use crate::stats::Stats;
 
 /// What part of a repository `scan_git` reads.
@@ -357,7 +357,10 @@ fn enumerate(
     let mut seen_trees = OidSet::default();
     let mut seen_blobs = OidSet::default();
     let mut blobs = Vec::new();
-    let mut stack: Vec<(Id, String)> = Vec::new();
+    let mut stack: Vec<(Id, String, Option<Id>)> = Vec::new();
+    // The previous commit's root tree: most of a root tree is the same as
+    // the one before it.
+    let mut prev_root: Option<Id> = None;
     let mut roots = Vec::with_capacity(commits.len());
     for c in &commits {
         let tree = match repo.find_commit(*c) {
@@ -370,7 +373,7 @@ fn enumerate(
         let tree = Id::from(tree);
         roots.push((Id::from(c), tree));
         if seen_trees.insert(tree) {
-            stack.push((tree, String::new()));
+            stack.push((tree, String::new(), prev_root));
             walk_trees(
                 repo,
                 trees,
@@ -381,11 +384,12 @@ fn enumerate(
                 stats,
             );
         }
+        prev_root = Some(tree);
     }
     for (tree, name) in root_trees {
         let tree = Id::from(tree);
         if seen_trees.insert(tree) {
-            stack.push((tree, format!("{name}:")));
+            stack.push((tree, format!("{name}:"), None));
             walk_trees(
                 repo,
                 trees,
@@ -509,31 +513,44 @@ fn walk_one_by_one(repo: &Repository, starts: &[Oid], stats: &mut Stats) -> Vec<
     out
 }
 
+/// Walks the trees on `stack` (id, path prefix, and the tree's previous
+/// version if known) and everything below them not seen before. An entry
+/// a tree shares with its previous version was handled with that version
+/// (which was walked in full, earlier), so only changed entries are looked
+/// up in the seen sets.
 fn walk_trees(
     repo: &Repository,
     trees: &Trees,
-    stack: &mut Vec<(Id, String)>,
+    stack: &mut Vec<(Id, String, Option<Id>)>,
     seen_trees: &mut OidSet,
     seen_blobs: &mut OidSet,
     blobs: &mut Vec<BlobEntry>,
     stats: &mut Stats,
 ) {
     let mut subtrees = Vec::new();
-    while let Some((oid, prefix)) = stack.pop() {
-        let res = trees.for_each(repo, oid, |kind, name, id| match kind {
-            EntryKind::Blob if seen_blobs.insert(id) => {
-                blobs.push(BlobEntry {
-                    oid: id,
-                    path: join(&prefix, name),
-                });
-            }
-            EntryKind::Tree if seen_trees.insert(id) => {
-                subtrees.push((id, join(&prefix, name)));
-            }
+    while let Some((oid, prefix, prev)) = stack.pop() {
+        let res = trees.for_each_since(repo, oid, prev, |kind, name, id, since| match kind {
             // Submodule gitlinks point into another repository: counted,
             // not read (a deliberate skip, see `stats::DELIBERATE_SKIPS`).
             EntryKind::Commit => stats.skip(crate::stats::reason::SUBMODULE),
-            _ => {}
+            _ if since == Since::Same => {}
+            EntryKind::Blob => {
+                if seen_blobs.insert(id) {
+                    blobs.push(BlobEntry {
+                        oid: id,
+                        path: join(&prefix, name),
+                    });
+                }
+            }
+            EntryKind::Tree => {
+                if seen_trees.insert(id) {
+                    let before = match since {
+                        Since::Was(b) => Some(b),
+                        _ => None,
+                    };
+                    subtrees.push((id, join(&prefix, name), before));
+                }
+            }
         });
         if let Err(e) = res {
             stats.error(
@@ -966,7 +983,9 @@ fn blob_findings(scanner: &Scanner, mode: Mode, data: &[u8]) -> Option<Vec<Findi
 
 /// For each flagged blob, every path it appears at and the oldest commit
 /// that has it there. Visits each tree once (memoised), so it costs about
-/// one more tree walk, and runs only when there are findings.
+/// one more tree walk, and runs only when there are findings. A tree whose
+/// previous version (the same path in the commit before) holds no flagged
+/// blob is only looked at where it differs from that version.
 fn locate(
     repo: &Repository,
     trees: &Trees,
@@ -974,57 +993,99 @@ fn locate(
     flagged: &OidSet,
 ) -> Result<Locations> {
     type Hits = Rc<Vec<(Id, String)>>;
-    fn tree_hits(
-        repo: &Repository,
-        trees: &Trees,
-        tree: Id,
-        flagged: &OidSet,
-        memo: &mut OidMap<Hits>,
-    ) -> Hits {
-        if let Some(h) = memo.get(&tree) {
-            return h.clone();
-        }
-        let mut hits = Vec::new();
-        let mut subtrees = Vec::new();
-        let _ = trees.for_each(repo, tree, |kind, name, id| match kind {
-            EntryKind::Blob if flagged.contains(&id) => {
-                hits.push((id, String::from_utf8_lossy(name).into_owned()));
+    struct Memo<'a> {
+        repo: &'a Repository,
+        trees: &'a Trees,
+        flagged: &'a OidSet,
+        hits: OidMap<Hits>,
+        /// Shared by every tree without hits (nearly all).
+        none: Hits,
+    }
+    impl Memo<'_> {
+        /// The flagged blobs under `tree`, with their paths below it.
+        fn tree_hits(&mut self, tree: Id, prev: Option<Id>) -> Hits {
+            if let Some(h) = self.hits.get(&tree) {
+                return h.clone();
             }
-            EntryKind::Tree => subtrees.push(id),
-            _ => {}
-        });
-        let subs: Vec<Hits> = subtrees
-            .iter()
-            .map(|&id| tree_hits(repo, trees, id, flagged, memo))
-            .collect();
-        // Names are only needed (and allocated) above a hit, which is rare.
-        if subs.iter().any(|h| !h.is_empty()) {
+            // Entries shared with a previous version that has no hits have
+            // none either (that version was memoised with all it holds).
+            let prev_clean = prev.is_some_and(|p| self.hits.get(&p).is_some_and(|h| h.is_empty()));
+            let mut hits = Vec::new();
+            // (index of the entry in the tree, subtree, its previous version)
+            let mut subtrees: Vec<(usize, Id, Option<Id>)> = Vec::new();
             let mut k = 0;
-            let _ = trees.for_each(repo, tree, |kind, name, _| {
-                if kind == EntryKind::Tree {
-                    if let Some(sub) = subs.get(k).filter(|h| !h.is_empty()) {
-                        let name = String::from_utf8_lossy(name);
-                        for (oid, p) in sub.iter() {
-                            hits.push((*oid, format!("{name}/{p}")));
+            let flagged = self.flagged;
+            let _ = self
+                .trees
+                .for_each_since(self.repo, tree, prev, |kind, name, id, since| {
+                    match (kind, since) {
+                        (_, Since::Same) if prev_clean => {}
+                        (EntryKind::Blob, _) if flagged.contains(&id) => {
+                            hits.push((id, String::from_utf8_lossy(name).into_owned()));
                         }
+                        (EntryKind::Tree, Since::Was(b)) => subtrees.push((k, id, Some(b))),
+                        (EntryKind::Tree, _) => subtrees.push((k, id, None)),
+                        _ => {}
                     }
                     k += 1;
+                });
+            let mut subs: Vec<(usize, Hits)> = Vec::new();
+            for (k, id, before) in subtrees {
+                let h = self.tree_hits(id, before);
+                if !h.is_empty() {
+                    subs.push((k, h));
                 }
-            });
+            }
+            // Names are only needed (and allocated) above a hit, which is
+            // rare: a second pass finds them by entry index (both passes
+            // see the same sequence of entries).
+            if !subs.is_empty() {
+                let mut k = 0;
+                let mut next = subs.iter().peekable();
+                let _ = self
+                    .trees
+                    .for_each_since(self.repo, tree, prev, |_, name, _, _| {
+                        while let Some((at, sub)) = next.peek() {
+                            if *at > k {
+                                break;
+                            }
+                            if *at == k {
+                                let name = String::from_utf8_lossy(name);
+                                for (oid, p) in sub.iter() {
+                                    hits.push((*oid, format!("{name}/{p}")));
+                                }
+                            }
+                            next.next();
+                        }
+                        k += 1;
+                    });
+            }
+            let hits = if hits.is_empty() {
+                self.none.clone()
+            } else {
+                Rc::new(hits)
+            };
+            self.hits.insert(tree, hits.clone());
+            hits
         }
-        let hits = Rc::new(hits);
-        memo.insert(tree, hits.clone());
-        hits
     }
-    let mut memo: OidMap<Hits> = OidMap::default();
+    let mut memo = Memo {
+        repo,
+        trees,
+        flagged,
+        hits: OidMap::with_capacity_and_hasher(trees.len(), Default::default()),
+        none: Rc::new(Vec::new()),
+    };
     // blob -> path -> introducing commit; commits come oldest first.
     let mut intro: OidMap<HashMap<String, Id>> = OidMap::default();
-    for (c, tree) in commits {
-        let hits = tree_hits(repo, trees, *tree, flagged, &mut memo);
+    let mut prev_root = None;
+    for &(c, tree) in commits {
+        let hits = memo.tree_hits(tree, prev_root);
+        prev_root = Some(tree);
         for (oid, path) in hits.iter() {
             let paths = intro.entry(*oid).or_default();
             if !paths.contains_key(path) {
-                paths.insert(path.clone(), *c);
+                paths.insert(path.clone(), c);
             }
         }
     }

@@ -82,45 +82,159 @@ impl Trees {
         }
         Ok(())
     }
+
+    /// [`Trees::for_each`], also telling how each entry compares with
+    /// `prev`, an earlier version of the tree (typically the same path in
+    /// the parent commit). Only packed trees are compared: an entry of a
+    /// tree read through libgit2, or compared with one, is [`Since::New`].
+    /// [`Since::Same`] entries were passed to the callback of an earlier
+    /// `for_each` of `prev`, so a walk that has handled `prev` in full may
+    /// skip them.
+    pub fn for_each_since(
+        &self,
+        repo: &Repository,
+        oid: Id,
+        prev: Option<Id>,
+        mut f: impl FnMut(EntryKind, &[u8], Id, Since),
+    ) -> Result<(), git2::Error> {
+        let before = prev.filter(|&p| p != oid).and_then(|p| self.map.get(&p));
+        if let (Some(data), Some(before)) = (self.map.get(&oid), before) {
+            let mut before = Before::new(before);
+            if parse(data, |kind, name, id| {
+                let since = before.find(kind, name, id);
+                f(kind, name, id, since)
+            }) {
+                return Ok(());
+            }
+        }
+        self.for_each(repo, oid, |kind, name, id| f(kind, name, id, Since::New))
+    }
 }
 
 /// Walks a raw tree (`MODE SP NAME NUL ID` repeated); false when it is
 /// malformed (entries before the damage may have been passed to `f`).
 pub fn parse(data: &[u8], mut f: impl FnMut(EntryKind, &[u8], Id)) -> bool {
-    let mut i = 0;
-    while i < data.len() {
-        let Some(sp) = memchr::memchr(b' ', &data[i..]) else {
-            return false;
-        };
-        let mode = &data[i..i + sp];
+    let mut it = RawEntries::new(data);
+    for (kind, name, id) in &mut it {
+        f(kind, name, id);
+    }
+    !it.damaged
+}
+
+/// The entries of a raw tree, in order; stops at the first malformed one
+/// (and sets `damaged`).
+struct RawEntries<'a> {
+    data: &'a [u8],
+    at: usize,
+    damaged: bool,
+}
+
+impl<'a> RawEntries<'a> {
+    fn new(data: &'a [u8]) -> RawEntries<'a> {
+        RawEntries {
+            data,
+            at: 0,
+            damaged: false,
+        }
+    }
+
+    fn fail(&mut self) -> Option<(EntryKind, &'a [u8], Id)> {
+        self.damaged = true;
+        self.at = self.data.len();
+        None
+    }
+}
+
+impl<'a> Iterator for RawEntries<'a> {
+    type Item = (EntryKind, &'a [u8], Id);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let data = self.data;
+        let mut i = self.at;
+        if i >= data.len() {
+            return None;
+        }
+        // The mode: one to seven octal digits, then a space (read here
+        // byte by byte: it is too short for memchr to pay).
         let mut m: u32 = 0;
-        if mode.is_empty() || mode.len() > 7 {
-            return false;
-        }
-        for &c in mode {
-            if !(b'0'..=b'7').contains(&c) {
-                return false;
+        let mode_at = i;
+        loop {
+            match data.get(i) {
+                Some(b' ') if i > mode_at => break,
+                Some(&c @ b'0'..=b'7') if i - mode_at < 7 => m = m * 8 + u32::from(c - b'0'),
+                _ => return self.fail(),
             }
-            m = m * 8 + u32::from(c - b'0');
+            i += 1;
         }
-        let name_at = i + sp + 1;
+        let name_at = i + 1;
         let Some(nul) = memchr::memchr(0, &data[name_at..]) else {
-            return false;
+            return self.fail();
         };
         let name = &data[name_at..name_at + nul];
         let id_at = name_at + nul + 1;
         let Some(id) = data.get(id_at..id_at + 20).and_then(Id::from_slice) else {
-            return false;
+            return self.fail();
         };
         let kind = match m & 0o170000 {
             0o040000 => EntryKind::Tree,
             0o160000 => EntryKind::Commit,
             _ => EntryKind::Blob,
         };
-        f(kind, name, id);
-        i = id_at + 20;
+        self.at = id_at + 20;
+        Some((kind, name, id))
     }
-    true
+}
+
+/// How an entry of a tree compares with the tree's previous version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    /// No previous version to compare with, or no entry of that name and
+    /// kind in it.
+    New,
+    /// The previous version has this very entry (name, kind and id).
+    Same,
+    /// The previous version has an entry of this name and kind with
+    /// another id (the previous version of this entry).
+    Was(Id),
+}
+
+/// Looks entries up in a previous version of a tree, in name order: trees
+/// are sorted, so one forward pass over the previous version serves the
+/// whole walk of the new one. An unsorted or damaged previous version only
+/// finds fewer matches.
+struct Before<'a> {
+    entries: RawEntries<'a>,
+    cur: Option<(EntryKind, &'a [u8], Id)>,
+}
+
+impl<'a> Before<'a> {
+    fn new(data: &'a [u8]) -> Before<'a> {
+        let mut entries = RawEntries::new(data);
+        let cur = entries.next();
+        Before { entries, cur }
+    }
+
+    #[inline]
+    fn find(&mut self, kind: EntryKind, name: &[u8], id: Id) -> Since {
+        while let Some((k, n, i)) = self.cur {
+            match n.cmp(name) {
+                std::cmp::Ordering::Less => self.cur = self.entries.next(),
+                std::cmp::Ordering::Greater => return Since::New,
+                std::cmp::Ordering::Equal => {
+                    self.cur = self.entries.next();
+                    return if k != kind {
+                        Since::New
+                    } else if i == id {
+                        Since::Same
+                    } else {
+                        Since::Was(i)
+                    };
+                }
+            }
+        }
+        Since::New
+    }
 }
 
 #[cfg(test)]
