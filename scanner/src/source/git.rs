@@ -214,7 +214,13 @@ impl Scanner {
         if !flagged.is_empty() {
             let flagged_oids: OidSet = flagged.keys().copied().collect();
             let phase = Instant::now();
-            let located = locate(repo, &trees, &en.commits, &flagged_oids)?;
+            let located = locate(
+                repo,
+                &trees,
+                &en.commits,
+                &flagged_oids,
+                self.options.thread_count(),
+            )?;
             stats.phase("locate", phase);
             for (oid, templates) in &flagged {
                 let locations = match located.get(oid) {
@@ -985,107 +991,47 @@ fn blob_findings(scanner: &Scanner, mode: Mode, data: &[u8]) -> Option<Vec<Findi
 /// that has it there. Visits each tree once (memoised), so it costs about
 /// one more tree walk, and runs only when there are findings. A tree whose
 /// previous version (the same path in the commit before) holds no flagged
-/// blob is only looked at where it differs from that version.
+/// blob is only looked at where it differs from that version. The commits
+/// are split in consecutive runs, one per thread (each with its own
+/// repository handle and memo); the runs' results are merged oldest first.
 fn locate(
     repo: &Repository,
     trees: &Trees,
     commits: &[(Id, Id)],
     flagged: &OidSet,
+    threads: usize,
 ) -> Result<Locations> {
-    type Hits = Rc<Vec<(Id, String)>>;
-    struct Memo<'a> {
-        repo: &'a Repository,
-        trees: &'a Trees,
-        flagged: &'a OidSet,
-        hits: OidMap<Hits>,
-        /// Shared by every tree without hits (nearly all).
-        none: Hits,
-    }
-    impl Memo<'_> {
-        /// The flagged blobs under `tree`, with their paths below it.
-        fn tree_hits(&mut self, tree: Id, prev: Option<Id>) -> Hits {
-            if let Some(h) = self.hits.get(&tree) {
-                return h.clone();
-            }
-            // Entries shared with a previous version that has no hits have
-            // none either (that version was memoised with all it holds).
-            let prev_clean = prev.is_some_and(|p| self.hits.get(&p).is_some_and(|h| h.is_empty()));
-            let mut hits = Vec::new();
-            // (index of the entry in the tree, subtree, its previous version)
-            let mut subtrees: Vec<(usize, Id, Option<Id>)> = Vec::new();
-            let mut k = 0;
-            let flagged = self.flagged;
-            let _ = self
-                .trees
-                .for_each_since(self.repo, tree, prev, |kind, name, id, since| {
-                    match (kind, since) {
-                        (_, Since::Same) if prev_clean => {}
-                        (EntryKind::Blob, _) if flagged.contains(&id) => {
-                            hits.push((id, String::from_utf8_lossy(name).into_owned()));
-                        }
-                        (EntryKind::Tree, Since::Was(b)) => subtrees.push((k, id, Some(b))),
-                        (EntryKind::Tree, _) => subtrees.push((k, id, None)),
-                        _ => {}
-                    }
-                    k += 1;
-                });
-            let mut subs: Vec<(usize, Hits)> = Vec::new();
-            for (k, id, before) in subtrees {
-                let h = self.tree_hits(id, before);
-                if !h.is_empty() {
-                    subs.push((k, h));
-                }
-            }
-            // Names are only needed (and allocated) above a hit, which is
-            // rare: a second pass finds them by entry index (both passes
-            // see the same sequence of entries).
-            if !subs.is_empty() {
-                let mut k = 0;
-                let mut next = subs.iter().peekable();
-                let _ = self
-                    .trees
-                    .for_each_since(self.repo, tree, prev, |_, name, _, _| {
-                        while let Some((at, sub)) = next.peek() {
-                            if *at > k {
-                                break;
-                            }
-                            if *at == k {
-                                let name = String::from_utf8_lossy(name);
-                                for (oid, p) in sub.iter() {
-                                    hits.push((*oid, format!("{name}/{p}")));
-                                }
-                            }
-                            next.next();
-                        }
-                        k += 1;
-                    });
-            }
-            let hits = if hits.is_empty() {
-                self.none.clone()
-            } else {
-                Rc::new(hits)
-            };
-            self.hits.insert(tree, hits.clone());
-            hits
-        }
-    }
-    let mut memo = Memo {
-        repo,
-        trees,
-        flagged,
-        hits: OidMap::with_capacity_and_hasher(trees.len(), Default::default()),
-        none: Rc::new(Vec::new()),
+    let n = threads.clamp(1, commits.len().max(1));
+    let parts: Vec<Introduced> = if n == 1 {
+        vec![locate_run(repo, trees, commits, flagged, 1)]
+    } else {
+        let git_dir = repo.path().to_path_buf();
+        let git_dir = &git_dir;
+        let run = commits.len().div_ceil(n);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = commits
+                .chunks(run)
+                .map(|part| {
+                    s.spawn(move || -> Result<Introduced> {
+                        let r = Repository::open(git_dir)
+                            .with_context(|| format!("opening {}", git_dir.display()))?;
+                        Ok(locate_run(&r, trees, part, flagged, n))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect::<Result<Vec<_>>>()
+        })?
     };
-    // blob -> path -> introducing commit; commits come oldest first.
-    let mut intro: OidMap<HashMap<String, Id>> = OidMap::default();
-    let mut prev_root = None;
-    for &(c, tree) in commits {
-        let hits = memo.tree_hits(tree, prev_root);
-        prev_root = Some(tree);
-        for (oid, path) in hits.iter() {
-            let paths = intro.entry(*oid).or_default();
-            if !paths.contains_key(path) {
-                paths.insert(path.clone(), c);
+    // Runs come oldest first: the first commit seen for a path is kept.
+    let mut intro: Introduced = OidMap::default();
+    for part in parts {
+        for (oid, paths) in part {
+            let all = intro.entry(oid).or_default();
+            for (path, c) in paths {
+                all.entry(path).or_insert(c);
             }
         }
     }
@@ -1097,6 +1043,139 @@ fn locate(
         v.sort();
     }
     Ok(out)
+}
+
+/// Flagged blob -> path -> the oldest commit (of those looked at) having
+/// it there.
+type Introduced = OidMap<HashMap<String, Id>>;
+
+/// [`locate`] over one run of consecutive commits (oldest first).
+fn locate_run(
+    repo: &Repository,
+    trees: &Trees,
+    commits: &[(Id, Id)],
+    flagged: &OidSet,
+    runs: usize,
+) -> Introduced {
+    let mut memo = Memo {
+        repo,
+        trees,
+        flagged,
+        hits: OidMap::with_capacity_and_hasher(trees.len() / runs, Default::default()),
+        none: Rc::new(Vec::new()),
+        scratch: Vec::new(),
+    };
+    let mut intro = Introduced::default();
+    let mut prev_root = None;
+    for &(c, tree) in commits {
+        let hits = memo.tree_hits(tree, prev_root.map(|p| (p, None)));
+        prev_root = Some(tree);
+        for (oid, path) in hits.iter() {
+            let paths = intro.entry(*oid).or_default();
+            if !paths.contains_key(path) {
+                paths.insert(path.clone(), c);
+            }
+        }
+    }
+    intro
+}
+
+/// Flagged blobs under a tree, with their paths below it.
+type Hits = Rc<Vec<(Id, String)>>;
+
+/// Hits of every tree looked at by one [`locate_run`].
+struct Memo<'a> {
+    repo: &'a Repository,
+    trees: &'a Trees,
+    flagged: &'a OidSet,
+    hits: OidMap<Hits>,
+    /// Shared by every tree without hits (nearly all).
+    none: Hits,
+    /// Subtrees to visit (entry index, id, previous version), for every
+    /// tree being visited up the recursion: one buffer, no allocation per
+    /// tree.
+    scratch: Vec<(usize, Id, Option<Id>)>,
+}
+
+impl Memo<'_> {
+    /// The flagged blobs under `tree`, with their paths below it. `prev`
+    /// is the tree's previous version, with whether it is known to hold no
+    /// flagged blob (`None`: look it up).
+    fn tree_hits(&mut self, tree: Id, prev: Option<(Id, Option<bool>)>) -> Hits {
+        if let Some(h) = self.hits.get(&tree) {
+            return h.clone();
+        }
+        // Entries shared with a previous version that has no hits have
+        // none either (that version was memoised with all it holds).
+        let prev_clean = match prev {
+            Some((_, Some(clean))) => clean,
+            Some((p, None)) => self.hits.get(&p).is_some_and(|h| h.is_empty()),
+            None => false,
+        };
+        let prev = prev.map(|(p, _)| p);
+        let mut hits = Vec::new();
+        let from = self.scratch.len();
+        let mut k = 0;
+        let flagged = self.flagged;
+        let scratch = &mut self.scratch;
+        let _ = self
+            .trees
+            .for_each_since(self.repo, tree, prev, |kind, name, id, since| {
+                match (kind, since) {
+                    (_, Since::Same) if prev_clean => {}
+                    (EntryKind::Blob, _) if flagged.contains(&id) => {
+                        hits.push((id, String::from_utf8_lossy(name).into_owned()));
+                    }
+                    (EntryKind::Tree, Since::Was(b)) => scratch.push((k, id, Some(b))),
+                    (EntryKind::Tree, _) => scratch.push((k, id, None)),
+                    _ => {}
+                }
+                k += 1;
+            });
+        let to = self.scratch.len();
+        let mut subs: Vec<(usize, Hits)> = Vec::new();
+        for at in from..to {
+            let (k, id, before) = self.scratch[at];
+            // The previous version of a subtree is clean when this tree's
+            // is.
+            let h = self.tree_hits(id, before.map(|b| (b, prev_clean.then_some(true))));
+            if !h.is_empty() {
+                subs.push((k, h));
+            }
+        }
+        self.scratch.truncate(from);
+        // Names are only needed (and allocated) above a hit, which is
+        // rare: a second pass finds them by entry index (both passes see
+        // the same sequence of entries).
+        if !subs.is_empty() {
+            let mut k = 0;
+            let mut next = subs.iter().peekable();
+            let _ = self
+                .trees
+                .for_each_since(self.repo, tree, prev, |_, name, _, _| {
+                    while let Some((at, sub)) = next.peek() {
+                        if *at > k {
+                            break;
+                        }
+                        if *at == k {
+                            let name = String::from_utf8_lossy(name);
+                            for (oid, p) in sub.iter() {
+                                hits.push((*oid, format!("{name}/{p}")));
+                            }
+                        }
+                        next.next();
+                    }
+                    k += 1;
+                });
+        }
+        let hits = if hits.is_empty() {
+            self.none.clone()
+        } else {
+            Rc::new(hits)
+        };
+        self.hits.insert(tree, hits.clone());
+        hits
+    }
 }
 
 /// Commit id, author, email, RFC 3339 author date and the sanitized first
