@@ -3,9 +3,8 @@
 //! repository handle each; provenance (the introducing commit) is computed
 //! afterwards, only for the blobs that had findings.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
@@ -15,6 +14,7 @@ use git2::{ObjectType, Oid, Repository, Sort};
 
 use crate::finding::{Finding, Provenance};
 use crate::scan::{ScanResult, Scanner, sort_findings};
+use crate::source::locate::{Graph, NONE, locate};
 use crate::source::pack::{Id, OidMap, OidSet};
 use crate::source::trees::{EntryKind, Since, Trees};
 use crate::stats::Stats;
@@ -107,6 +107,8 @@ struct Enumerated {
     blobs: Vec<BlobEntry>,
     /// Readable commits, oldest first, with their root trees.
     commits: Vec<(Id, Id)>,
+    /// The trees walked, for `locate`.
+    graph: Graph,
 }
 
 impl Scanner {
@@ -214,13 +216,7 @@ impl Scanner {
         if !flagged.is_empty() {
             let flagged_oids: OidSet = flagged.keys().copied().collect();
             let phase = Instant::now();
-            let located = locate(
-                repo,
-                &trees,
-                &en.commits,
-                &flagged_oids,
-                self.options.thread_count(),
-            )?;
+            let located = locate(repo, &trees, &en.graph, &en.commits, &flagged_oids);
             stats.phase("locate", phase);
             for (oid, templates) in &flagged {
                 let locations = match located.get(oid) {
@@ -360,13 +356,12 @@ fn enumerate(
             stats.error("bad-commit", format!("walking history: {e}"));
         }
     }
-    let mut seen_trees = OidSet::default();
-    let mut seen_blobs = OidSet::default();
+    let mut graph = Graph::default();
     let mut blobs = Vec::new();
-    let mut stack: Vec<(Id, String, Option<Id>)> = Vec::new();
+    let mut stack: Vec<(u32, String, u32)> = Vec::new();
     // The previous commit's root tree: most of a root tree is the same as
     // the one before it.
-    let mut prev_root: Option<Id> = None;
+    let mut prev_root = NONE;
     let mut roots = Vec::with_capacity(commits.len());
     for c in &commits {
         let tree = match repo.find_commit(*c) {
@@ -378,38 +373,23 @@ fn enumerate(
         };
         let tree = Id::from(tree);
         roots.push((Id::from(c), tree));
-        if seen_trees.insert(tree) {
-            stack.push((tree, String::new(), prev_root));
-            walk_trees(
-                repo,
-                trees,
-                &mut stack,
-                &mut seen_trees,
-                &mut seen_blobs,
-                &mut blobs,
-                stats,
-            );
+        let (t, new) = graph.tree(tree);
+        if new {
+            stack.push((t, String::new(), prev_root));
+            walk_trees(repo, trees, &mut stack, &mut graph, &mut blobs, stats);
         }
-        prev_root = Some(tree);
+        prev_root = t;
     }
     for (tree, name) in root_trees {
-        let tree = Id::from(tree);
-        if seen_trees.insert(tree) {
-            stack.push((tree, format!("{name}:"), None));
-            walk_trees(
-                repo,
-                trees,
-                &mut stack,
-                &mut seen_trees,
-                &mut seen_blobs,
-                &mut blobs,
-                stats,
-            );
+        let (t, new) = graph.tree(Id::from(tree));
+        if new {
+            stack.push((t, format!("{name}:"), NONE));
+            walk_trees(repo, trees, &mut stack, &mut graph, &mut blobs, stats);
         }
     }
     for (oid, name) in loose_blobs {
         let oid = Id::from(oid);
-        if seen_blobs.insert(oid) {
+        if graph.blob(oid).1 {
             blobs.push(BlobEntry { oid, path: name });
         }
     }
@@ -422,12 +402,12 @@ fn enumerate(
         })
         .context("listing the object database")?;
         for oid in all {
-            if seen_blobs.contains(&Id::from(oid)) {
+            if graph.has_blob(&Id::from(oid)) {
                 continue;
             }
             match odb.read_header(oid) {
                 Ok((_, ObjectType::Blob)) => {
-                    seen_blobs.insert(Id::from(oid));
+                    graph.blob(Id::from(oid));
                     blobs.push(BlobEntry {
                         oid: Id::from(oid),
                         path: format!("<unreachable blob {oid}>"),
@@ -438,9 +418,11 @@ fn enumerate(
             }
         }
     }
+    graph.seal();
     Ok(Enumerated {
         blobs,
         commits: roots,
+        graph,
     })
 }
 
@@ -519,43 +501,49 @@ fn walk_one_by_one(repo: &Repository, starts: &[Oid], stats: &mut Stats) -> Vec<
     out
 }
 
-/// Walks the trees on `stack` (id, path prefix, and the tree's previous
-/// version if known) and everything below them not seen before. An entry
-/// a tree shares with its previous version was handled with that version
-/// (which was walked in full, earlier), so only changed entries are looked
-/// up in the seen sets.
+/// Walks the trees on `stack` (index, path prefix, and the index of the
+/// tree's previous version or `NONE`) and everything below them not seen
+/// before, recording the tree graph. An entry a tree shares with its
+/// previous version was handled with that version (which was walked in
+/// full, earlier), so only changed entries are looked up.
 fn walk_trees(
     repo: &Repository,
     trees: &Trees,
-    stack: &mut Vec<(Id, String, Option<Id>)>,
-    seen_trees: &mut OidSet,
-    seen_blobs: &mut OidSet,
+    stack: &mut Vec<(u32, String, u32)>,
+    graph: &mut Graph,
     blobs: &mut Vec<BlobEntry>,
     stats: &mut Stats,
 ) {
     let mut subtrees = Vec::new();
-    while let Some((oid, prefix, prev)) = stack.pop() {
-        let res = trees.for_each_since(repo, oid, prev, |kind, name, id, since| match kind {
+    while let Some((t, prefix, prev)) = stack.pop() {
+        let oid = graph.tree_ids[t as usize];
+        let prev_id = (prev != NONE).then(|| graph.tree_ids[prev as usize]);
+        graph.walking(t, prev);
+        let res = trees.for_each_since(repo, oid, prev_id, |kind, name, id, since| match kind {
             // Submodule gitlinks point into another repository: counted,
             // not read (a deliberate skip, see `stats::DELIBERATE_SKIPS`).
             EntryKind::Commit => stats.skip(crate::stats::reason::SUBMODULE),
             _ if since == Since::Same => {}
             EntryKind::Blob => {
-                if seen_blobs.insert(id) {
+                let (b, new) = graph.blob(id);
+                if new {
                     blobs.push(BlobEntry {
                         oid: id,
                         path: join(&prefix, name),
                     });
                 }
+                graph.blob_edge(b, t);
             }
             EntryKind::Tree => {
-                if seen_trees.insert(id) {
+                let (s, new) = graph.tree(id);
+                if new {
                     let before = match since {
-                        Since::Was(b) => Some(b),
-                        _ => None,
+                        Since::Was(b) => graph.tree_seen(&b).unwrap_or(NONE),
+                        _ => NONE,
                     };
-                    subtrees.push((id, join(&prefix, name), before));
+                    subtrees.push((s, join(&prefix, name), before));
                 }
+                graph.tree_edge(s, t);
             }
         });
         if let Err(e) = res {
@@ -579,9 +567,6 @@ fn join(prefix: &str, name: &[u8]) -> String {
         format!("{prefix}/{name}")
     }
 }
-
-/// Every path a blob appears at, with the commit that introduced it there.
-type Locations = OidMap<Vec<(String, Option<Id>)>>;
 
 /// Findings of one blob with an empty path (filled per location later).
 type Flagged = OidMap<Vec<Finding>>;
@@ -985,197 +970,6 @@ fn blob_findings(scanner: &Scanner, mode: Mode, data: &[u8]) -> Option<Vec<Findi
     }
     let found = scanner.findings_from("", data, &matches);
     (!found.is_empty()).then_some(found)
-}
-
-/// For each flagged blob, every path it appears at and the oldest commit
-/// that has it there. Visits each tree once (memoised), so it costs about
-/// one more tree walk, and runs only when there are findings. A tree whose
-/// previous version (the same path in the commit before) holds no flagged
-/// blob is only looked at where it differs from that version. The commits
-/// are split in consecutive runs, one per thread (each with its own
-/// repository handle and memo); the runs' results are merged oldest first.
-fn locate(
-    repo: &Repository,
-    trees: &Trees,
-    commits: &[(Id, Id)],
-    flagged: &OidSet,
-    threads: usize,
-) -> Result<Locations> {
-    let n = threads.clamp(1, commits.len().max(1));
-    let parts: Vec<Introduced> = if n == 1 {
-        vec![locate_run(repo, trees, commits, flagged, 1)]
-    } else {
-        let git_dir = repo.path().to_path_buf();
-        let git_dir = &git_dir;
-        let run = commits.len().div_ceil(n);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = commits
-                .chunks(run)
-                .map(|part| {
-                    s.spawn(move || -> Result<Introduced> {
-                        let r = Repository::open(git_dir)
-                            .with_context(|| format!("opening {}", git_dir.display()))?;
-                        Ok(locate_run(&r, trees, part, flagged, n))
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect::<Result<Vec<_>>>()
-        })?
-    };
-    // Runs come oldest first: the first commit seen for a path is kept.
-    let mut intro: Introduced = OidMap::default();
-    for part in parts {
-        for (oid, paths) in part {
-            let all = intro.entry(oid).or_default();
-            for (path, c) in paths {
-                all.entry(path).or_insert(c);
-            }
-        }
-    }
-    let mut out = Locations::default();
-    for (oid, paths) in intro {
-        out.insert(oid, paths.into_iter().map(|(p, c)| (p, Some(c))).collect());
-    }
-    for v in out.values_mut() {
-        v.sort();
-    }
-    Ok(out)
-}
-
-/// Flagged blob -> path -> the oldest commit (of those looked at) having
-/// it there.
-type Introduced = OidMap<HashMap<String, Id>>;
-
-/// [`locate`] over one run of consecutive commits (oldest first).
-fn locate_run(
-    repo: &Repository,
-    trees: &Trees,
-    commits: &[(Id, Id)],
-    flagged: &OidSet,
-    runs: usize,
-) -> Introduced {
-    let mut memo = Memo {
-        repo,
-        trees,
-        flagged,
-        hits: OidMap::with_capacity_and_hasher(trees.len() / runs, Default::default()),
-        none: Rc::new(Vec::new()),
-        scratch: Vec::new(),
-    };
-    let mut intro = Introduced::default();
-    let mut prev_root = None;
-    for &(c, tree) in commits {
-        let hits = memo.tree_hits(tree, prev_root.map(|p| (p, None)));
-        prev_root = Some(tree);
-        for (oid, path) in hits.iter() {
-            let paths = intro.entry(*oid).or_default();
-            if !paths.contains_key(path) {
-                paths.insert(path.clone(), c);
-            }
-        }
-    }
-    intro
-}
-
-/// Flagged blobs under a tree, with their paths below it.
-type Hits = Rc<Vec<(Id, String)>>;
-
-/// Hits of every tree looked at by one [`locate_run`].
-struct Memo<'a> {
-    repo: &'a Repository,
-    trees: &'a Trees,
-    flagged: &'a OidSet,
-    hits: OidMap<Hits>,
-    /// Shared by every tree without hits (nearly all).
-    none: Hits,
-    /// Subtrees to visit (entry index, id, previous version), for every
-    /// tree being visited up the recursion: one buffer, no allocation per
-    /// tree.
-    scratch: Vec<(usize, Id, Option<Id>)>,
-}
-
-impl Memo<'_> {
-    /// The flagged blobs under `tree`, with their paths below it. `prev`
-    /// is the tree's previous version, with whether it is known to hold no
-    /// flagged blob (`None`: look it up).
-    fn tree_hits(&mut self, tree: Id, prev: Option<(Id, Option<bool>)>) -> Hits {
-        if let Some(h) = self.hits.get(&tree) {
-            return h.clone();
-        }
-        // Entries shared with a previous version that has no hits have
-        // none either (that version was memoised with all it holds).
-        let prev_clean = match prev {
-            Some((_, Some(clean))) => clean,
-            Some((p, None)) => self.hits.get(&p).is_some_and(|h| h.is_empty()),
-            None => false,
-        };
-        let prev = prev.map(|(p, _)| p);
-        let mut hits = Vec::new();
-        let from = self.scratch.len();
-        let mut k = 0;
-        let flagged = self.flagged;
-        let scratch = &mut self.scratch;
-        let _ = self
-            .trees
-            .for_each_since(self.repo, tree, prev, |kind, name, id, since| {
-                match (kind, since) {
-                    (_, Since::Same) if prev_clean => {}
-                    (EntryKind::Blob, _) if flagged.contains(&id) => {
-                        hits.push((id, String::from_utf8_lossy(name).into_owned()));
-                    }
-                    (EntryKind::Tree, Since::Was(b)) => scratch.push((k, id, Some(b))),
-                    (EntryKind::Tree, _) => scratch.push((k, id, None)),
-                    _ => {}
-                }
-                k += 1;
-            });
-        let to = self.scratch.len();
-        let mut subs: Vec<(usize, Hits)> = Vec::new();
-        for at in from..to {
-            let (k, id, before) = self.scratch[at];
-            // The previous version of a subtree is clean when this tree's
-            // is.
-            let h = self.tree_hits(id, before.map(|b| (b, prev_clean.then_some(true))));
-            if !h.is_empty() {
-                subs.push((k, h));
-            }
-        }
-        self.scratch.truncate(from);
-        // Names are only needed (and allocated) above a hit, which is
-        // rare: a second pass finds them by entry index (both passes see
-        // the same sequence of entries).
-        if !subs.is_empty() {
-            let mut k = 0;
-            let mut next = subs.iter().peekable();
-            let _ = self
-                .trees
-                .for_each_since(self.repo, tree, prev, |_, name, _, _| {
-                    while let Some((at, sub)) = next.peek() {
-                        if *at > k {
-                            break;
-                        }
-                        if *at == k {
-                            let name = String::from_utf8_lossy(name);
-                            for (oid, p) in sub.iter() {
-                                hits.push((*oid, format!("{name}/{p}")));
-                            }
-                        }
-                        next.next();
-                    }
-                    k += 1;
-                });
-        }
-        let hits = if hits.is_empty() {
-            self.none.clone()
-        } else {
-            Rc::new(hits)
-        };
-        self.hits.insert(tree, hits.clone());
-        hits
-    }
 }
 
 /// Commit id, author, email, RFC 3339 author date and the sanitized first
