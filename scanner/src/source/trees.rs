@@ -19,42 +19,134 @@ pub enum EntryKind {
 }
 
 /// Tree contents by id; empty when every tree is read through libgit2.
+///
+/// The bytes live in a few large chunks per decoding thread (no allocation
+/// per tree, and the versions of one directory, decoded one after the
+/// other from a delta chain, sit side by side); the index is split in
+/// shards by the ids' last byte so the decoding threads rarely wait on one
+/// another.
 #[derive(Default)]
 pub struct Trees {
-    map: OidMap<Box<[u8]>>,
+    shards: Vec<OidMap<Loc>>,
+    /// Chunks of tree bytes, per decoding thread.
+    arenas: Vec<Vec<Vec<u8>>>,
+    len: usize,
+}
+
+/// Where a tree's bytes are: `arenas[arena][chunk][at..at + len]`.
+#[derive(Clone, Copy)]
+struct Loc {
+    arena: u32,
+    chunk: u32,
+    at: u32,
+    len: u32,
+}
+
+/// Index shards (a power of two).
+const SHARDS: usize = 16;
+/// Size of an arena chunk; a larger tree gets a chunk of its own.
+const CHUNK: usize = 8 << 20;
+
+/// One decoding thread's chunks.
+#[derive(Default)]
+struct Arena {
+    chunks: Vec<Vec<u8>>,
+}
+
+impl Arena {
+    /// Copies `data` in; returns (chunk, offset).
+    fn push(&mut self, data: &[u8]) -> (u32, u32) {
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|c| c.capacity() - c.len() >= data.len());
+        if !fits {
+            self.chunks.push(Vec::with_capacity(CHUNK.max(data.len())));
+        }
+        let n = self.chunks.len() - 1;
+        let c = &mut self.chunks[n];
+        let at = c.len();
+        c.extend_from_slice(data);
+        (n as u32, at as u32)
+    }
+}
+
+#[inline]
+fn shard_of(id: &Id) -> usize {
+    // Not from the first eight bytes: they are the hash within a shard.
+    usize::from(id.0[19]) & (SHARDS - 1)
 }
 
 impl Trees {
     /// Every tree in the packs under `objects_dir`.
     pub fn from_packs(objects_dir: &Path, threads: usize) -> Trees {
-        let map: Mutex<OidMap<Box<[u8]>>> = Mutex::new(OidMap::default());
+        let shards: Vec<Mutex<OidMap<Loc>>> =
+            (0..SHARDS).map(|_| Mutex::new(OidMap::default())).collect();
+        // One arena per pool thread, and one for any other caller.
+        let arenas: Vec<Mutex<Arena>> = (0..=threads.max(1))
+            .map(|_| Mutex::new(Arena::default()))
+            .collect();
         let res = pack::read_objects(
             objects_dir,
             Select::Kinds(&[TREE]),
             threads,
             u64::MAX,
             |oid, _, payload| {
-                if let Payload::Data(d) = payload {
-                    map.lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(oid, d.into());
-                }
+                let Payload::Data(d) = payload else {
+                    return;
+                };
+                let Ok(len) = u32::try_from(d.len()) else {
+                    // Left to libgit2.
+                    return;
+                };
+                let a = rayon::current_thread_index()
+                    .filter(|&i| i < arenas.len() - 1)
+                    .unwrap_or(arenas.len() - 1);
+                let (chunk, at) = arenas[a].lock().unwrap_or_else(|e| e.into_inner()).push(d);
+                let loc = Loc {
+                    arena: a as u32,
+                    chunk,
+                    at,
+                    len,
+                };
+                shards[shard_of(&oid)]
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(oid, loc);
             },
         );
         // Whatever was not read (or nothing, if the reader could not start)
         // comes from libgit2.
         let _ = res;
+        let shards: Vec<OidMap<Loc>> = shards
+            .into_iter()
+            .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+            .collect();
+        let len = shards.iter().map(|m| m.len()).sum();
         Trees {
-            map: map.into_inner().unwrap_or_else(|e| e.into_inner()),
+            shards,
+            arenas: arenas
+                .into_iter()
+                .map(|a| a.into_inner().unwrap_or_else(|e| e.into_inner()).chunks)
+                .collect(),
+            len,
         }
     }
 
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len == 0
+    }
+
+    /// The raw bytes of packed tree `id`.
+    #[inline]
+    fn data(&self, id: &Id) -> Option<&[u8]> {
+        let loc = self.shards.get(shard_of(id))?.get(id)?;
+        let chunk = &self.arenas[loc.arena as usize][loc.chunk as usize];
+        chunk.get(loc.at as usize..loc.at as usize + loc.len as usize)
     }
 
     /// Calls `f` with each entry of tree `oid`: its kind, name and id.
@@ -66,7 +158,7 @@ impl Trees {
         oid: Id,
         mut f: impl FnMut(EntryKind, &[u8], Id),
     ) -> Result<(), git2::Error> {
-        if let Some(data) = self.map.get(&oid)
+        if let Some(data) = self.data(&oid)
             && parse(data, &mut f)
         {
             return Ok(());
@@ -97,8 +189,8 @@ impl Trees {
         prev: Option<Id>,
         mut f: impl FnMut(EntryKind, &[u8], Id, Since),
     ) -> Result<(), git2::Error> {
-        let before = prev.filter(|&p| p != oid).and_then(|p| self.map.get(&p));
-        if let (Some(data), Some(before)) = (self.map.get(&oid), before) {
+        let before = prev.filter(|&p| p != oid).and_then(|p| self.data(&p));
+        if let (Some(data), Some(before)) = (self.data(&oid), before) {
             let mut before = Before::new(before);
             if parse(data, |kind, name, id| {
                 let since = before.find(kind, name, id);
