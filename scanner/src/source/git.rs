@@ -15,7 +15,7 @@ use git2::{ObjectType, Oid, Repository, Sort};
 use crate::finding::{Finding, Provenance};
 use crate::scan::{ScanResult, Scanner, sort_findings};
 use crate::source::locate::{Graph, NONE, locate};
-use crate::source::pack::{Id, OidMap, OidSet};
+use crate::source::pack::{Id, OidMap, OidSet, Packs};
 use crate::source::trees::{EntryKind, Since, Trees};
 use crate::stats::Stats;
 
@@ -175,12 +175,12 @@ impl Scanner {
         // walk reads them from memory (libgit2 resolves each tree's delta
         // chain on its own, which dominated the enumeration).
         let packs = reader == GitReader::Pack && sha1_repo(repo);
-        let trees = if packs {
+        // Opened once: the tree pass and the blob pass share each pack's
+        // parsed entry headers.
+        let opened = packs.then(|| Packs::open(&repo.commondir().join("objects")));
+        let trees = if let Some(opened) = &opened {
             let phase = Instant::now();
-            let t = Trees::from_packs(
-                &repo.commondir().join("objects"),
-                self.options.thread_count(),
-            );
+            let t = Trees::from_opened(opened, self.options.thread_count());
             stats.phase("read-trees", phase);
             t
         } else {
@@ -189,28 +189,29 @@ impl Scanner {
         // A whole history (every ref) reaches nearly every packed blob: read
         // them all while one worker walks the history, then keep what it
         // reached. With --branch, read only what the walk reached.
-        let (en, flagged, scan_stats) = if packs && opts.branch.is_none() {
-            scan_overlapped(self, repo, opts, &trees, progress, mode)?
-        } else {
-            let phase = Instant::now();
-            let mut en = enumerate(repo, opts, &trees, &mut stats)?;
-            stats.phase("enumerate", phase);
-            let git_dir = repo.path().to_path_buf();
-            // Versions of one file together, oldest first: the first read
-            // resolves the file's delta chain and leaves its bases in
-            // libgit2's delta base cache for the next versions.
-            en.blobs.sort_by(|a, b| a.path.cmp(&b.path));
-            let (flagged, scan_stats) = match reader {
-                GitReader::Libgit2 => {
-                    let phase = Instant::now();
-                    let mut r = scan_blobs(self, &git_dir, &en.blobs, progress, mode)?;
-                    r.1.phase("read-libgit2", phase);
-                    r
-                }
-                GitReader::Pack => scan_blobs_packed(self, repo, &en.blobs, progress, mode)?,
+        let (en, flagged, scan_stats) =
+            if let Some(opened) = opened.filter(|_| opts.branch.is_none()) {
+                scan_overlapped(self, repo, opts, &trees, &opened, progress, mode)?
+            } else {
+                let phase = Instant::now();
+                let mut en = enumerate(repo, opts, &trees, &mut stats)?;
+                stats.phase("enumerate", phase);
+                let git_dir = repo.path().to_path_buf();
+                // Versions of one file together, oldest first: the first read
+                // resolves the file's delta chain and leaves its bases in
+                // libgit2's delta base cache for the next versions.
+                en.blobs.sort_by(|a, b| a.path.cmp(&b.path));
+                let (flagged, scan_stats) = match reader {
+                    GitReader::Libgit2 => {
+                        let phase = Instant::now();
+                        let mut r = scan_blobs(self, &git_dir, &en.blobs, progress, mode)?;
+                        r.1.phase("read-libgit2", phase);
+                        r
+                    }
+                    GitReader::Pack => scan_blobs_packed(self, repo, &en.blobs, progress, mode)?,
+                };
+                (en, flagged, scan_stats)
             };
-            (en, flagged, scan_stats)
-        };
         stats.merge(scan_stats);
         let mut findings = Vec::new();
         if !flagged.is_empty() {
@@ -745,6 +746,7 @@ fn scan_overlapped(
     repo: &Repository,
     opts: &GitScanOptions,
     trees: &Trees,
+    opened: &Packs,
     progress: Option<&dyn Progress>,
     mode: Mode,
 ) -> Result<(Enumerated, Flagged, Stats)> {
@@ -792,8 +794,8 @@ fn scan_overlapped(
         st.phase("enumerate", phase);
         Ok((en, st))
     };
-    let (_report, walked) = pack::read_objects_beside(
-        &repo.commondir().join("objects"),
+    let (_report, walked) = pack::read_objects_beside_in(
+        opened,
         Select::Kinds(&[BLOB]),
         scanner.options.thread_count(),
         scanner.options.max_file_size,

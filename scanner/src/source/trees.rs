@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use git2::{ObjectType, Repository};
 
-use crate::source::pack::{self, Id, OidMap, Payload, Select, TREE};
+use crate::source::pack::{self, Id, OidMap, Packs, Payload, Select, TREE};
 
 /// What a tree entry points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,14 +80,19 @@ fn shard_of(id: &Id) -> usize {
 impl Trees {
     /// Every tree in the packs under `objects_dir`.
     pub fn from_packs(objects_dir: &Path, threads: usize) -> Trees {
+        Trees::from_opened(&Packs::open(objects_dir), threads)
+    }
+
+    /// Every tree in `packs`.
+    pub fn from_opened(packs: &Packs, threads: usize) -> Trees {
         let shards: Vec<Mutex<OidMap<Loc>>> =
             (0..SHARDS).map(|_| Mutex::new(OidMap::default())).collect();
         // One arena per pool thread, and one for any other caller.
         let arenas: Vec<Mutex<Arena>> = (0..=threads.max(1))
             .map(|_| Mutex::new(Arena::default()))
             .collect();
-        let res = pack::read_objects(
-            objects_dir,
+        let res = pack::read_objects_in(
+            packs,
             Select::Kinds(&[TREE]),
             threads,
             u64::MAX,

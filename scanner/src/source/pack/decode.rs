@@ -7,7 +7,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, Result, bail};
 use libdeflater::Decompressor;
@@ -24,6 +24,28 @@ pub(super) struct Pack {
     file: File,
     /// Where entry data may end: 20 bytes (the checksum) before EOF.
     data_end: u64,
+    /// Entry headers and delta links, parsed on first use.
+    layout: OnceLock<Layout>,
+}
+
+/// A pack's entries in offset order: what every pass over the pack needs,
+/// whatever it selects.
+struct Layout {
+    off: Arc<[u64]>,
+    oid: Arc<[Id]>,
+    /// Type code, 0 for an entry that failed to parse.
+    kind: Arc<[u8]>,
+    size: Arc<[u64]>,
+    hdr: Arc<[u8]>,
+    end: Arc<[u64]>,
+    /// Each delta's base entry, or `NONE`.
+    parent: Vec<u32>,
+    /// The type of each entry's chain root; `UNRESOLVED` for chains with a
+    /// bad entry or a cycle.
+    root_kind: Vec<u8>,
+    /// Entries that failed to parse, and the first few reasons.
+    entry_errors: u64,
+    errors: Vec<String>,
 }
 
 impl Pack {
@@ -52,18 +74,20 @@ impl Pack {
             index,
             file,
             data_end: len - 20,
+            layout: OnceLock::new(),
         })
     }
 
-    /// Parses every entry header and links deltas to their bases; marks
-    /// the entries needed to produce the wanted blobs not claimed by an
-    /// earlier pack.
-    pub(super) fn forest(
-        &self,
-        select: Select<'_>,
-        claimed: &mut OidSet,
-        report: &mut PackReport,
-    ) -> Forest {
+    /// Parses every entry header and links deltas to their bases (once per
+    /// pack: later passes reuse it).
+    fn layout(&self) -> &Layout {
+        self.layout.get_or_init(|| self.parse_layout())
+    }
+
+    fn parse_layout(&self) -> Layout {
+        // Parse problems, replayed into each pass's report.
+        let mut report = PackReport::default();
+        let report = &mut report;
         let n = self.index.len();
         // Entries in offset order.
         let mut order: Vec<u32> = (0..n as u32).collect();
@@ -175,13 +199,44 @@ impl Pack {
                 root_kind[p] = k;
             }
         }
+        let mut oid = Vec::with_capacity(n);
+        for &p in &order {
+            oid.push(Id::from_slice(self.index.name(p as usize)).unwrap_or_default());
+        }
+        Layout {
+            off: off.into(),
+            oid: oid.into(),
+            kind: kind.into(),
+            size: size.into(),
+            hdr: hdr.into(),
+            end: end.into(),
+            parent,
+            root_kind,
+            entry_errors: report.entry_errors,
+            errors: std::mem::take(&mut report.errors),
+        }
+    }
+
+    /// Marks the entries needed to produce the selected objects not
+    /// claimed by an earlier pack (headers parsed by [`Pack::layout`]).
+    pub(super) fn forest(
+        &self,
+        select: Select<'_>,
+        claimed: &mut OidSet,
+        report: &mut PackReport,
+    ) -> Forest {
+        let l = self.layout();
+        report.entry_errors += l.entry_errors;
+        for m in &l.errors {
+            note(report, m.clone());
+        }
+        let n = l.oid.len();
+        let (kind, parent, root_kind) = (&l.kind, &l.parent, &l.root_kind);
+
         // Wanted entries and everything above them.
         let mut want = vec![false; n];
         let mut needed = vec![false; n];
-        let mut oid = Vec::with_capacity(n);
-        for (e, &p) in order.iter().enumerate() {
-            let id = Id::from_slice(self.index.name(p as usize)).unwrap_or_default();
-            oid.push(id);
+        for (e, &id) in l.oid.iter().enumerate() {
             let selected = match select {
                 Select::Blobs(w) => root_kind[e] == BLOB && w.contains(&id),
                 Select::Kinds(k) => k.contains(&root_kind[e]),
@@ -222,12 +277,12 @@ impl Pack {
             .filter(|&e| needed[e as usize] && parent[e as usize] == NONE && kind[e as usize] != 0)
             .collect();
         Forest {
-            off,
-            oid,
-            kind,
-            size,
-            hdr,
-            end,
+            off: l.off.clone(),
+            oid: l.oid.clone(),
+            kind: l.kind.clone(),
+            size: l.size.clone(),
+            hdr: l.hdr.clone(),
+            end: l.end.clone(),
             want,
             first_child,
             children,
@@ -273,13 +328,14 @@ impl Window {
 
 /// One pack's delta forest, restricted to what the wanted blobs need.
 pub(super) struct Forest {
-    off: Vec<u64>,
-    oid: Vec<Id>,
+    // Shared with the pack's layout (and the other passes' forests).
+    off: Arc<[u64]>,
+    oid: Arc<[Id]>,
     /// Type code, 0 for an entry that failed to parse.
-    kind: Vec<u8>,
-    size: Vec<u64>,
-    hdr: Vec<u8>,
-    end: Vec<u64>,
+    kind: Arc<[u8]>,
+    size: Arc<[u64]>,
+    hdr: Arc<[u8]>,
+    end: Arc<[u64]>,
     want: Vec<bool>,
     first_child: Vec<u32>,
     children: Vec<u32>,

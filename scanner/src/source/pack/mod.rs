@@ -114,6 +114,27 @@ pub fn packs(objects_dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The packs under an objects directory, opened once, so that several
+/// passes over them (trees, then blobs) parse each pack's entry headers
+/// once.
+pub struct Packs {
+    list: Vec<(PathBuf, Result<Pack>)>,
+}
+
+impl Packs {
+    pub fn open(objects_dir: &Path) -> Packs {
+        Packs {
+            list: packs(objects_dir)
+                .into_iter()
+                .map(|idx| {
+                    let p = Pack::open(&idx);
+                    (idx, p)
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Which objects [`read_objects`] delivers.
 #[derive(Clone, Copy)]
 pub enum Select<'a> {
@@ -162,12 +183,50 @@ where
     read_objects_beside(objects_dir, select, threads, limit, visit, || ()).map(|(r, ())| r)
 }
 
+/// [`read_objects`] over packs already opened.
+pub fn read_objects_in<F>(
+    packs: &Packs,
+    select: Select<'_>,
+    threads: usize,
+    limit: u64,
+    visit: F,
+) -> Result<PackReport>
+where
+    F: Fn(Id, u8, Payload<'_>) + Sync,
+{
+    read_objects_beside_in(packs, select, threads, limit, visit, || ()).map(|(r, ())| r)
+}
+
 /// [`read_objects`], running `side` as one more task of the same
 /// `threads` workers (one worker runs it while the others decode, then it
 /// joins them): single-threaded work overlaps decoding without adding a
 /// thread.
 pub fn read_objects_beside<F, S, R>(
     objects_dir: &Path,
+    select: Select<'_>,
+    threads: usize,
+    limit: u64,
+    visit: F,
+    side: S,
+) -> Result<(PackReport, R)>
+where
+    F: Fn(Id, u8, Payload<'_>) + Sync,
+    S: FnOnce() -> R + Send,
+    R: Send,
+{
+    read_objects_beside_in(
+        &Packs::open(objects_dir),
+        select,
+        threads,
+        limit,
+        visit,
+        side,
+    )
+}
+
+/// [`read_objects_beside`] over packs already opened.
+pub fn read_objects_beside_in<F, S, R>(
+    packs: &Packs,
     select: Select<'_>,
     threads: usize,
     limit: u64,
@@ -194,12 +253,12 @@ where
             let out = &mut side_out;
             s.spawn(move |_| *out = Some(side()));
             let mut claimed = OidSet::default();
-            for idx_path in packs(objects_dir) {
-                match Pack::open(&idx_path) {
+            for (idx_path, pack) in &packs.list {
+                match pack {
                     Ok(pack) => {
                         report.packs_read += 1;
                         let forest = pack.forest(select, &mut claimed, &mut report);
-                        forest.decode(&pack, limit, &visit, &mut report);
+                        forest.decode(pack, limit, &visit, &mut report);
                     }
                     Err(e) => {
                         report.packs_skipped += 1;
