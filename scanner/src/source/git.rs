@@ -357,7 +357,7 @@ fn enumerate(
             stats.error("bad-commit", format!("walking history: {e}"));
         }
     }
-    let mut graph = Graph::default();
+    let mut graph = Graph::with_trees(trees.len());
     let mut blobs = Vec::new();
     let mut stack: Vec<(u32, String, u32)> = Vec::new();
     // The previous commit's root tree: most of a root tree is the same as
@@ -562,11 +562,13 @@ fn walk_trees(
 
 fn join(prefix: &str, name: &[u8]) -> String {
     let name = String::from_utf8_lossy(name);
-    if prefix.is_empty() || prefix.ends_with(':') {
-        format!("{prefix}{name}")
-    } else {
-        format!("{prefix}/{name}")
+    let mut out = String::with_capacity(prefix.len() + 1 + name.len());
+    out.push_str(prefix);
+    if !(prefix.is_empty() || prefix.ends_with(':')) {
+        out.push('/');
     }
+    out.push_str(&name);
+    out
 }
 
 /// Findings of one blob with an empty path (filled per location later).
@@ -802,7 +804,7 @@ fn scan_overlapped(
         visit,
         walk,
     )?;
-    let (mut en, mut stats) = walked?;
+    let (en, mut stats) = walked?;
     let seen = seen.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut flagged = flagged.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut delivered = OidSet::default();
@@ -821,7 +823,6 @@ fn scan_overlapped(
     }
     flagged.retain(|oid, _| reached.contains(oid));
     stats.phase("read-pack", phase);
-    en.blobs.sort_by(|a, b| a.path.cmp(&b.path));
     let done = delivered.len() as u64;
     let bytes = stats.bytes_scanned;
     let (flagged, stats) = read_rest(
@@ -848,7 +849,7 @@ fn read_rest(
     mode: Mode,
     (done, bytes): (u64, u64),
 ) -> Result<(Flagged, Stats)> {
-    let rest: Vec<BlobEntry> = blobs
+    let mut rest: Vec<BlobEntry> = blobs
         .iter()
         .filter(|b| !delivered.contains(&b.oid))
         .map(|b| BlobEntry {
@@ -857,6 +858,8 @@ fn read_rest(
         })
         .collect();
     if !rest.is_empty() {
+        // Versions of one file together (see scan_history).
+        rest.sort_by(|a, b| a.path.cmp(&b.path));
         let phase = Instant::now();
         let cont = progress.map(|inner| Continued {
             inner,

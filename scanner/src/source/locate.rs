@@ -38,6 +38,16 @@ pub(crate) struct Graph {
 }
 
 impl Graph {
+    /// A graph sized for about `trees` trees.
+    pub(crate) fn with_trees(trees: usize) -> Graph {
+        Graph {
+            tree_index: OidMap::with_capacity_and_hasher(trees, Default::default()),
+            tree_ids: Vec::with_capacity(trees),
+            prev: Vec::with_capacity(trees),
+            ..Graph::default()
+        }
+    }
+
     /// The index of tree `id`, and whether it was first seen now.
     #[inline]
     pub(crate) fn tree(&mut self, id: Id) -> (u32, bool) {
