@@ -81,10 +81,13 @@ impl Pack {
     /// Parses every entry header and links deltas to their bases (once per
     /// pack: later passes reuse it).
     fn layout(&self) -> &Layout {
-        self.layout.get_or_init(|| self.parse_layout())
+        let n = self.index.len();
+        let pieces = (n / 16_384).clamp(1, 4 * rayon::current_num_threads().max(1));
+        self.layout.get_or_init(|| self.parse_layout(pieces))
     }
 
-    fn parse_layout(&self) -> Layout {
+    /// The layout, headers parsed in `pieces` ranges.
+    fn parse_layout(&self, pieces: usize) -> Layout {
         // Parse problems, replayed into each pass's report.
         let mut report = PackReport::default();
         let report = &mut report;
@@ -100,13 +103,104 @@ impl Pack {
         for (e, &p) in order.iter().enumerate() {
             e_of_pos[p as usize] = e as u32;
         }
-        let mut kind = vec![0u8; n];
-        let mut size = vec![0u64; n];
-        let mut hdr = vec![0u8; n];
-        let mut end = vec![0u64; n];
-        let mut parent = vec![NONE; n];
-        let mut window = Window::default();
+        // Headers are parsed in consecutive ranges of entries, in parallel
+        // (this runs before any decoding can start), each range through its
+        // own window, then joined in offset order.
+        let pieces = pieces.clamp(1, n.max(1));
+        let parts: Vec<Headers> = {
+            use rayon::prelude::*;
+            (0..pieces)
+                .into_par_iter()
+                .map(|k| self.parse_headers(k * n / pieces..(k + 1) * n / pieces, &off, &e_of_pos))
+                .collect()
+        };
+        let mut kind = Vec::with_capacity(n);
+        let mut size = Vec::with_capacity(n);
+        let mut hdr = Vec::with_capacity(n);
+        let mut end = Vec::with_capacity(n);
+        let mut parent = Vec::with_capacity(n);
+        for part in parts {
+            kind.extend(part.kind);
+            size.extend(part.size);
+            hdr.extend(part.hdr);
+            end.extend(part.end);
+            parent.extend(part.parent);
+            report.entry_errors += part.report.entry_errors;
+            for m in part.report.errors {
+                note(report, m);
+            }
+        }
+        // The type of each entry's chain root (a delta has its base's
+        // type); UNRESOLVED for chains with a bad entry or a cycle.
+        const UNRESOLVED: u8 = 0xff;
+        const VISITING: u8 = 0xfe;
+        let mut root_kind = vec![0u8; n];
+        let mut path = Vec::new();
         for e in 0..n {
+            if root_kind[e] != 0 {
+                continue;
+            }
+            path.clear();
+            let mut x = e;
+            let k = loop {
+                match root_kind[x] {
+                    0 => {}
+                    VISITING => break UNRESOLVED,
+                    k => break k,
+                }
+                if kind[x] == 0 {
+                    break UNRESOLVED;
+                }
+                path.push(x);
+                root_kind[x] = VISITING;
+                if parent[x] == NONE {
+                    break kind[x];
+                }
+                x = parent[x] as usize;
+            };
+            for &p in &path {
+                root_kind[p] = k;
+            }
+        }
+        let mut oid = Vec::with_capacity(n);
+        for &p in &order {
+            oid.push(Id::from_slice(self.index.name(p as usize)).unwrap_or_default());
+        }
+        Layout {
+            off: off.into(),
+            oid: oid.into(),
+            kind: kind.into(),
+            size: size.into(),
+            hdr: hdr.into(),
+            end: end.into(),
+            parent,
+            root_kind,
+            entry_errors: report.entry_errors,
+            errors: std::mem::take(&mut report.errors),
+        }
+    }
+
+    /// Entry headers of the entries `range` (in offset order `off`).
+    fn parse_headers(
+        &self,
+        range: std::ops::Range<usize>,
+        off: &[u64],
+        e_of_pos: &[u32],
+    ) -> Headers {
+        let n = off.len();
+        let len = range.len();
+        let mut h_out = Headers {
+            kind: vec![0u8; len],
+            size: vec![0u64; len],
+            hdr: vec![0u8; len],
+            end: vec![0u64; len],
+            parent: vec![NONE; len],
+            report: PackReport::default(),
+        };
+        let first = range.start;
+        let report = &mut h_out.report;
+        let mut window = Window::default();
+        for e in range {
             let o = off[e];
             let next = off[e + 1..]
                 .iter()
@@ -160,61 +254,14 @@ impl Pack {
                 );
                 continue;
             }
-            kind[e] = h.kind;
-            size[e] = h.size;
-            hdr[e] = h.len as u8;
-            end[e] = stop;
-            parent[e] = base;
+            let i = e - first;
+            h_out.kind[i] = h.kind;
+            h_out.size[i] = h.size;
+            h_out.hdr[i] = h.len as u8;
+            h_out.end[i] = stop;
+            h_out.parent[i] = base;
         }
-        drop(window);
-        // The type of each entry's chain root (a delta has its base's
-        // type); UNRESOLVED for chains with a bad entry or a cycle.
-        const UNRESOLVED: u8 = 0xff;
-        const VISITING: u8 = 0xfe;
-        let mut root_kind = vec![0u8; n];
-        let mut path = Vec::new();
-        for e in 0..n {
-            if root_kind[e] != 0 {
-                continue;
-            }
-            path.clear();
-            let mut x = e;
-            let k = loop {
-                match root_kind[x] {
-                    0 => {}
-                    VISITING => break UNRESOLVED,
-                    k => break k,
-                }
-                if kind[x] == 0 {
-                    break UNRESOLVED;
-                }
-                path.push(x);
-                root_kind[x] = VISITING;
-                if parent[x] == NONE {
-                    break kind[x];
-                }
-                x = parent[x] as usize;
-            };
-            for &p in &path {
-                root_kind[p] = k;
-            }
-        }
-        let mut oid = Vec::with_capacity(n);
-        for &p in &order {
-            oid.push(Id::from_slice(self.index.name(p as usize)).unwrap_or_default());
-        }
-        Layout {
-            off: off.into(),
-            oid: oid.into(),
-            kind: kind.into(),
-            size: size.into(),
-            hdr: hdr.into(),
-            end: end.into(),
-            parent,
-            root_kind,
-            entry_errors: report.entry_errors,
-            errors: std::mem::take(&mut report.errors),
-        }
+        h_out
     }
 
     /// Marks the entries needed to produce the selected objects not
@@ -289,6 +336,16 @@ impl Pack {
             roots,
         }
     }
+}
+
+/// Parsed headers of a range of entries (see [`Pack::parse_headers`]).
+struct Headers {
+    kind: Vec<u8>,
+    size: Vec<u64>,
+    hdr: Vec<u8>,
+    end: Vec<u64>,
+    parent: Vec<u32>,
+    report: PackReport,
 }
 
 /// A buffered view of the pack for reading headers in offset order.
@@ -705,5 +762,23 @@ mod tests {
         assert_eq!(report.delivered.len(), 3);
         // The thin delta at parse time, the damaged stream at decode time.
         assert_eq!(report.entry_errors, 2, "{:?}", report.errors);
+
+        // Headers parsed in several ranges give the same layout.
+        let pack = Pack::open(&packs(&objects)[0]).unwrap();
+        let one = pack.parse_layout(1);
+        for pieces in [2, 3, 8, 20] {
+            let l = pack.parse_layout(pieces);
+            assert_eq!(l.off, one.off);
+            assert_eq!(l.oid, one.oid);
+            assert_eq!(l.kind, one.kind);
+            assert_eq!(l.size, one.size);
+            assert_eq!(l.hdr, one.hdr);
+            assert_eq!(l.end, one.end);
+            assert_eq!(l.parent, one.parent);
+            assert_eq!(l.root_kind, one.root_kind);
+            assert_eq!((l.entry_errors, &l.errors), (one.entry_errors, &one.errors));
+        }
+        assert_eq!(one.entry_errors, 1, "{:?}", one.errors);
+        assert_eq!(one.parent[1], 0);
     }
 }
