@@ -338,6 +338,109 @@ impl<'a> Before<'a> {
 mod tests {
     use super::*;
 
+    /// A raw tree of (mode, name, id byte) entries.
+    fn raw(entries: &[(&str, &str, u8)]) -> Vec<u8> {
+        let mut t = Vec::new();
+        for (mode, name, id) in entries {
+            t.extend(format!("{mode} {name}\0").as_bytes());
+            t.extend([*id; 20]);
+        }
+        t
+    }
+
+    /// Trees held in memory as if decoded from packs.
+    fn held(items: &[(u8, Vec<u8>)]) -> Trees {
+        let mut arena = Arena::default();
+        let mut shards: Vec<OidMap<Loc>> = (0..SHARDS).map(|_| OidMap::default()).collect();
+        for (id, data) in items {
+            let (chunk, at) = arena.push(data);
+            let id = Id([*id; 20]);
+            shards[shard_of(&id)].insert(
+                id,
+                Loc {
+                    arena: 0,
+                    chunk,
+                    at,
+                    len: data.len() as u32,
+                },
+            );
+        }
+        Trees {
+            len: items.len(),
+            shards,
+            arenas: vec![arena.chunks],
+        }
+    }
+
+    #[test]
+    fn entries_compare_with_the_previous_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let before = raw(&[
+            ("100644", "a.txt", 1),
+            ("40000", "dir", 2),
+            ("160000", "sub", 3),
+            ("100644", "x", 7),
+            ("100644", "z.txt", 4),
+        ]);
+        let after = raw(&[
+            ("100644", "a.txt", 1),
+            ("40000", "dir", 5),
+            ("100644", "new.txt", 6),
+            ("160000", "sub", 3),
+            ("40000", "x", 7),
+            ("100644", "z.txt", 4),
+        ]);
+        // Not sorted: fewer matches, never a wrong one.
+        let shuffled = raw(&[("100644", "z.txt", 4), ("100644", "a.txt", 1)]);
+        let trees = held(&[(10, before), (11, after), (12, shuffled)]);
+        let seen = |oid: u8, prev: Option<u8>| {
+            let mut out = Vec::new();
+            trees
+                .for_each_since(
+                    &repo,
+                    Id([oid; 20]),
+                    prev.map(|p| Id([p; 20])),
+                    |k, n, id, since| {
+                        out.push((k, String::from_utf8_lossy(n).into_owned(), id.0[0], since));
+                    },
+                )
+                .unwrap();
+            out
+        };
+        let got = seen(11, Some(10));
+        let w = |b: u8| Since::Was(Id([b; 20]));
+        assert_eq!(
+            got,
+            vec![
+                (EntryKind::Blob, "a.txt".into(), 1, Since::Same),
+                (EntryKind::Tree, "dir".into(), 5, w(2)),
+                (EntryKind::Blob, "new.txt".into(), 6, Since::New),
+                (EntryKind::Commit, "sub".into(), 3, Since::Same),
+                // Same id, another kind: not the same entry.
+                (EntryKind::Tree, "x".into(), 7, Since::New),
+                (EntryKind::Blob, "z.txt".into(), 4, Since::Same),
+            ]
+        );
+        // No previous version, itself, or one not held: every entry new.
+        for prev in [None, Some(11), Some(99)] {
+            assert!(seen(11, prev).iter().all(|e| e.3 == Since::New), "{prev:?}");
+        }
+        // An unsorted previous version: "a.txt" is missed, nothing is
+        // wrongly the same.
+        let got = seen(11, Some(12));
+        let same: Vec<&str> = got
+            .iter()
+            .filter(|e| e.3 == Since::Same)
+            .map(|e| e.1.as_str())
+            .collect();
+        assert!(
+            same.iter().all(|n| *n == "z.txt" || *n == "a.txt"),
+            "{got:?}"
+        );
+        assert_eq!(got.len(), 6);
+    }
+
     #[test]
     fn raw_trees_parse_and_damage_is_detected() {
         let mut t = Vec::new();
