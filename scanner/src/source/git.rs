@@ -358,6 +358,7 @@ fn enumerate(
         }
     }
     let mut graph = Graph::with_trees(trees.len());
+    let mut data_of = Vec::with_capacity(trees.len());
     let mut blobs = Vec::new();
     let mut stack: Vec<(u32, String, u32)> = Vec::new();
     // The previous commit's root tree: most of a root tree is the same as
@@ -377,7 +378,15 @@ fn enumerate(
         let (t, new) = graph.tree(tree);
         if new {
             stack.push((t, String::new(), prev_root));
-            walk_trees(repo, trees, &mut stack, &mut graph, &mut blobs, stats);
+            walk_trees(
+                repo,
+                trees,
+                &mut stack,
+                &mut graph,
+                &mut data_of,
+                &mut blobs,
+                stats,
+            );
         }
         prev_root = t;
     }
@@ -385,7 +394,15 @@ fn enumerate(
         let (t, new) = graph.tree(Id::from(tree));
         if new {
             stack.push((t, format!("{name}:"), NONE));
-            walk_trees(repo, trees, &mut stack, &mut graph, &mut blobs, stats);
+            walk_trees(
+                repo,
+                trees,
+                &mut stack,
+                &mut graph,
+                &mut data_of,
+                &mut blobs,
+                stats,
+            );
         }
     }
     for (oid, name) in loose_blobs {
@@ -507,46 +524,61 @@ fn walk_one_by_one(repo: &Repository, starts: &[Oid], stats: &mut Stats) -> Vec<
 /// before, recording the tree graph. An entry a tree shares with its
 /// previous version was handled with that version (which was walked in
 /// full, earlier), so only changed entries are looked up.
-fn walk_trees(
+fn walk_trees<'t>(
     repo: &Repository,
-    trees: &Trees,
+    trees: &'t Trees,
     stack: &mut Vec<(u32, String, u32)>,
     graph: &mut Graph,
+    // The packed bytes of each tree walked, by index: a tree's previous
+    // version was walked before it, so its bytes are here.
+    data_of: &mut Vec<Option<&'t [u8]>>,
     blobs: &mut Vec<BlobEntry>,
     stats: &mut Stats,
 ) {
     let mut subtrees = Vec::new();
     while let Some((t, prefix, prev)) = stack.pop() {
         let oid = graph.tree_ids[t as usize];
-        let prev_id = (prev != NONE).then(|| graph.tree_ids[prev as usize]);
+        let data = trees.data(&oid);
+        if data_of.len() <= t as usize {
+            data_of.resize(graph.tree_ids.len(), None);
+        }
+        data_of[t as usize] = data;
+        let before = data_of.get(prev as usize).copied().flatten();
         graph.walking(t, prev);
-        let res = trees.for_each_since(repo, oid, prev_id, |kind, name, id, since| match kind {
-            // Submodule gitlinks point into another repository: counted,
-            // not read (a deliberate skip, see `stats::DELIBERATE_SKIPS`).
-            EntryKind::Commit => stats.skip(crate::stats::reason::SUBMODULE),
-            _ if since == Since::Same => {}
-            EntryKind::Blob => {
-                let (b, new) = graph.blob(id);
-                if new {
-                    blobs.push(BlobEntry {
-                        oid: id,
-                        path: join(&prefix, name),
-                    });
-                }
-                graph.blob_edge(b, t);
-            }
-            EntryKind::Tree => {
-                let (s, new) = graph.tree(id);
-                if new {
-                    let before = match since {
-                        Since::Was(b) => graph.tree_seen(&b).unwrap_or(NONE),
-                        _ => NONE,
-                    };
-                    subtrees.push((s, join(&prefix, name), before));
-                }
-                graph.tree_edge(s, t);
-            }
-        });
+        let res =
+            trees.for_each_since_in(
+                repo,
+                oid,
+                data,
+                before,
+                |kind, name, id, since| match kind {
+                    // Submodule gitlinks point into another repository: counted,
+                    // not read (a deliberate skip, see `stats::DELIBERATE_SKIPS`).
+                    EntryKind::Commit => stats.skip(crate::stats::reason::SUBMODULE),
+                    _ if since == Since::Same => {}
+                    EntryKind::Blob => {
+                        let (b, new) = graph.blob(id);
+                        if new {
+                            blobs.push(BlobEntry {
+                                oid: id,
+                                path: join(&prefix, name),
+                            });
+                        }
+                        graph.blob_edge(b, t);
+                    }
+                    EntryKind::Tree => {
+                        let (s, new) = graph.tree(id);
+                        if new {
+                            let before = match since {
+                                Since::Was(b) => graph.tree_seen(&b).unwrap_or(NONE),
+                                _ => NONE,
+                            };
+                            subtrees.push((s, join(&prefix, name), before));
+                        }
+                        graph.tree_edge(s, t);
+                    }
+                },
+            );
         if let Err(e) = res {
             stats.error(
                 "bad-tree",

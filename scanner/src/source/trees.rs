@@ -148,7 +148,7 @@ impl Trees {
 
     /// The raw bytes of packed tree `id`.
     #[inline]
-    fn data(&self, id: &Id) -> Option<&[u8]> {
+    pub(crate) fn data(&self, id: &Id) -> Option<&[u8]> {
         let loc = self.shards.get(shard_of(id))?.get(id)?;
         let chunk = &self.arenas[loc.arena as usize][loc.chunk as usize];
         chunk.get(loc.at as usize..loc.at as usize + loc.len as usize)
@@ -161,9 +161,21 @@ impl Trees {
         &self,
         repo: &Repository,
         oid: Id,
+        f: impl FnMut(EntryKind, &[u8], Id),
+    ) -> Result<(), git2::Error> {
+        self.for_each_in(repo, oid, self.data(&oid), f)
+    }
+
+    /// [`Trees::for_each`] with the tree's packed bytes already looked up
+    /// ([`Trees::data`]).
+    fn for_each_in(
+        &self,
+        repo: &Repository,
+        oid: Id,
+        data: Option<&[u8]>,
         mut f: impl FnMut(EntryKind, &[u8], Id),
     ) -> Result<(), git2::Error> {
-        if let Some(data) = self.data(&oid)
+        if let Some(data) = data
             && parse(data, &mut f)
         {
             return Ok(());
@@ -192,10 +204,24 @@ impl Trees {
         repo: &Repository,
         oid: Id,
         prev: Option<Id>,
-        mut f: impl FnMut(EntryKind, &[u8], Id, Since),
+        f: impl FnMut(EntryKind, &[u8], Id, Since),
     ) -> Result<(), git2::Error> {
         let before = prev.filter(|&p| p != oid).and_then(|p| self.data(&p));
-        if let (Some(data), Some(before)) = (self.data(&oid), before) {
+        self.for_each_since_in(repo, oid, self.data(&oid), before, f)
+    }
+
+    /// [`Trees::for_each_since`] with the packed bytes of the tree and of
+    /// its previous version already looked up ([`Trees::data`]; `before`
+    /// must not be the tree itself).
+    pub(crate) fn for_each_since_in(
+        &self,
+        repo: &Repository,
+        oid: Id,
+        data: Option<&[u8]>,
+        before: Option<&[u8]>,
+        mut f: impl FnMut(EntryKind, &[u8], Id, Since),
+    ) -> Result<(), git2::Error> {
+        if let (Some(data), Some(before)) = (data, before) {
             let mut before = Before::new(before);
             if parse(data, |kind, name, id| {
                 let since = before.find(kind, name, id);
@@ -204,7 +230,9 @@ impl Trees {
                 return Ok(());
             }
         }
-        self.for_each(repo, oid, |kind, name, id| f(kind, name, id, Since::New))
+        self.for_each_in(repo, oid, data, |kind, name, id| {
+            f(kind, name, id, Since::New)
+        })
     }
 }
 
