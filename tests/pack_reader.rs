@@ -82,7 +82,7 @@ fn reachable_blobs(r: &Path) -> pack::OidSet {
         .unwrap()
         .lines()
         .filter(|l| l.split(' ').nth(1) == Some("blob"))
-        .map(|l| git2::Oid::from_str(&l[..40]).unwrap())
+        .map(|l| pack::Id::from(git2::Oid::from_str(&l[..40]).unwrap()))
         .collect()
 }
 
@@ -107,7 +107,7 @@ fn pipe(r: &Path, args: &[&str], input: &[u8]) -> Vec<u8> {
 }
 
 /// `git cat-file --batch` for these blobs.
-fn cat_file(r: &Path, oids: &pack::OidSet) -> HashMap<git2::Oid, Vec<u8>> {
+fn cat_file(r: &Path, oids: &pack::OidSet) -> HashMap<pack::Id, Vec<u8>> {
     let list: Vec<String> = oids.iter().map(|o| o.to_string()).collect();
     let out = pipe(r, &["cat-file", "--batch"], list.join("\n").as_bytes());
     let mut map = HashMap::new();
@@ -116,7 +116,7 @@ fn cat_file(r: &Path, oids: &pack::OidSet) -> HashMap<git2::Oid, Vec<u8>> {
         let nl = i + out[i..].iter().position(|&b| b == b'\n').unwrap();
         let head = String::from_utf8_lossy(&out[i..nl]).into_owned();
         let mut parts = head.split(' ');
-        let oid = git2::Oid::from_str(parts.next().unwrap()).unwrap();
+        let oid = pack::Id::from(git2::Oid::from_str(parts.next().unwrap()).unwrap());
         assert_eq!(parts.next(), Some("blob"), "{head}");
         let size: usize = parts.next().unwrap().parse().unwrap();
         map.insert(oid, out[nl + 1..nl + 1 + size].to_vec());
@@ -131,8 +131,8 @@ fn read_all(
     r: &Path,
     wanted: &pack::OidSet,
     threads: usize,
-) -> (HashMap<git2::Oid, Vec<u8>>, pack::PackReport) {
-    let got: Mutex<HashMap<git2::Oid, Vec<u8>>> = Mutex::new(HashMap::new());
+) -> (HashMap<pack::Id, Vec<u8>>, pack::PackReport) {
+    let got: Mutex<HashMap<pack::Id, Vec<u8>>> = Mutex::new(HashMap::new());
     let report = pack::read_blobs(
         &r.join(".git/objects"),
         wanted,
@@ -170,7 +170,7 @@ fn entries(idx: &Path) -> BTreeMap<u64, pack::EntryHeader> {
     out
 }
 
-fn assert_all_equal(r: &Path, wanted: &pack::OidSet, got: &HashMap<git2::Oid, Vec<u8>>) {
+fn assert_all_equal(r: &Path, wanted: &pack::OidSet, got: &HashMap<pack::Id, Vec<u8>>) {
     let want = cat_file(r, &got.keys().copied().collect());
     assert_eq!(want.len(), got.len());
     for (oid, bytes) in got {
@@ -556,7 +556,7 @@ fn corrupt_delta_is_a_counted_error_and_every_other_blob_is_scanned() {
     let (got, report) = read_all(&r, &wanted, 2);
     assert_eq!(report.entry_errors, 1, "{report:?}");
     let lost = below(&e, off);
-    assert!(!got.contains_key(&victim));
+    assert!(!got.contains_key(&pack::Id::from(victim)));
     assert_eq!(got.len(), wanted.len() - lost, "{lost} lost");
     assert_all_equal(&r, &wanted, &got);
 
@@ -610,7 +610,8 @@ fn index_offset_past_the_end_is_a_counted_error_and_the_rest_is_scanned() {
     let wanted = reachable_blobs(&r);
     let idx = pack_files(&r)[0].clone();
     let index = PackIndex::parse(&fs::read(&idx).unwrap()).unwrap();
-    let victim = git2::Oid::from_str(&git(&r, &["rev-parse", "HEAD:c.txt"])).unwrap();
+    let victim =
+        pack::Id::from(git2::Oid::from_str(&git(&r, &["rev-parse", "HEAD:c.txt"])).unwrap());
     let pos = index.find(victim.as_bytes()).unwrap();
     // The 32-bit offset table follows the header, fanout, ids and CRCs.
     let n = index.len();

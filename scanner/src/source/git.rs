@@ -3,9 +3,8 @@
 //! repository handle each; provenance (the introducing commit) is computed
 //! afterwards, only for the blobs that had findings.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
@@ -16,8 +15,9 @@ use git2::{ObjectType, Oid, Repository, Sort};
 use crate::finding::{Finding, Provenance};
 use crate::keywords::Hits;
 use crate::scan::{ScanResult, Scanner, sort_findings};
-use crate::source::pack::{FromBase, OidMap, OidSet};
-use crate::source::trees::{EntryKind, Trees};
+use crate::source::locate::{Graph, NONE, locate};
+use crate::source::pack::{FromBase, Id, OidMap, OidSet, Packs};
+use crate::source::trees::{EntryKind, Since, Trees};
 use crate::stats::Stats;
 
 /// What part of a repository `scan_git` reads.
@@ -101,7 +101,7 @@ pub fn open(path: &Path) -> Result<Repository> {
 
 /// A blob to scan and the first path it was seen at.
 struct BlobEntry {
-    oid: Oid,
+    oid: Id,
     path: String,
 }
 
@@ -110,7 +110,9 @@ struct BlobEntry {
 struct Enumerated {
     blobs: Vec<BlobEntry>,
     /// Readable commits, oldest first, with their root trees.
-    commits: Vec<(Oid, Oid)>,
+    commits: Vec<(Id, Id)>,
+    /// The trees walked, for `locate`.
+    graph: Graph,
 }
 
 impl Scanner {
@@ -177,12 +179,12 @@ impl Scanner {
         // walk reads them from memory (libgit2 resolves each tree's delta
         // chain on its own, which dominated the enumeration).
         let packs = reader == GitReader::Pack && sha1_repo(repo);
-        let trees = if packs {
+        // Opened once: the tree pass and the blob pass share each pack's
+        // parsed entry headers.
+        let opened = packs.then(|| Packs::open(&repo.commondir().join("objects")));
+        let trees = if let Some(opened) = &opened {
             let phase = Instant::now();
-            let t = Trees::from_packs(
-                &repo.commondir().join("objects"),
-                self.options.thread_count(),
-            );
+            let t = Trees::from_opened(opened, self.options.thread_count());
             stats.phase("read-trees", phase);
             t
         } else {
@@ -191,34 +193,35 @@ impl Scanner {
         // A whole history (every ref) reaches nearly every packed blob: read
         // them all while one worker walks the history, then keep what it
         // reached. With --branch, read only what the walk reached.
-        let (en, flagged, scan_stats) = if packs && opts.branch.is_none() {
-            scan_overlapped(self, repo, opts, &trees, progress, mode)?
-        } else {
-            let phase = Instant::now();
-            let mut en = enumerate(repo, opts, &trees, &mut stats)?;
-            stats.phase("enumerate", phase);
-            let git_dir = repo.path().to_path_buf();
-            // Versions of one file together, oldest first: the first read
-            // resolves the file's delta chain and leaves its bases in
-            // libgit2's delta base cache for the next versions.
-            en.blobs.sort_by(|a, b| a.path.cmp(&b.path));
-            let (flagged, scan_stats) = match reader {
-                GitReader::Libgit2 => {
-                    let phase = Instant::now();
-                    let mut r = scan_blobs(self, &git_dir, &en.blobs, progress, mode)?;
-                    r.1.phase("read-libgit2", phase);
-                    r
-                }
-                GitReader::Pack => scan_blobs_packed(self, repo, &en.blobs, progress, mode)?,
+        let (en, flagged, scan_stats) =
+            if let Some(opened) = opened.filter(|_| opts.branch.is_none()) {
+                scan_overlapped(self, repo, opts, &trees, &opened, progress, mode)?
+            } else {
+                let phase = Instant::now();
+                let mut en = enumerate(repo, opts, &trees, &mut stats)?;
+                stats.phase("enumerate", phase);
+                let git_dir = repo.path().to_path_buf();
+                // Versions of one file together, oldest first: the first read
+                // resolves the file's delta chain and leaves its bases in
+                // libgit2's delta base cache for the next versions.
+                en.blobs.sort_by(|a, b| a.path.cmp(&b.path));
+                let (flagged, scan_stats) = match reader {
+                    GitReader::Libgit2 => {
+                        let phase = Instant::now();
+                        let mut r = scan_blobs(self, &git_dir, &en.blobs, progress, mode)?;
+                        r.1.phase("read-libgit2", phase);
+                        r
+                    }
+                    GitReader::Pack => scan_blobs_packed(self, repo, &en.blobs, progress, mode)?,
+                };
+                (en, flagged, scan_stats)
             };
-            (en, flagged, scan_stats)
-        };
         stats.merge(scan_stats);
         let mut findings = Vec::new();
         if !flagged.is_empty() {
             let flagged_oids: OidSet = flagged.keys().copied().collect();
             let phase = Instant::now();
-            let located = locate(repo, &trees, &en.commits, &flagged_oids)?;
+            let located = locate(repo, &trees, &en.graph, &en.commits, &flagged_oids);
             stats.phase("locate", phase);
             for (oid, templates) in &flagged {
                 let locations = match located.get(oid) {
@@ -233,7 +236,7 @@ impl Scanner {
                         continue;
                     }
                     let prov = match commit {
-                        Some(c) => Some(provenance(repo, c)?),
+                        Some(c) => Some(provenance(repo, c.oid())?),
                         None => None,
                     };
                     for t in templates {
@@ -249,7 +252,7 @@ impl Scanner {
     }
 }
 
-fn first_path(blobs: &[BlobEntry], oid: Oid) -> String {
+fn first_path(blobs: &[BlobEntry], oid: Id) -> String {
     blobs
         .iter()
         .find(|b| b.oid == oid)
@@ -358,10 +361,13 @@ fn enumerate(
             stats.error("bad-commit", format!("walking history: {e}"));
         }
     }
-    let mut seen_trees = OidSet::default();
-    let mut seen_blobs = OidSet::default();
+    let mut graph = Graph::with_trees(trees.len());
+    let mut data_of = Vec::with_capacity(trees.len());
     let mut blobs = Vec::new();
-    let mut stack: Vec<(Oid, String)> = Vec::new();
+    let mut stack: Vec<(u32, String, u32)> = Vec::new();
+    // The previous commit's root tree: most of a root tree is the same as
+    // the one before it.
+    let mut prev_root = NONE;
     let mut roots = Vec::with_capacity(commits.len());
     for c in &commits {
         let tree = match repo.find_commit(*c) {
@@ -371,36 +377,41 @@ fn enumerate(
                 continue;
             }
         };
-        roots.push((*c, tree));
-        if seen_trees.insert(tree) {
-            stack.push((tree, String::new()));
+        let tree = Id::from(tree);
+        roots.push((Id::from(c), tree));
+        let (t, new) = graph.tree(tree);
+        if new {
+            stack.push((t, String::new(), prev_root));
             walk_trees(
                 repo,
                 trees,
                 &mut stack,
-                &mut seen_trees,
-                &mut seen_blobs,
+                &mut graph,
+                &mut data_of,
                 &mut blobs,
                 stats,
             );
         }
+        prev_root = t;
     }
     for (tree, name) in root_trees {
-        if seen_trees.insert(tree) {
-            stack.push((tree, format!("{name}:")));
+        let (t, new) = graph.tree(Id::from(tree));
+        if new {
+            stack.push((t, format!("{name}:"), NONE));
             walk_trees(
                 repo,
                 trees,
                 &mut stack,
-                &mut seen_trees,
-                &mut seen_blobs,
+                &mut graph,
+                &mut data_of,
                 &mut blobs,
                 stats,
             );
         }
     }
     for (oid, name) in loose_blobs {
-        if seen_blobs.insert(oid) {
+        let oid = Id::from(oid);
+        if graph.blob(oid).1 {
             blobs.push(BlobEntry { oid, path: name });
         }
     }
@@ -413,14 +424,14 @@ fn enumerate(
         })
         .context("listing the object database")?;
         for oid in all {
-            if seen_blobs.contains(&oid) {
+            if graph.has_blob(&Id::from(oid)) {
                 continue;
             }
             match odb.read_header(oid) {
                 Ok((_, ObjectType::Blob)) => {
-                    seen_blobs.insert(oid);
+                    graph.blob(Id::from(oid));
                     blobs.push(BlobEntry {
-                        oid,
+                        oid: Id::from(oid),
                         path: format!("<unreachable blob {oid}>"),
                     });
                 }
@@ -429,9 +440,11 @@ fn enumerate(
             }
         }
     }
+    graph.seal();
     Ok(Enumerated {
         blobs,
         commits: roots,
+        graph,
     })
 }
 
@@ -510,32 +523,66 @@ fn walk_one_by_one(repo: &Repository, starts: &[Oid], stats: &mut Stats) -> Vec<
     out
 }
 
-fn walk_trees(
+/// Walks the trees on `stack` (index, path prefix, and the index of the
+/// tree's previous version or `NONE`) and everything below them not seen
+/// before, recording the tree graph. An entry a tree shares with its
+/// previous version was handled with that version (which was walked in
+/// full, earlier), so only changed entries are looked up.
+fn walk_trees<'t>(
     repo: &Repository,
-    trees: &Trees,
-    stack: &mut Vec<(Oid, String)>,
-    seen_trees: &mut OidSet,
-    seen_blobs: &mut OidSet,
+    trees: &'t Trees,
+    stack: &mut Vec<(u32, String, u32)>,
+    graph: &mut Graph,
+    // The packed bytes of each tree walked, by index: a tree's previous
+    // version was walked before it, so its bytes are here.
+    data_of: &mut Vec<Option<&'t [u8]>>,
     blobs: &mut Vec<BlobEntry>,
     stats: &mut Stats,
 ) {
     let mut subtrees = Vec::new();
-    while let Some((oid, prefix)) = stack.pop() {
-        let res = trees.for_each(repo, oid, |kind, name, id| match kind {
-            EntryKind::Blob if seen_blobs.insert(id) => {
-                blobs.push(BlobEntry {
-                    oid: id,
-                    path: join(&prefix, name),
-                });
-            }
-            EntryKind::Tree if seen_trees.insert(id) => {
-                subtrees.push((id, join(&prefix, name)));
-            }
-            // Submodule gitlinks point into another repository: counted,
-            // not read (a deliberate skip, see `stats::DELIBERATE_SKIPS`).
-            EntryKind::Commit => stats.skip(crate::stats::reason::SUBMODULE),
-            _ => {}
-        });
+    while let Some((t, prefix, prev)) = stack.pop() {
+        let oid = graph.tree_ids[t as usize];
+        let data = trees.data(&oid);
+        if data_of.len() <= t as usize {
+            data_of.resize(graph.tree_ids.len(), None);
+        }
+        data_of[t as usize] = data;
+        let before = data_of.get(prev as usize).copied().flatten();
+        graph.walking(t, prev);
+        let res =
+            trees.for_each_since_in(
+                repo,
+                oid,
+                data,
+                before,
+                |kind, name, id, since| match kind {
+                    // Submodule gitlinks point into another repository: counted,
+                    // not read (a deliberate skip, see `stats::DELIBERATE_SKIPS`).
+                    EntryKind::Commit => stats.skip(crate::stats::reason::SUBMODULE),
+                    _ if since == Since::Same => {}
+                    EntryKind::Blob => {
+                        let (b, new) = graph.blob(id);
+                        if new {
+                            blobs.push(BlobEntry {
+                                oid: id,
+                                path: join(&prefix, name),
+                            });
+                        }
+                        graph.blob_edge(b, t);
+                    }
+                    EntryKind::Tree => {
+                        let (s, new) = graph.tree(id);
+                        if new {
+                            let before = match since {
+                                Since::Was(b) => graph.tree_seen(&b).unwrap_or(NONE),
+                                _ => NONE,
+                            };
+                            subtrees.push((s, join(&prefix, name), before));
+                        }
+                        graph.tree_edge(s, t);
+                    }
+                },
+            );
         if let Err(e) = res {
             stats.error(
                 "bad-tree",
@@ -551,18 +598,17 @@ fn walk_trees(
 
 fn join(prefix: &str, name: &[u8]) -> String {
     let name = String::from_utf8_lossy(name);
-    if prefix.is_empty() || prefix.ends_with(':') {
-        format!("{prefix}{name}")
-    } else {
-        format!("{prefix}/{name}")
+    let mut out = String::with_capacity(prefix.len() + 1 + name.len());
+    out.push_str(prefix);
+    if !(prefix.is_empty() || prefix.ends_with(':')) {
+        out.push('/');
     }
+    out.push_str(&name);
+    out
 }
 
-/// Every path a blob appears at, with the commit that introduced it there.
-type Locations = HashMap<Oid, Vec<(String, Option<Oid>)>>;
-
 /// Findings of one blob with an empty path (filled per location later).
-type Flagged = HashMap<Oid, Vec<Finding>>;
+type Flagged = OidMap<Vec<Finding>>;
 
 /// Reads and matches blobs on `threads` workers, each with its own
 /// repository handle, pulling chunks from a shared cursor.
@@ -583,7 +629,7 @@ fn scan_blobs(
     let blobs_done = AtomicU64::new(0);
     let bytes_done = AtomicU64::new(0);
     let out: Mutex<(Flagged, Stats, Option<anyhow::Error>)> =
-        Mutex::new((HashMap::new(), Stats::default(), None));
+        Mutex::new((Flagged::default(), Stats::default(), None));
     if let Some(p) = progress {
         p.start(blobs.len() as u64, None);
     }
@@ -597,7 +643,7 @@ fn scan_blobs(
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
-                let mut flagged: Flagged = HashMap::new();
+                let mut flagged = Flagged::default();
                 let mut stats = Stats::default();
                 let res = (|| -> Result<()> {
                     let repo = Repository::open(git_dir)
@@ -661,12 +707,12 @@ fn scan_blobs_packed(
             p.start(blobs.len() as u64, None);
         }
         let wanted: OidSet = blobs.iter().map(|b| b.oid).collect();
-        let flagged: Mutex<Flagged> = Mutex::new(HashMap::new());
+        let flagged: Mutex<Flagged> = Mutex::new(Flagged::default());
         let files = AtomicU64::new(0);
         let bytes = AtomicU64::new(0);
         let too_large = AtomicU64::new(0);
         let done = AtomicU64::new(0);
-        let visit = |oid: Oid, _: u8, payload: Payload<'_>, from: Option<FromBase<'_, Hits>>| {
+        let visit = |oid: Id, _: u8, payload: Payload<'_>, from: Option<FromBase<'_, Hits>>| {
             let mut memo = None;
             match payload {
                 Payload::TooLarge(_) => {
@@ -693,8 +739,8 @@ fn scan_blobs_packed(
             }
             memo
         };
-        let (report, ()) = pack::read_objects_memo(
-            &repo.commondir().join("objects"),
+        let (report, ()) = pack::read_objects_memo_in(
+            &Packs::open(&repo.commondir().join("objects")),
             pack::Select::Blobs(&wanted),
             scanner.options.thread_count(),
             scanner.options.max_file_size,
@@ -743,18 +789,19 @@ fn scan_overlapped(
     repo: &Repository,
     opts: &GitScanOptions,
     trees: &Trees,
+    opened: &Packs,
     progress: Option<&dyn Progress>,
     mode: Mode,
 ) -> Result<(Enumerated, Flagged, Stats)> {
     use crate::source::pack::{self, BLOB, OidMap, Payload, Select};
     let git_dir = repo.path().to_path_buf();
     let phase = Instant::now();
-    let flagged: Mutex<Flagged> = Mutex::new(HashMap::new());
+    let flagged: Mutex<Flagged> = Mutex::new(Flagged::default());
     // Each blob read: Some(bytes), or None when too large.
     let seen: Mutex<OidMap<Option<u64>>> = Mutex::new(OidMap::default());
     let done = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
-    let visit = |oid: Oid, _: u8, payload: Payload<'_>, from: Option<FromBase<'_, Hits>>| {
+    let visit = |oid: Id, _: u8, payload: Payload<'_>, from: Option<FromBase<'_, Hits>>| {
         let mut memo = None;
         let size = match payload {
             Payload::TooLarge(_) => None,
@@ -794,15 +841,15 @@ fn scan_overlapped(
         st.phase("enumerate", phase);
         Ok((en, st))
     };
-    let (_report, walked) = pack::read_objects_memo(
-        &repo.commondir().join("objects"),
+    let (_report, walked) = pack::read_objects_memo_in(
+        opened,
         Select::Kinds(&[BLOB]),
         scanner.options.thread_count(),
         scanner.options.max_file_size,
         visit,
         walk,
     )?;
-    let (mut en, mut stats) = walked?;
+    let (en, mut stats) = walked?;
     let seen = seen.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut flagged = flagged.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut delivered = OidSet::default();
@@ -821,7 +868,6 @@ fn scan_overlapped(
     }
     flagged.retain(|oid, _| reached.contains(oid));
     stats.phase("read-pack", phase);
-    en.blobs.sort_by(|a, b| a.path.cmp(&b.path));
     let done = delivered.len() as u64;
     let bytes = stats.bytes_scanned;
     let (flagged, stats) = read_rest(
@@ -848,7 +894,7 @@ fn read_rest(
     mode: Mode,
     (done, bytes): (u64, u64),
 ) -> Result<(Flagged, Stats)> {
-    let rest: Vec<BlobEntry> = blobs
+    let mut rest: Vec<BlobEntry> = blobs
         .iter()
         .filter(|b| !delivered.contains(&b.oid))
         .map(|b| BlobEntry {
@@ -857,6 +903,8 @@ fn read_rest(
         })
         .collect();
     if !rest.is_empty() {
+        // Versions of one file together (see scan_history).
+        rest.sort_by(|a, b| a.path.cmp(&b.path));
         let phase = Instant::now();
         let cont = progress.map(|inner| Continued {
             inner,
@@ -917,7 +965,7 @@ fn scan_one(
     flagged: &mut Flagged,
     stats: &mut Stats,
 ) -> u64 {
-    match odb.read_header(b.oid) {
+    match odb.read_header(b.oid.oid()) {
         Ok((size, _)) if size as u64 > limit => {
             stats.skip("too-large");
             return 0;
@@ -936,7 +984,7 @@ fn scan_one(
             return 0;
         }
     }
-    let obj = match odb.read(b.oid) {
+    let obj = match odb.read(b.oid.oid()) {
         Ok(o) => o,
         Err(e) => {
             stats.error(
@@ -990,80 +1038,6 @@ fn blob_findings_from(
         Some(scanner.findings_from("", data, &matches)).filter(|f| !f.is_empty())
     };
     (found, hits.filter(|_| mode == Mode::Match))
-}
-
-/// For each flagged blob, every path it appears at and the oldest commit
-/// that has it there. Visits each tree once (memoised), so it costs about
-/// one more tree walk, and runs only when there are findings.
-fn locate(
-    repo: &Repository,
-    trees: &Trees,
-    commits: &[(Oid, Oid)],
-    flagged: &OidSet,
-) -> Result<Locations> {
-    type Hits = Rc<Vec<(Oid, String)>>;
-    fn tree_hits(
-        repo: &Repository,
-        trees: &Trees,
-        tree: Oid,
-        flagged: &OidSet,
-        memo: &mut OidMap<Hits>,
-    ) -> Hits {
-        if let Some(h) = memo.get(&tree) {
-            return h.clone();
-        }
-        let mut hits = Vec::new();
-        let mut subtrees = Vec::new();
-        let _ = trees.for_each(repo, tree, |kind, name, id| match kind {
-            EntryKind::Blob if flagged.contains(&id) => {
-                hits.push((id, String::from_utf8_lossy(name).into_owned()));
-            }
-            EntryKind::Tree => subtrees.push(id),
-            _ => {}
-        });
-        let subs: Vec<Hits> = subtrees
-            .iter()
-            .map(|&id| tree_hits(repo, trees, id, flagged, memo))
-            .collect();
-        // Names are only needed (and allocated) above a hit, which is rare.
-        if subs.iter().any(|h| !h.is_empty()) {
-            let mut k = 0;
-            let _ = trees.for_each(repo, tree, |kind, name, _| {
-                if kind == EntryKind::Tree {
-                    if let Some(sub) = subs.get(k).filter(|h| !h.is_empty()) {
-                        let name = String::from_utf8_lossy(name);
-                        for (oid, p) in sub.iter() {
-                            hits.push((*oid, format!("{name}/{p}")));
-                        }
-                    }
-                    k += 1;
-                }
-            });
-        }
-        let hits = Rc::new(hits);
-        memo.insert(tree, hits.clone());
-        hits
-    }
-    let mut memo: OidMap<Hits> = OidMap::default();
-    // blob -> path -> introducing commit; commits come oldest first.
-    let mut intro: HashMap<Oid, HashMap<String, Oid>> = HashMap::new();
-    for (c, tree) in commits {
-        let hits = tree_hits(repo, trees, *tree, flagged, &mut memo);
-        for (oid, path) in hits.iter() {
-            let paths = intro.entry(*oid).or_default();
-            if !paths.contains_key(path) {
-                paths.insert(path.clone(), *c);
-            }
-        }
-    }
-    let mut out: Locations = HashMap::new();
-    for (oid, paths) in intro {
-        out.insert(oid, paths.into_iter().map(|(p, c)| (p, Some(c))).collect());
-    }
-    for v in out.values_mut() {
-        v.sort();
-    }
-    Ok(out)
 }
 
 /// Commit id, author, email, RFC 3339 author date and the sanitized first

@@ -3,7 +3,9 @@
 
 pub mod dir;
 pub mod git;
+pub mod id;
 pub mod lines;
+mod locate;
 pub mod pack;
 pub mod range;
 pub mod staged;

@@ -7,17 +7,16 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, Result, bail};
-use git2::Oid;
 use libdeflater::Decompressor;
 
 use super::format::{
     Base, PackIndex, apply_delta_traced, delta_target_size, inflate, parse_entry_header,
 };
 use super::{
-    BLOB, FromBase, HEADER_CHUNK, KEEP_BUFFER, MAX_HEADER, NONE, OidSet, PackReport, Payload,
+    BLOB, FromBase, HEADER_CHUNK, Id, KEEP_BUFFER, MAX_HEADER, NONE, OidSet, PackReport, Payload,
     Select, note,
 };
 use crate::keywords::Piece;
@@ -28,6 +27,28 @@ pub(super) struct Pack {
     file: File,
     /// Where entry data may end: 20 bytes (the checksum) before EOF.
     data_end: u64,
+    /// Entry headers and delta links, parsed on first use.
+    layout: OnceLock<Layout>,
+}
+
+/// A pack's entries in offset order: what every pass over the pack needs,
+/// whatever it selects.
+struct Layout {
+    off: Arc<[u64]>,
+    oid: Arc<[Id]>,
+    /// Type code, 0 for an entry that failed to parse.
+    kind: Arc<[u8]>,
+    size: Arc<[u64]>,
+    hdr: Arc<[u8]>,
+    end: Arc<[u64]>,
+    /// Each delta's base entry, or `NONE`.
+    parent: Vec<u32>,
+    /// The type of each entry's chain root; `UNRESOLVED` for chains with a
+    /// bad entry or a cycle.
+    root_kind: Vec<u8>,
+    /// Entries that failed to parse, and the first few reasons.
+    entry_errors: u64,
+    errors: Vec<String>,
 }
 
 impl Pack {
@@ -56,18 +77,23 @@ impl Pack {
             index,
             file,
             data_end: len - 20,
+            layout: OnceLock::new(),
         })
     }
 
-    /// Parses every entry header and links deltas to their bases; marks
-    /// the entries needed to produce the wanted blobs not claimed by an
-    /// earlier pack.
-    pub(super) fn forest(
-        &self,
-        select: Select<'_>,
-        claimed: &mut OidSet,
-        report: &mut PackReport,
-    ) -> Forest {
+    /// Parses every entry header and links deltas to their bases (once per
+    /// pack: later passes reuse it).
+    fn layout(&self) -> &Layout {
+        let n = self.index.len();
+        let pieces = (n / 16_384).clamp(1, 4 * rayon::current_num_threads().max(1));
+        self.layout.get_or_init(|| self.parse_layout(pieces))
+    }
+
+    /// The layout, headers parsed in `pieces` ranges.
+    fn parse_layout(&self, pieces: usize) -> Layout {
+        // Parse problems, replayed into each pass's report.
+        let mut report = PackReport::default();
+        let report = &mut report;
         let n = self.index.len();
         // Entries in offset order.
         let mut order: Vec<u32> = (0..n as u32).collect();
@@ -80,13 +106,104 @@ impl Pack {
         for (e, &p) in order.iter().enumerate() {
             e_of_pos[p as usize] = e as u32;
         }
-        let mut kind = vec![0u8; n];
-        let mut size = vec![0u64; n];
-        let mut hdr = vec![0u8; n];
-        let mut end = vec![0u64; n];
-        let mut parent = vec![NONE; n];
-        let mut window = Window::default();
+        // Headers are parsed in consecutive ranges of entries, in parallel
+        // (this runs before any decoding can start), each range through its
+        // own window, then joined in offset order.
+        let pieces = pieces.clamp(1, n.max(1));
+        let parts: Vec<Headers> = {
+            use rayon::prelude::*;
+            (0..pieces)
+                .into_par_iter()
+                .map(|k| self.parse_headers(k * n / pieces..(k + 1) * n / pieces, &off, &e_of_pos))
+                .collect()
+        };
+        let mut kind = Vec::with_capacity(n);
+        let mut size = Vec::with_capacity(n);
+        let mut hdr = Vec::with_capacity(n);
+        let mut end = Vec::with_capacity(n);
+        let mut parent = Vec::with_capacity(n);
+        for part in parts {
+            kind.extend(part.kind);
+            size.extend(part.size);
+            hdr.extend(part.hdr);
+            end.extend(part.end);
+            parent.extend(part.parent);
+            report.entry_errors += part.report.entry_errors;
+            for m in part.report.errors {
+                note(report, m);
+            }
+        }
+        // The type of each entry's chain root (a delta has its base's
+        // type); UNRESOLVED for chains with a bad entry or a cycle.
+        const UNRESOLVED: u8 = 0xff;
+        const VISITING: u8 = 0xfe;
+        let mut root_kind = vec![0u8; n];
+        let mut path = Vec::new();
         for e in 0..n {
+            if root_kind[e] != 0 {
+                continue;
+            }
+            path.clear();
+            let mut x = e;
+            let k = loop {
+                match root_kind[x] {
+                    0 => {}
+                    VISITING => break UNRESOLVED,
+                    k => break k,
+                }
+                if kind[x] == 0 {
+                    break UNRESOLVED;
+                }
+                path.push(x);
+                root_kind[x] = VISITING;
+                if parent[x] == NONE {
+                    break kind[x];
+                }
+                x = parent[x] as usize;
+            };
+            for &p in &path {
+                root_kind[p] = k;
+            }
+        }
+        let mut oid = Vec::with_capacity(n);
+        for &p in &order {
+            oid.push(Id::from_slice(self.index.name(p as usize)).unwrap_or_default());
+        }
+        Layout {
+            off: off.into(),
+            oid: oid.into(),
+            kind: kind.into(),
+            size: size.into(),
+            hdr: hdr.into(),
+            end: end.into(),
+            parent,
+            root_kind,
+            entry_errors: report.entry_errors,
+            errors: std::mem::take(&mut report.errors),
+        }
+    }
+
+    /// Entry headers of the entries `range` (in offset order `off`).
+    fn parse_headers(
+        &self,
+        range: std::ops::Range<usize>,
+        off: &[u64],
+        e_of_pos: &[u32],
+    ) -> Headers {
+        let n = off.len();
+        let len = range.len();
+        let mut h_out = Headers {
+            kind: vec![0u8; len],
+            size: vec![0u64; len],
+            hdr: vec![0u8; len],
+            end: vec![0u64; len],
+            parent: vec![NONE; len],
+            report: PackReport::default(),
+        };
+        let first = range.start;
+        let report = &mut h_out.report;
+        let mut window = Window::default();
+        for e in range {
             let o = off[e];
             let next = off[e + 1..]
                 .iter()
@@ -140,60 +257,43 @@ impl Pack {
                 );
                 continue;
             }
-            kind[e] = h.kind;
-            size[e] = h.size;
-            hdr[e] = h.len as u8;
-            end[e] = stop;
-            parent[e] = base;
+            let i = e - first;
+            h_out.kind[i] = h.kind;
+            h_out.size[i] = h.size;
+            h_out.hdr[i] = h.len as u8;
+            h_out.end[i] = stop;
+            h_out.parent[i] = base;
         }
-        drop(window);
-        // The type of each entry's chain root (a delta has its base's
-        // type); UNRESOLVED for chains with a bad entry or a cycle.
-        const UNRESOLVED: u8 = 0xff;
-        const VISITING: u8 = 0xfe;
-        let mut root_kind = vec![0u8; n];
-        let mut path = Vec::new();
-        for e in 0..n {
-            if root_kind[e] != 0 {
-                continue;
-            }
-            path.clear();
-            let mut x = e;
-            let k = loop {
-                match root_kind[x] {
-                    0 => {}
-                    VISITING => break UNRESOLVED,
-                    k => break k,
-                }
-                if kind[x] == 0 {
-                    break UNRESOLVED;
-                }
-                path.push(x);
-                root_kind[x] = VISITING;
-                if parent[x] == NONE {
-                    break kind[x];
-                }
-                x = parent[x] as usize;
-            };
-            for &p in &path {
-                root_kind[p] = k;
-            }
+        h_out
+    }
+
+    /// Marks the entries needed to produce the selected objects not
+    /// claimed by an earlier pack (headers parsed by [`Pack::layout`]).
+    pub(super) fn forest(
+        &self,
+        select: Select<'_>,
+        claimed: &mut OidSet,
+        report: &mut PackReport,
+    ) -> Forest {
+        let l = self.layout();
+        report.entry_errors += l.entry_errors;
+        for m in &l.errors {
+            note(report, m.clone());
         }
+        let n = l.oid.len();
+        let (kind, parent, root_kind) = (&l.kind, &l.parent, &l.root_kind);
+
         // Wanted entries and everything above them.
         let mut want = vec![false; n];
         let mut needed = vec![false; n];
-        let mut oid = Vec::with_capacity(n);
-        for (e, &p) in order.iter().enumerate() {
-            let id = Oid::from_bytes(self.index.name(p as usize)).unwrap_or_else(|_| Oid::zero());
-            oid.push(id);
+        for (e, &id) in l.oid.iter().enumerate() {
             let selected = match select {
                 Select::Blobs(w) => root_kind[e] == BLOB && w.contains(&id),
                 Select::Kinds(k) => k.contains(&root_kind[e]),
             };
-            if kind[e] == 0 || !selected || claimed.contains(&id) {
+            if kind[e] == 0 || !selected || !claimed.insert(id) {
                 continue;
             }
-            claimed.insert(id);
             want[e] = true;
             let mut x = e as u32;
             // Marking stops at the first entry already marked, so a cycle
@@ -227,18 +327,28 @@ impl Pack {
             .filter(|&e| needed[e as usize] && parent[e as usize] == NONE && kind[e as usize] != 0)
             .collect();
         Forest {
-            off,
-            oid,
-            kind,
-            size,
-            hdr,
-            end,
+            off: l.off.clone(),
+            oid: l.oid.clone(),
+            kind: l.kind.clone(),
+            size: l.size.clone(),
+            hdr: l.hdr.clone(),
+            end: l.end.clone(),
             want,
             first_child,
             children,
             roots,
         }
     }
+}
+
+/// Parsed headers of a range of entries (see [`Pack::parse_headers`]).
+struct Headers {
+    kind: Vec<u8>,
+    size: Vec<u64>,
+    hdr: Vec<u8>,
+    end: Vec<u64>,
+    parent: Vec<u32>,
+    report: PackReport,
 }
 
 /// A buffered view of the pack for reading headers in offset order.
@@ -278,13 +388,14 @@ impl Window {
 
 /// One pack's delta forest, restricted to what the wanted blobs need.
 pub(super) struct Forest {
-    off: Vec<u64>,
-    oid: Vec<Oid>,
+    // Shared with the pack's layout (and the other passes' forests).
+    off: Arc<[u64]>,
+    oid: Arc<[Id]>,
     /// Type code, 0 for an entry that failed to parse.
-    kind: Vec<u8>,
-    size: Vec<u64>,
-    hdr: Vec<u8>,
-    end: Vec<u64>,
+    kind: Arc<[u8]>,
+    size: Arc<[u64]>,
+    hdr: Arc<[u8]>,
+    end: Arc<[u64]>,
     want: Vec<bool>,
     first_child: Vec<u32>,
     children: Vec<u32>,
@@ -366,7 +477,7 @@ impl Forest {
 
     pub(super) fn decode<F, M>(&self, pack: &Pack, limit: u64, visit: &F, report: &mut PackReport)
     where
-        F: Fn(Oid, u8, Payload<'_>, Option<FromBase<'_, M>>) -> Option<M> + Sync,
+        F: Fn(Id, u8, Payload<'_>, Option<FromBase<'_, M>>) -> Option<M> + Sync,
         M: Send + Sync,
     {
         use rayon::prelude::*;
@@ -416,7 +527,7 @@ impl<'a, F> Job<'a, F> {
         kind: u8,
     ) where
         'a: 's,
-        F: Fn(Oid, u8, Payload<'_>, Option<FromBase<'_, M>>) -> Option<M> + Sync,
+        F: Fn(Id, u8, Payload<'_>, Option<FromBase<'_, M>>) -> Option<M> + Sync,
         M: Send + Sync + 's,
     {
         loop {
@@ -462,7 +573,7 @@ impl<'a, F> Job<'a, F> {
         keep: bool,
     ) -> Option<Arc<Node<M>>>
     where
-        F: Fn(Oid, u8, Payload<'_>, Option<FromBase<'_, M>>) -> Option<M> + Sync,
+        F: Fn(Id, u8, Payload<'_>, Option<FromBase<'_, M>>) -> Option<M> + Sync,
     {
         let f = self.forest;
         let i = e as usize;
@@ -667,9 +778,7 @@ mod tests {
                 (BLOB, Base::None, b"some text here".repeat(20), true),
             ],
         );
-        let wanted: OidSet = (1..=8u8)
-            .map(|k| Oid::from_bytes(&oid(k)).unwrap())
-            .collect();
+        let wanted: OidSet = (1..=8u8).map(|k| Id(oid(k))).collect();
         let got = Mutex::new(Vec::new());
         let report = read_blobs(&objects, &wanted, 2, u64::MAX, |o, p| {
             if let Payload::Data(d) = p {
@@ -690,5 +799,23 @@ mod tests {
         assert_eq!(report.delivered.len(), 3);
         // The thin delta at parse time, the damaged stream at decode time.
         assert_eq!(report.entry_errors, 2, "{:?}", report.errors);
+
+        // Headers parsed in several ranges give the same layout.
+        let pack = Pack::open(&packs(&objects)[0]).unwrap();
+        let one = pack.parse_layout(1);
+        for pieces in [2, 3, 8, 20] {
+            let l = pack.parse_layout(pieces);
+            assert_eq!(l.off, one.off);
+            assert_eq!(l.oid, one.oid);
+            assert_eq!(l.kind, one.kind);
+            assert_eq!(l.size, one.size);
+            assert_eq!(l.hdr, one.hdr);
+            assert_eq!(l.end, one.end);
+            assert_eq!(l.parent, one.parent);
+            assert_eq!(l.root_kind, one.root_kind);
+            assert_eq!((l.entry_errors, &l.errors), (one.entry_errors, &one.errors));
+        }
+        assert_eq!(one.entry_errors, 1, "{:?}", one.errors);
+        assert_eq!(one.parent[1], 0);
     }
 }

@@ -223,8 +223,14 @@ pub(super) fn inflate(
         return Err(format!("implausible object size {size}"));
     }
     let size = size as usize;
-    out.clear();
-    out.resize(size, 0);
+    // A reused buffer is not zeroed first: on success the inflater has
+    // written all `size` bytes (checked below), and on failure the bytes
+    // are not used.
+    if out.len() >= size {
+        out.truncate(size);
+    } else {
+        out.resize(size, 0);
+    }
     match z.deflate_decompress(input, out) {
         Ok(n) if n == size => Ok(()),
         Ok(n) => {

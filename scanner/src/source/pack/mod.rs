@@ -7,7 +7,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use git2::Oid;
+
+pub use crate::source::id::Id;
 
 mod decode;
 mod format;
@@ -50,6 +51,12 @@ impl std::hash::Hasher for OidHasher {
         }
     }
 
+    /// [`Id`]'s `Hash` writes its first eight bytes as one `u64`.
+    #[inline]
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+
     fn write_usize(&mut self, _: usize) {}
 
     fn finish(&self) -> u64 {
@@ -59,9 +66,9 @@ impl std::hash::Hasher for OidHasher {
 
 pub type OidBuildHasher = std::hash::BuildHasherDefault<OidHasher>;
 /// A set of object ids with [`OidHasher`].
-pub type OidSet = HashSet<Oid, OidBuildHasher>;
+pub type OidSet = HashSet<Id, OidBuildHasher>;
 /// A map keyed by object id with [`OidHasher`].
-pub type OidMap<V> = std::collections::HashMap<Oid, V, OidBuildHasher>;
+pub type OidMap<V> = std::collections::HashMap<Id, V, OidBuildHasher>;
 
 const NONE: u32 = u32::MAX;
 /// Longest entry header: 10 size bytes plus a 20-byte base id (or a
@@ -118,6 +125,27 @@ pub fn packs(objects_dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The packs under an objects directory, opened once, so that several
+/// passes over them (trees, then blobs) parse each pack's entry headers
+/// once.
+pub struct Packs {
+    list: Vec<(PathBuf, Result<Pack>)>,
+}
+
+impl Packs {
+    pub fn open(objects_dir: &Path) -> Packs {
+        Packs {
+            list: packs(objects_dir)
+                .into_iter()
+                .map(|idx| {
+                    let p = Pack::open(&idx);
+                    (idx, p)
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Which objects [`read_objects`] delivers.
 #[derive(Clone, Copy)]
 pub enum Select<'a> {
@@ -139,7 +167,7 @@ pub fn read_blobs<F>(
     visit: F,
 ) -> Result<PackReport>
 where
-    F: Fn(Oid, Payload<'_>) + Sync,
+    F: Fn(Id, Payload<'_>) + Sync,
 {
     read_objects(
         objects_dir,
@@ -161,9 +189,23 @@ pub fn read_objects<F>(
     visit: F,
 ) -> Result<PackReport>
 where
-    F: Fn(Oid, u8, Payload<'_>) + Sync,
+    F: Fn(Id, u8, Payload<'_>) + Sync,
 {
     read_objects_beside(objects_dir, select, threads, limit, visit, || ()).map(|(r, ())| r)
+}
+
+/// [`read_objects`] over packs already opened.
+pub fn read_objects_in<F>(
+    packs: &Packs,
+    select: Select<'_>,
+    threads: usize,
+    limit: u64,
+    visit: F,
+) -> Result<PackReport>
+where
+    F: Fn(Id, u8, Payload<'_>) + Sync,
+{
+    read_objects_beside_in(packs, select, threads, limit, visit, || ()).map(|(r, ())| r)
 }
 
 /// [`read_objects`], running `side` as one more task of the same
@@ -179,12 +221,36 @@ pub fn read_objects_beside<F, S, R>(
     side: S,
 ) -> Result<(PackReport, R)>
 where
-    F: Fn(Oid, u8, Payload<'_>) + Sync,
+    F: Fn(Id, u8, Payload<'_>) + Sync,
     S: FnOnce() -> R + Send,
     R: Send,
 {
-    read_objects_memo(
-        objects_dir,
+    read_objects_beside_in(
+        &Packs::open(objects_dir),
+        select,
+        threads,
+        limit,
+        visit,
+        side,
+    )
+}
+
+/// [`read_objects_beside`] over packs already opened.
+pub fn read_objects_beside_in<F, S, R>(
+    packs: &Packs,
+    select: Select<'_>,
+    threads: usize,
+    limit: u64,
+    visit: F,
+    side: S,
+) -> Result<(PackReport, R)>
+where
+    F: Fn(Id, u8, Payload<'_>) + Sync,
+    S: FnOnce() -> R + Send,
+    R: Send,
+{
+    read_objects_memo_in(
+        packs,
         select,
         threads,
         limit,
@@ -196,11 +262,11 @@ where
     )
 }
 
-/// [`read_objects_beside`] for a visitor that returns a memo for each
+/// [`read_objects_beside_in`] for a visitor that returns a memo for each
 /// object: an object rebuilt from a delta is visited with its base's memo
 /// and the delta's runs ([`FromBase`]) when the base has one.
-pub fn read_objects_memo<F, M, S, R>(
-    objects_dir: &Path,
+pub fn read_objects_memo_in<F, M, S, R>(
+    packs: &Packs,
     select: Select<'_>,
     threads: usize,
     limit: u64,
@@ -208,7 +274,7 @@ pub fn read_objects_memo<F, M, S, R>(
     side: S,
 ) -> Result<(PackReport, R)>
 where
-    F: Fn(Oid, u8, Payload<'_>, Option<FromBase<'_, M>>) -> Option<M> + Sync,
+    F: Fn(Id, u8, Payload<'_>, Option<FromBase<'_, M>>) -> Option<M> + Sync,
     M: Send + Sync,
     S: FnOnce() -> R + Send,
     R: Send,
@@ -228,12 +294,12 @@ where
             let out = &mut side_out;
             s.spawn(move |_| *out = Some(side()));
             let mut claimed = OidSet::default();
-            for idx_path in packs(objects_dir) {
-                match Pack::open(&idx_path) {
+            for (idx_path, pack) in &packs.list {
+                match pack {
                     Ok(pack) => {
                         report.packs_read += 1;
                         let forest = pack.forest(select, &mut claimed, &mut report);
-                        forest.decode(&pack, limit, &visit, &mut report);
+                        forest.decode(pack, limit, &visit, &mut report);
                     }
                     Err(e) => {
                         report.packs_skipped += 1;

@@ -1,0 +1,294 @@
+//! Where flagged blobs live in a history: the tree graph the history walk
+//! records (each tree's previous version, and the entries where a tree
+//! differs from it), and `locate`, which climbs from the flagged blobs to
+//! the root trees through that graph instead of walking every tree again.
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use git2::Repository;
+
+use crate::source::pack::{Id, OidMap, OidSet};
+use crate::source::trees::{EntryKind, Trees};
+
+/// No index (no previous version).
+pub(crate) const NONE: u32 = u32::MAX;
+/// Marks a tree index in a child code (blob indices have it clear).
+const TREE_BIT: u32 = 1 << 31;
+
+/// What the history walk records, by dense index of each tree and blob
+/// (walk order).
+#[derive(Default)]
+pub(crate) struct Graph {
+    /// Tree id -> index (only during the walk: see [`Graph::seal`]).
+    tree_index: OidMap<u32>,
+    /// Blob id -> index (only during the walk).
+    blob_index: OidMap<u32>,
+    pub(crate) tree_ids: Vec<Id>,
+    pub(crate) blob_ids: Vec<Id>,
+    /// Each tree's previous version (the version it was compared with
+    /// during the walk), or [`NONE`].
+    prev: Vec<u32>,
+    /// (child code, parent tree index) for each entry of a tree that is not
+    /// the same entry of its previous version (every entry when it has
+    /// none). An entry the same as in the previous version is the parent's
+    /// through that version. Child code: a tree index with [`TREE_BIT`], or
+    /// a blob index.
+    edges: Vec<(u32, u32)>,
+}
+
+impl Graph {
+    /// A graph sized for about `trees` trees.
+    pub(crate) fn with_trees(trees: usize) -> Graph {
+        Graph {
+            tree_index: OidMap::with_capacity_and_hasher(trees, Default::default()),
+            tree_ids: Vec::with_capacity(trees),
+            prev: Vec::with_capacity(trees),
+            ..Graph::default()
+        }
+    }
+
+    /// The index of tree `id`, and whether it was first seen now.
+    #[inline]
+    pub(crate) fn tree(&mut self, id: Id) -> (u32, bool) {
+        let next = self.tree_ids.len() as u32;
+        let t = *self.tree_index.entry(id).or_insert(next);
+        if t == next {
+            self.tree_ids.push(id);
+            self.prev.push(NONE);
+        }
+        (t, t == next)
+    }
+
+    /// The index of a tree seen before.
+    pub(crate) fn tree_seen(&self, id: &Id) -> Option<u32> {
+        self.tree_index.get(id).copied()
+    }
+
+    /// The index of blob `id`, and whether it was first seen now.
+    #[inline]
+    pub(crate) fn blob(&mut self, id: Id) -> (u32, bool) {
+        let next = self.blob_ids.len() as u32;
+        let b = *self.blob_index.entry(id).or_insert(next);
+        if b == next {
+            self.blob_ids.push(id);
+        }
+        (b, b == next)
+    }
+
+    pub(crate) fn has_blob(&self, id: &Id) -> bool {
+        self.blob_index.contains_key(id)
+    }
+
+    /// Tree `t` is being walked, compared with `prev` (or [`NONE`]).
+    #[inline]
+    pub(crate) fn walking(&mut self, t: u32, prev: u32) {
+        self.prev[t as usize] = prev;
+    }
+
+    /// Tree `parent` has a tree (or blob) entry `child` that its previous
+    /// version does not have.
+    #[inline]
+    pub(crate) fn tree_edge(&mut self, child: u32, parent: u32) {
+        self.edges.push((child | TREE_BIT, parent));
+    }
+
+    #[inline]
+    pub(crate) fn blob_edge(&mut self, child: u32, parent: u32) {
+        self.edges.push((child, parent));
+    }
+
+    /// After the walk: drops the id -> index maps (locate works on
+    /// indices).
+    pub(crate) fn seal(&mut self) {
+        self.tree_index = OidMap::default();
+        self.blob_index = OidMap::default();
+    }
+}
+
+/// Every path a blob appears at, with the commit that introduced it there.
+pub(crate) type Locations = OidMap<Vec<(String, Option<Id>)>>;
+
+/// For each flagged blob, every path it appears at (under the commits'
+/// root trees) and the oldest commit (of `commits`, oldest first, with
+/// their root trees) that has it there.
+///
+/// First the trees holding a flagged blob at any depth are found, climbing
+/// from the blobs: a tree holds an entry either because the walk recorded
+/// it as differing from the tree's previous version, or because that
+/// previous version holds it too, so each climb step scans the recorded
+/// entries and follows the later versions of each parent found while they
+/// still hold the entry. Then only those trees are read again, to name the
+/// paths.
+pub(crate) fn locate(
+    repo: &Repository,
+    trees: &Trees,
+    graph: &Graph,
+    commits: &[(Id, Id)],
+    flagged: &OidSet,
+) -> Locations {
+    let n_trees = graph.tree_ids.len();
+    // Later versions of each tree (the trees compared with it), as
+    // offsets into one array.
+    let mut first_next = vec![0u32; n_trees + 1];
+    for &p in &graph.prev {
+        if p != NONE {
+            first_next[p as usize + 1] += 1;
+        }
+    }
+    for t in 0..n_trees {
+        first_next[t + 1] += first_next[t];
+    }
+    let mut fill = first_next.clone();
+    let mut next = vec![0u32; first_next[n_trees] as usize];
+    for (t, &p) in graph.prev.iter().enumerate() {
+        if p != NONE {
+            next[fill[p as usize] as usize] = t as u32;
+            fill[p as usize] += 1;
+        }
+    }
+    drop(fill);
+    let later =
+        |t: u32| &next[first_next[t as usize] as usize..first_next[t as usize + 1] as usize];
+
+    // Children looked for at this step, marked by code.
+    let mut blob_mark = vec![false; graph.blob_ids.len()];
+    let mut tree_mark = vec![false; n_trees];
+    let mut level: Vec<u32> = Vec::new();
+    for (b, id) in graph.blob_ids.iter().enumerate() {
+        if flagged.contains(id) {
+            blob_mark[b] = true;
+            level.push(b as u32);
+        }
+    }
+    // Trees holding a flagged blob at some depth.
+    let mut holding = vec![false; n_trees];
+    let mut held: Vec<u32> = Vec::new();
+    while !level.is_empty() {
+        let mut pairs: Vec<(u32, u32)> = graph
+            .edges
+            .iter()
+            .copied()
+            .filter(|&(c, _)| {
+                if c & TREE_BIT != 0 {
+                    tree_mark[(c & !TREE_BIT) as usize]
+                } else {
+                    blob_mark[c as usize]
+                }
+            })
+            .collect();
+        for &c in &level {
+            if c & TREE_BIT != 0 {
+                tree_mark[(c & !TREE_BIT) as usize] = false;
+            } else {
+                blob_mark[c as usize] = false;
+            }
+        }
+        let mut done: HashSet<(u32, u32)> = pairs.iter().copied().collect();
+        let mut found: Vec<u32> = Vec::new();
+        while let Some((c, t)) = pairs.pop() {
+            found.push(t);
+            let id = if c & TREE_BIT != 0 {
+                graph.tree_ids[(c & !TREE_BIT) as usize]
+            } else {
+                graph.blob_ids[c as usize]
+            };
+            for &s in later(t) {
+                if done.contains(&(c, s)) {
+                    continue;
+                }
+                let mut has = false;
+                let _ = trees.for_each(repo, graph.tree_ids[s as usize], |_, _, e| {
+                    has |= e == id;
+                });
+                if has {
+                    done.insert((c, s));
+                    pairs.push((c, s));
+                }
+            }
+        }
+        level.clear();
+        for t in found {
+            if !holding[t as usize] {
+                holding[t as usize] = true;
+                held.push(t);
+                tree_mark[t as usize] = true;
+                level.push(t | TREE_BIT);
+            }
+        }
+    }
+    let held: OidSet = held.iter().map(|&t| graph.tree_ids[t as usize]).collect();
+
+    let mut names = Names {
+        repo,
+        trees,
+        flagged,
+        held: &held,
+        memo: OidMap::default(),
+    };
+    // blob -> path -> introducing commit; commits come oldest first.
+    let mut intro: OidMap<HashMap<String, Id>> = OidMap::default();
+    for &(c, tree) in commits {
+        if !held.contains(&tree) {
+            continue;
+        }
+        let hits = names.hits(tree);
+        for (oid, path) in hits.iter() {
+            let paths = intro.entry(*oid).or_default();
+            if !paths.contains_key(path) {
+                paths.insert(path.clone(), c);
+            }
+        }
+    }
+    let mut out = Locations::default();
+    for (oid, paths) in intro {
+        out.insert(oid, paths.into_iter().map(|(p, c)| (p, Some(c))).collect());
+    }
+    for v in out.values_mut() {
+        v.sort();
+    }
+    out
+}
+
+/// Flagged blobs under a tree, with their paths below it.
+type Hits = Rc<Vec<(Id, String)>>;
+
+/// Paths of the flagged blobs under the trees that hold some.
+struct Names<'a> {
+    repo: &'a Repository,
+    trees: &'a Trees,
+    flagged: &'a OidSet,
+    held: &'a OidSet,
+    memo: OidMap<Hits>,
+}
+
+impl Names<'_> {
+    fn hits(&mut self, tree: Id) -> Hits {
+        if let Some(h) = self.memo.get(&tree) {
+            return h.clone();
+        }
+        let mut hits = Vec::new();
+        let mut subtrees: Vec<(Id, String)> = Vec::new();
+        let (flagged, held) = (self.flagged, self.held);
+        let _ = self
+            .trees
+            .for_each(self.repo, tree, |kind, name, id| match kind {
+                EntryKind::Blob if flagged.contains(&id) => {
+                    hits.push((id, String::from_utf8_lossy(name).into_owned()));
+                }
+                EntryKind::Tree if held.contains(&id) => {
+                    subtrees.push((id, String::from_utf8_lossy(name).into_owned()));
+                }
+                _ => {}
+            });
+        for (id, name) in subtrees {
+            let sub = self.hits(id);
+            for (oid, p) in sub.iter() {
+                hits.push((*oid, format!("{name}/{p}")));
+            }
+        }
+        let hits = Rc::new(hits);
+        self.memo.insert(tree, hits.clone());
+        hits
+    }
+}
