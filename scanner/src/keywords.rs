@@ -669,31 +669,9 @@ mod tests {
         let ks = KeywordSearch::new(&keywords).unwrap();
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         for round in 0..300 {
-            // Keywords, their fragments and overlaps, in random case, glued
-            // with separators: overlapping and adjacent occurrences abound.
-            let mut data = Vec::new();
+            // Overlapping and adjacent occurrences abound.
             let len = 1 + rng.below(400);
-            for _ in 0..len {
-                let k = keywords[rng.below(keywords.len())].as_bytes();
-                let piece = match rng.below(4) {
-                    0 => &k[..1 + rng.below(k.len())],
-                    1 => &k[rng.below(k.len())..],
-                    _ => k,
-                };
-                for &b in piece {
-                    data.push(if rng.below(2) == 0 {
-                        b.to_ascii_uppercase()
-                    } else {
-                        b
-                    });
-                }
-                match rng.below(5) {
-                    0 => data.push(b' '),
-                    1 => data.push(b'_'),
-                    2 => data.push(0xC3),
-                    _ => {}
-                }
-            }
+            let data = soup(&mut rng, &keywords, len);
             assert_eq!(
                 hits(&ks, &data),
                 reference(&keywords, &data),

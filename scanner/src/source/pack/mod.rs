@@ -191,7 +191,7 @@ pub fn read_objects<F>(
 where
     F: Fn(Id, u8, Payload<'_>) + Sync,
 {
-    read_objects_beside(objects_dir, select, threads, limit, visit, || ()).map(|(r, ())| r)
+    read_objects_in(&Packs::open(objects_dir), select, threads, limit, visit)
 }
 
 /// [`read_objects`] over packs already opened.
@@ -208,34 +208,10 @@ where
     read_objects_beside_in(packs, select, threads, limit, visit, || ()).map(|(r, ())| r)
 }
 
-/// [`read_objects`], running `side` as one more task of the same
+/// [`read_objects_in`], running `side` as one more task of the same
 /// `threads` workers (one worker runs it while the others decode, then it
 /// joins them): single-threaded work overlaps decoding without adding a
 /// thread.
-pub fn read_objects_beside<F, S, R>(
-    objects_dir: &Path,
-    select: Select<'_>,
-    threads: usize,
-    limit: u64,
-    visit: F,
-    side: S,
-) -> Result<(PackReport, R)>
-where
-    F: Fn(Id, u8, Payload<'_>) + Sync,
-    S: FnOnce() -> R + Send,
-    R: Send,
-{
-    read_objects_beside_in(
-        &Packs::open(objects_dir),
-        select,
-        threads,
-        limit,
-        visit,
-        side,
-    )
-}
-
-/// [`read_objects_beside`] over packs already opened.
 pub fn read_objects_beside_in<F, S, R>(
     packs: &Packs,
     select: Select<'_>,
