@@ -721,14 +721,7 @@ fn scan_blobs_packed(
                 Payload::Data(data) => {
                     files.fetch_add(1, Ordering::Relaxed);
                     bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
-                    let (found, hits) = blob_findings_from(scanner, mode, data, from);
-                    if let Some(found) = found {
-                        flagged
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .insert(oid, found);
-                    }
-                    memo = hits;
+                    memo = match_packed(scanner, mode, oid, data, from, &flagged);
                 }
             }
             let d = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -806,14 +799,7 @@ fn scan_overlapped(
         let size = match payload {
             Payload::TooLarge(_) => None,
             Payload::Data(data) => {
-                let (found, hits) = blob_findings_from(scanner, mode, data, from);
-                if let Some(found) = found {
-                    flagged
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(oid, found);
-                }
-                memo = hits;
+                memo = match_packed(scanner, mode, oid, data, from, &flagged);
                 Some(data.len() as u64)
             }
         };
@@ -1012,6 +998,27 @@ fn scan_one(
 /// when it has none or matching is off. Shared by every history reader.
 fn blob_findings(scanner: &Scanner, mode: Mode, data: &[u8]) -> Option<Vec<Finding>> {
     blob_findings_from(scanner, mode, data, None).0
+}
+
+/// Matches a blob the pack reader delivered ([`blob_findings_from`]),
+/// records its findings in `flagged`, and returns its keyword hits for the
+/// blobs built on it.
+fn match_packed(
+    scanner: &Scanner,
+    mode: Mode,
+    oid: Id,
+    data: &[u8],
+    from: Option<FromBase<'_, Hits>>,
+    flagged: &Mutex<Flagged>,
+) -> Option<Hits> {
+    let (found, hits) = blob_findings_from(scanner, mode, data, from);
+    if let Some(found) = found {
+        flagged
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(oid, found);
+    }
+    hits
 }
 
 /// [`blob_findings`] for a blob the pack reader rebuilt from a delta

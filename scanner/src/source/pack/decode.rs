@@ -34,13 +34,13 @@ pub(super) struct Pack {
 /// A pack's entries in offset order: what every pass over the pack needs,
 /// whatever it selects.
 struct Layout {
-    off: Arc<[u64]>,
-    oid: Arc<[Id]>,
+    off: Vec<u64>,
+    oid: Vec<Id>,
     /// Type code, 0 for an entry that failed to parse.
-    kind: Arc<[u8]>,
-    size: Arc<[u64]>,
-    hdr: Arc<[u8]>,
-    end: Arc<[u64]>,
+    kind: Vec<u8>,
+    size: Vec<u64>,
+    hdr: Vec<u8>,
+    end: Vec<u64>,
     /// Each delta's base entry, or `NONE`.
     parent: Vec<u32>,
     /// The type of each entry's chain root; `UNRESOLVED` for chains with a
@@ -170,12 +170,12 @@ impl Pack {
             oid.push(Id::from_slice(self.index.name(p as usize)).unwrap_or_default());
         }
         Layout {
-            off: off.into(),
-            oid: oid.into(),
-            kind: kind.into(),
-            size: size.into(),
-            hdr: hdr.into(),
-            end: end.into(),
+            off,
+            oid,
+            kind,
+            size,
+            hdr,
+            end,
             parent,
             root_kind,
             entry_errors: report.entry_errors,
@@ -274,7 +274,7 @@ impl Pack {
         select: Select<'_>,
         claimed: &mut OidSet,
         report: &mut PackReport,
-    ) -> Forest {
+    ) -> Forest<'_> {
         let l = self.layout();
         report.entry_errors += l.entry_errors;
         for m in &l.errors {
@@ -327,12 +327,7 @@ impl Pack {
             .filter(|&e| needed[e as usize] && parent[e as usize] == NONE && kind[e as usize] != 0)
             .collect();
         Forest {
-            off: l.off.clone(),
-            oid: l.oid.clone(),
-            kind: l.kind.clone(),
-            size: l.size.clone(),
-            hdr: l.hdr.clone(),
-            end: l.end.clone(),
+            layout: l,
             want,
             first_child,
             children,
@@ -387,15 +382,9 @@ impl Window {
 }
 
 /// One pack's delta forest, restricted to what the wanted blobs need.
-pub(super) struct Forest {
-    // Shared with the pack's layout (and the other passes' forests).
-    off: Arc<[u64]>,
-    oid: Arc<[Id]>,
-    /// Type code, 0 for an entry that failed to parse.
-    kind: Arc<[u8]>,
-    size: Arc<[u64]>,
-    hdr: Arc<[u8]>,
-    end: Arc<[u64]>,
+pub(super) struct Forest<'p> {
+    /// The pack's entries (shared by every pass over the pack).
+    layout: &'p Layout,
     want: Vec<bool>,
     first_child: Vec<u32>,
     children: Vec<u32>,
@@ -459,7 +448,7 @@ struct Node<M> {
 
 /// Shared by the workers decoding one pack.
 struct Job<'a, F> {
-    forest: &'a Forest,
+    forest: &'a Forest<'a>,
     pack: &'a Pack,
     limit: u64,
     visit: &'a F,
@@ -469,7 +458,7 @@ struct Job<'a, F> {
     errors: Mutex<Vec<String>>,
 }
 
-impl Forest {
+impl Forest<'_> {
     fn kids(&self, e: u32) -> &[u32] {
         let e = e as usize;
         &self.children[self.first_child[e] as usize..self.first_child[e + 1] as usize]
@@ -486,7 +475,7 @@ impl Forest {
             pack,
             limit,
             visit,
-            delivered: (0..self.oid.len())
+            delivered: (0..self.layout.oid.len())
                 .map(|_| AtomicBool::new(false))
                 .collect(),
             decoded: AtomicU64::new(0),
@@ -494,7 +483,7 @@ impl Forest {
             errors: Mutex::new(Vec::new()),
         };
         self.roots.par_iter().for_each(|&r| {
-            let kind = self.kind[r as usize];
+            let kind = self.layout.kind[r as usize];
             if self.kids(r).is_empty() {
                 // No scope for a lone object: nothing to spawn.
                 job.walk(None, r, None, kind);
@@ -504,7 +493,7 @@ impl Forest {
         });
         for (e, d) in job.delivered.iter().enumerate() {
             if d.load(Ordering::Relaxed) {
-                report.delivered.insert(self.oid[e]);
+                report.delivered.insert(self.layout.oid[e]);
             }
         }
         report.objects_decoded += job.decoded.into_inner();
@@ -557,7 +546,7 @@ impl<'a, F> Job<'a, F> {
         if errs.len() < crate::stats::MAX_ERRORS_KEPT {
             errs.push(format!(
                 "pack entry {} at offset {}: {msg}",
-                self.forest.oid[e as usize], self.forest.off[e as usize]
+                self.forest.layout.oid[e as usize], self.forest.layout.off[e as usize]
             ));
         }
     }
@@ -576,20 +565,21 @@ impl<'a, F> Job<'a, F> {
         F: Fn(Id, u8, Payload<'_>, Option<FromBase<'_, M>>) -> Option<M> + Sync,
     {
         let f = self.forest;
+        let l = f.layout;
         let i = e as usize;
         let wanted = f.want[i];
-        let start = f.off[i] + u64::from(f.hdr[i]);
+        let start = l.off[i] + u64::from(l.hdr[i]);
         // Deflate never grows data by more than 5 bytes per 64 KiB stored
         // block (plus header and trailer): read no more than that, however
         // far the next entry is (a damaged index can make extents huge).
-        let most = f.size[i]
-            .saturating_add(f.size[i] / 8192)
+        let most = l.size[i]
+            .saturating_add(l.size[i] / 8192)
             .saturating_add(64);
-        let len = (f.end[i] - start).min(most) as usize;
+        let len = (l.end[i] - start).min(most) as usize;
         // A wanted root nobody builds on and too large to scan: skip
         // without reading it.
-        if wanted && !keep && base.is_none() && f.size[i] > self.limit {
-            (self.visit)(f.oid[i], kind, Payload::TooLarge(f.size[i]), None);
+        if wanted && !keep && base.is_none() && l.size[i] > self.limit {
+            (self.visit)(l.oid[i], kind, Payload::TooLarge(l.size[i]), None);
             self.delivered[i].store(true, Ordering::Relaxed);
             return None;
         }
@@ -609,9 +599,9 @@ impl<'a, F> Job<'a, F> {
         // derive from.
         let trace = wanted && base.is_some_and(|b| b.memo.is_some());
         let res = match base {
-            None => inflate(&mut st.z, &st.input[..len], f.size[i], &mut out),
+            None => inflate(&mut st.z, &st.input[..len], l.size[i], &mut out),
             Some(b) => {
-                inflate(&mut st.z, &st.input[..len], f.size[i], &mut st.delta).and_then(|()| {
+                inflate(&mut st.z, &st.input[..len], l.size[i], &mut st.delta).and_then(|()| {
                     match delta_target_size(b.data.len(), &st.delta) {
                         Ok(t) if wanted && !keep && t > self.limit => Err(format!("too-large {t}")),
                         Ok(_) => apply_delta_traced(
@@ -631,7 +621,7 @@ impl<'a, F> Job<'a, F> {
             Ok(()) => {}
             Err(m) if m.starts_with("too-large ") => {
                 let t = m["too-large ".len()..].parse().unwrap_or(u64::MAX);
-                (self.visit)(f.oid[i], kind, Payload::TooLarge(t), None);
+                (self.visit)(l.oid[i], kind, Payload::TooLarge(t), None);
                 self.delivered[i].store(true, Ordering::Relaxed);
                 if !keep {
                     st.leaf = out;
@@ -649,7 +639,7 @@ impl<'a, F> Job<'a, F> {
         let mut memo = None;
         if wanted {
             if out.len() as u64 > self.limit {
-                (self.visit)(f.oid[i], kind, Payload::TooLarge(out.len() as u64), None);
+                (self.visit)(l.oid[i], kind, Payload::TooLarge(out.len() as u64), None);
             } else {
                 let from = match base {
                     Some(Node {
@@ -660,7 +650,7 @@ impl<'a, F> Job<'a, F> {
                     }),
                     _ => None,
                 };
-                memo = (self.visit)(f.oid[i], kind, Payload::Data(&out), from);
+                memo = (self.visit)(l.oid[i], kind, Payload::Data(&out), from);
             }
             self.delivered[i].store(true, Ordering::Relaxed);
         }

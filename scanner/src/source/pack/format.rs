@@ -142,7 +142,8 @@ pub fn apply_delta_traced(
     while i < delta.len() {
         let c = delta[i];
         i += 1;
-        if c & 0x80 != 0 {
+        // A copy from the base, or `c` new bytes from the delta.
+        let (bytes, from) = if c & 0x80 != 0 {
             let mut off = 0usize;
             for k in 0..4 {
                 if c & (1 << k) != 0 {
@@ -162,35 +163,26 @@ pub fn apply_delta_traced(
             }
             let end = off.checked_add(n).ok_or("delta copy overflows")?;
             let src = base.get(off..end).ok_or("delta copy outside its base")?;
-            if out.len() + n > target {
-                return Err("delta writes past its target size");
-            }
-            if let Some(p) = pieces.as_deref_mut() {
-                p.push(Piece {
-                    to: out.len(),
-                    len: n,
-                    from: Some(off),
-                });
-            }
-            out.extend_from_slice(src);
+            (src, Some(off))
         } else if c != 0 {
             let n = usize::from(c);
             let lit = delta.get(i..i + n).ok_or("delta insert truncated")?;
             i += n;
-            if out.len() + n > target {
-                return Err("delta writes past its target size");
-            }
-            if let Some(p) = pieces.as_deref_mut() {
-                p.push(Piece {
-                    to: out.len(),
-                    len: n,
-                    from: None,
-                });
-            }
-            out.extend_from_slice(lit);
+            (lit, None)
         } else {
             return Err("delta has the reserved instruction 0");
+        };
+        if out.len() + bytes.len() > target {
+            return Err("delta writes past its target size");
         }
+        if let Some(p) = pieces.as_deref_mut() {
+            p.push(Piece {
+                to: out.len(),
+                len: bytes.len(),
+                from,
+            });
+        }
+        out.extend_from_slice(bytes);
     }
     if out.len() != target {
         return Err("delta target shorter than announced");

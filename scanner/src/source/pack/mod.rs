@@ -205,26 +205,6 @@ pub fn read_objects_in<F>(
 where
     F: Fn(Id, u8, Payload<'_>) + Sync,
 {
-    read_objects_beside_in(packs, select, threads, limit, visit, || ()).map(|(r, ())| r)
-}
-
-/// [`read_objects_in`], running `side` as one more task of the same
-/// `threads` workers (one worker runs it while the others decode, then it
-/// joins them): single-threaded work overlaps decoding without adding a
-/// thread.
-pub fn read_objects_beside_in<F, S, R>(
-    packs: &Packs,
-    select: Select<'_>,
-    threads: usize,
-    limit: u64,
-    visit: F,
-    side: S,
-) -> Result<(PackReport, R)>
-where
-    F: Fn(Id, u8, Payload<'_>) + Sync,
-    S: FnOnce() -> R + Send,
-    R: Send,
-{
     read_objects_memo_in(
         packs,
         select,
@@ -234,13 +214,17 @@ where
             visit(oid, kind, payload);
             None
         },
-        side,
+        || (),
     )
+    .map(|(r, ())| r)
 }
 
-/// [`read_objects_beside_in`] for a visitor that returns a memo for each
-/// object: an object rebuilt from a delta is visited with its base's memo
-/// and the delta's runs ([`FromBase`]) when the base has one.
+/// [`read_objects_in`] for a visitor that returns a memo for each object:
+/// an object rebuilt from a delta is visited with its base's memo and the
+/// delta's runs ([`FromBase`]) when the base has one. `side` runs as one
+/// more task of the same `threads` workers (one worker runs it while the
+/// others decode, then it joins them): single-threaded work overlaps
+/// decoding without adding a thread.
 pub fn read_objects_memo_in<F, M, S, R>(
     packs: &Packs,
     select: Select<'_>,
