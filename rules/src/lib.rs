@@ -20,8 +20,16 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("private-keys", include_str!("../packs/private-keys.toml")),
     ("assertions", include_str!("../packs/assertions.toml")),
     ("cloud-keys", include_str!("../packs/cloud-keys.toml")),
-    ("tokens", include_str!("../packs/tokens.toml")),
-    ("services", include_str!("../packs/services.toml")),
+    ("cloud", include_str!("../packs/cloud.toml")),
+    ("ai", include_str!("../packs/ai.toml")),
+    ("ci-and-code", include_str!("../packs/ci-and-code.toml")),
+    ("data", include_str!("../packs/data.toml")),
+    ("observability", include_str!("../packs/observability.toml")),
+    ("messaging", include_str!("../packs/messaging.toml")),
+    ("payments", include_str!("../packs/payments.toml")),
+    ("saas", include_str!("../packs/saas.toml")),
+    ("identity", include_str!("../packs/identity.toml")),
+    ("config-files", include_str!("../packs/config-files.toml")),
     ("generic", include_str!("../packs/generic.toml")),
 ];
 
@@ -202,6 +210,19 @@ pub struct Rule {
     pub severity: Option<f32>,
     #[serde(default)]
     pub context: Vec<ContextPattern>,
+    /// The service the credential belongs to ("GitHub", "Datadog"). Every
+    /// built-in rule names one; user packs may omit it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// Where the provider lets the owner revoke or rotate the credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoke: Option<String>,
+    /// Other providers whose credentials share this exact format (prefix,
+    /// length and alphabet). A finding of such a rule names every candidate
+    /// in `details.candidates`, and no verifier runs: sending the credential
+    /// to the wrong provider would leak it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
     /// One line telling the user what to do about a finding.
     pub remediation: String,
     #[serde(default)]
@@ -220,6 +241,26 @@ impl Rule {
             Category::Generic => 0,
             _ => 10,
         })
+    }
+
+    /// The remediation line, with the revocation page when the rule has one.
+    pub fn remediation_text(&self) -> String {
+        match &self.revoke {
+            Some(url) => format!(
+                "{} Revoke or rotate it at {url}",
+                self.remediation.trim_end()
+            ),
+            None => self.remediation.clone(),
+        }
+    }
+
+    /// Every provider this rule's format may belong to: its own, then `also`.
+    pub fn candidates(&self) -> Vec<&str> {
+        self.provider
+            .iter()
+            .map(String::as_str)
+            .chain(self.also.iter().map(String::as_str))
+            .collect()
     }
 
     pub fn severity(&self) -> f32 {
@@ -347,6 +388,18 @@ fn check_pack(pack: &str, parsed: &Pack, compile: bool) -> Result<(), RuleError>
         {
             return Err(invalid(format!("severity {s} is outside 0.1..=10.0")));
         }
+        if !rule.also.is_empty() && rule.verify.is_some() {
+            return Err(invalid(
+                "a rule whose format other providers share (`also`) must not name a verifier: \
+                 the credential could be sent to the wrong provider"
+                    .into(),
+            ));
+        }
+        if let Some(url) = &rule.revoke
+            && !url.starts_with("https://")
+        {
+            return Err(invalid(format!("revoke URL {url:?} is not https")));
+        }
         if rule.remediation.trim().is_empty() {
             return Err(invalid("remediation is empty".into()));
         }
@@ -385,6 +438,42 @@ mod tests {
                 assert!(ids.insert(rule.id.clone()), "duplicate id {}", rule.id);
             }
         }
+    }
+
+    #[test]
+    fn every_builtin_rule_names_its_provider() {
+        for (name, pack) in builtin_packs().unwrap() {
+            for rule in &pack.rules {
+                assert!(
+                    rule.provider
+                        .as_deref()
+                        .is_some_and(|p| !p.trim().is_empty()),
+                    "{name}/{} has no provider",
+                    rule.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn shared_formats_cannot_name_a_verifier() {
+        let text = r#"
+[[rule]]
+id = "shared"
+name = "Shared"
+category = "token"
+provider = "Stripe"
+also = ["Svix"]
+keywords = ["whsec_"]
+pattern = "whsec_[a-z]{8}"
+verify = "stripe"
+remediation = "none"
+"#;
+        let err = parse_pack("p.toml", text).unwrap_err().to_string();
+        assert!(
+            err.contains("`shared`") && err.contains("verifier"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result};
-use leakscan_rules::{Pack, Rule};
+use leakscan_rules::{Category, Pack, Rule};
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::finding::Secret;
@@ -183,6 +183,7 @@ pub enum Stage {
     Entropy,
     AllowWord,
     Allowlist,
+    Placeholder,
     Validator,
     Overlap,
 }
@@ -193,6 +194,7 @@ impl Stage {
             Stage::Entropy => "entropy",
             Stage::AllowWord => "allow-word",
             Stage::Allowlist => "secret-allowlist",
+            Stage::Placeholder => "placeholder",
             Stage::Validator => "validator",
             Stage::Overlap => "overlap",
         }
@@ -482,6 +484,14 @@ impl Matcher {
                 format!("matches the configured secret allowlist {:?}", re.as_str()),
             ));
         }
+        if matches!(
+            cr.rule.category,
+            Category::Token | Category::CloudKey | Category::ClientSecret
+        ) && !cr.rule.binary
+            && let Some(why) = validate::placeholder_token(secret)
+        {
+            return Some((Stage::Placeholder, why));
+        }
         if let Some(v) = cr.rule.validate.as_deref() {
             match validate::validate(v, c, data) {
                 Ok(ok) => {
@@ -490,6 +500,10 @@ impl Matcher {
                 }
                 Err(why) => return Some((Stage::Validator, format!("{v}: {why}"))),
             }
+        }
+        if !cr.rule.also.is_empty() {
+            m.details
+                .insert("candidates".into(), serde_json::json!(cr.rule.candidates()));
         }
         None
     }

@@ -22,10 +22,13 @@ pub fn run(command: RulesCommand) -> Result<u8> {
                     let list: Vec<_> = rules
                         .iter()
                         .map(|r| {
-                            serde_json::json!({
-                                "id": r.rule.id, "category": r.rule.category,
-                                "name": r.rule.name, "pack": r.pack,
-                            })
+                            // Every field of the rule, plus the pack it came from.
+                            let mut v = serde_json::to_value(&r.rule)
+                                .unwrap_or_else(|_| serde_json::json!({"id": r.rule.id}));
+                            if let Some(o) = v.as_object_mut() {
+                                o.insert("pack".into(), serde_json::json!(r.pack));
+                            }
+                            v
                         })
                         .collect();
                     serde_json::to_writer_pretty(&mut w, &list)?;
@@ -35,8 +38,16 @@ pub fn run(command: RulesCommand) -> Result<u8> {
                     for r in rules {
                         writeln!(
                             w,
-                            "{:<36} {:<14} {}",
-                            r.rule.id, r.rule.category, r.rule.name
+                            "{:<36} {:<14} {:<22} {}{}",
+                            r.rule.id,
+                            r.rule.category,
+                            r.rule.provider.as_deref().unwrap_or("-"),
+                            r.rule.name,
+                            r.rule
+                                .verify
+                                .as_deref()
+                                .map(|v| format!(" [verify: {v}]"))
+                                .unwrap_or_default()
                         )?;
                     }
                 }

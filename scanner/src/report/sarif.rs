@@ -163,7 +163,7 @@ impl RuleMeta {
             category: r.category,
             severity: r.severity(),
             confidence: r.confidence,
-            remediation: r.remediation.clone(),
+            remediation: r.remediation_text(),
             references: r.references.clone(),
         }
     }

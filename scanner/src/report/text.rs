@@ -112,7 +112,7 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
             }
         }
         if let Some(r) = ctx.rules.get(&f.rule) {
-            writeln!(out, "  fix: {}", r.rule.remediation)?;
+            writeln!(out, "  fix: {}", r.rule.remediation_text())?;
         }
         writeln!(out)?;
     }

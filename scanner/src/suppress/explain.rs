@@ -82,10 +82,11 @@ impl Explanation {
     }
 }
 
-const MATCH_STAGES: [Stage; 5] = [
+const MATCH_STAGES: [Stage; 6] = [
     Stage::Entropy,
     Stage::AllowWord,
     Stage::Allowlist,
+    Stage::Placeholder,
     Stage::Validator,
     Stage::Overlap,
 ];
@@ -359,6 +360,17 @@ fn pass_detail(scanner: &Scanner, rule: &leakscan_rules::Rule, st: Stage, entrop
             "matches none of the {} [allow] secrets patterns",
             scanner.config.allow.secrets.len()
         ),
+        Stage::Placeholder
+            if matches!(
+                rule.category,
+                leakscan_rules::Category::Generic
+                    | leakscan_rules::Category::PrivateKey
+                    | leakscan_rules::Category::Assertion
+            ) =>
+        {
+            "checked by the rule's own validator (structure, not filler words)".into()
+        }
+        Stage::Placeholder => "not a placeholder (no filler word, run or sequence)".into(),
         Stage::Validator => match &rule.validate {
             Some(v) => format!("`{v}` accepts it"),
             None => "rule has no validator".into(),

@@ -20,7 +20,7 @@ mod secrets;
 mod tokens;
 
 pub use pkcs12::is_pkcs12;
-pub use tokens::base62_crc32;
+pub use tokens::{base62_crc32, placeholder_token};
 
 /// A regex match: the secret span and the whole match span.
 #[derive(Debug, Clone, Copy)]

@@ -76,6 +76,65 @@ fn longest_run(s: &[u8]) -> usize {
     best
 }
 
+/// Filler words of documentation and templates, for every provider rule.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "example",
+    "xxxxx",
+    "placeholder",
+    "redacted",
+    "changeme",
+    "your_",
+    "your-",
+    "yourtoken",
+    "yourkey",
+    "yourapikey",
+    "yoursecret",
+    "_here",
+    "-here",
+    "goes_here",
+    "insert_",
+    "replace_me",
+    "replaceme",
+];
+
+/// The longest run of characters that each follow the previous one in
+/// ASCII order (`abcdef`, `12345`), ignoring case.
+fn longest_sequence(s: &[u8]) -> usize {
+    let mut best = usize::from(!s.is_empty());
+    let mut run = 1;
+    for w in s.windows(2) {
+        let (a, b) = (w[0].to_ascii_lowercase(), w[1].to_ascii_lowercase());
+        if a.is_ascii_alphanumeric() && b == a.wrapping_add(1) {
+            run += 1;
+            best = best.max(run);
+        } else {
+            run = 1;
+        }
+    }
+    best
+}
+
+/// A provider credential that is a template's filler rather than a key:
+/// a filler word, a run of one character or an ascending sequence of eight
+/// or more. A generator's output has none of these (the chance of eight in
+/// a row in 40 random base62 characters is below 1e-12).
+pub fn placeholder_token(s: &[u8]) -> Option<String> {
+    let lower = s.to_ascii_lowercase();
+    if let Some(w) = PLACEHOLDER_WORDS
+        .iter()
+        .find(|w| crate::matcher::memmem(&lower, w.as_bytes()).is_some())
+    {
+        return Some(format!("contains the placeholder word {w:?}"));
+    }
+    if longest_run(s) >= 8 {
+        return Some("a run of eight or more of one character".into());
+    }
+    if longest_sequence(s) >= 8 {
+        return Some("an ascending sequence of eight or more characters".into());
+    }
+    None
+}
+
 /// Words that mark a documentation value rather than a credential.
 const DOC_WORDS: &[&str] = &["example", "xxxxx", "your", "placeholder", "redacted"];
 
