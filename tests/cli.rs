@@ -304,7 +304,16 @@ fn rules_list_shows_id_category_name() {
         .expect("github-token listed");
     assert_eq!(
         line.split_whitespace().collect::<Vec<_>>(),
-        ["github-token", "token", "GitHub", "token"]
+        // id, category, provider, name, verifier
+        [
+            "github-token",
+            "token",
+            "GitHub",
+            "GitHub",
+            "token",
+            "[verify:",
+            "github]"
+        ]
     );
     for id in [
         "aws-access-key-id",
@@ -327,7 +336,7 @@ category = "token"
 keywords = ["acme_"]
 pattern = '''(?P<secret>acme_[0-9a-f]{16})'''
 remediation = "Revoke it in the Acme console."
-examples = ["ACME=acme_0123456789abcdef"]
+examples = ["ACME=acme_8c3f1a9e27d4b065"]
 counterexamples = ["ACME=acme_short"]
 "#;
 

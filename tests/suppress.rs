@@ -12,7 +12,7 @@ use gitutil::*;
 
 /// A fake Entra client secret: `abc8Q~` + 34 URL-unreserved characters.
 fn entra(seed: char) -> String {
-    format!("abc8Q~{seed}FaKe-TeSt_0123456789ABCDEFGHIJklm")
+    format!("abc8Q~{seed}FaKe-TeSt_7Rk2Wq9Lm4Xz8Pv3Hd6Ns1J")
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {

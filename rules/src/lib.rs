@@ -71,6 +71,8 @@ pub const KNOWN_VALIDATORS: &[&str] = &[
     "azure-annotated-key",
     "discord-bot-token",
     "password-value",
+    "msal-cache-entry",
+    "adal-cache-entry",
 ];
 
 /// Verifiers the engine may implement; names are checked for typos only.

@@ -55,10 +55,89 @@ pub struct Piece {
     pub from: Option<usize>,
 }
 
+/// Most four-byte prefixes left to Teddy; past this many (each searcher
+/// is one more pass over the blob) they go to [`HashedPrefixes`], whose
+/// one pass costs the same for any number of prefixes.
+const TEDDY_MAX_PREFIXES: usize = 2 * TEDDY_PATTERNS;
+
+/// Bits of the hash that indexes [`HashedPrefixes::bits`] (8 KiB: stays in
+/// the L1 cache).
+const HASH_BITS: u32 = 16;
+
+/// Four-byte prefixes in a hashed bit table, tested at every position of
+/// the lowercased blob: the prefix filter when keywords number in the
+/// hundreds.
+#[derive(Debug, Clone)]
+struct HashedPrefixes {
+    /// Bit `h` is set when some prefix hashes to `h`.
+    bits: Vec<u64>,
+    /// Prefixes (as little-endian `u32`) sorted by hash, with their keywords.
+    groups: Vec<(u32, u32, Vec<usize>)>,
+}
+
+fn prefix_hash(x: u32) -> u32 {
+    x.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)
+}
+
+impl HashedPrefixes {
+    fn new(groups: Vec<Group>) -> HashedPrefixes {
+        let mut bits = vec![0u64; 1 << (HASH_BITS - 6)];
+        let mut out: Vec<(u32, u32, Vec<usize>)> = groups
+            .into_iter()
+            .map(|(p, members)| {
+                let x = u32::from_le_bytes([p[0], p[1], p[2], p[3]]);
+                let h = prefix_hash(x);
+                bits[(h >> 6) as usize] |= 1 << (h & 63);
+                (h, x, members)
+            })
+            .collect();
+        out.sort_unstable_by_key(|g| (g.0, g.1));
+        HashedPrefixes { bits, groups: out }
+    }
+
+    /// Calls `found(start, keywords)` for every position of `hay` where one
+    /// of the prefixes starts.
+    #[inline]
+    fn each(&self, hay: &[u8], mut found: impl FnMut(usize, &[usize])) {
+        let bits = self.bits.as_slice();
+        let mut check = |at: usize, x: u32| {
+            let h = prefix_hash(x);
+            if bits[(h >> 6) as usize] >> (h & 63) & 1 == 0 {
+                return;
+            }
+            let lo = self.groups.partition_point(|g| (g.0, g.1) < (h, x));
+            if let Some(g) = self.groups.get(lo)
+                && g.0 == h
+                && g.1 == x
+            {
+                found(at, &g.2);
+            }
+        };
+        let mut i = 0;
+        // Five windows from every eight-byte load.
+        while i + 8 <= hay.len() {
+            let w = u64::from_le_bytes(hay[i..i + 8].try_into().expect("eight bytes"));
+            for s in 0..5 {
+                check(i + s, (w >> (8 * s)) as u32);
+            }
+            i += 5;
+        }
+        while i + 4 <= hay.len() {
+            check(
+                i,
+                u32::from_le_bytes(hay[i..i + 4].try_into().expect("four bytes")),
+            );
+            i += 1;
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum How {
     Prefilter {
         searchers: Vec<PrefixSearcher>,
+        /// Four-byte prefixes too many for a few Teddy searchers.
+        hashed: Option<HashedPrefixes>,
         /// Keywords shorter than 3 bytes, searched whole.
         short: Vec<(memmem::Finder<'static>, usize)>,
     },
@@ -212,6 +291,14 @@ impl KeywordSearch {
     /// Builds the search for `keywords` (case is ignored; duplicates are
     /// the caller's to avoid).
     pub fn new(keywords: &[String]) -> Result<KeywordSearch> {
+        Self::with_teddy_limit(keywords, TEDDY_MAX_PREFIXES)
+    }
+
+    /// [`new`](Self::new), with four-byte prefixes hashed once there are
+    /// more than `teddy_limit` of them (benchmarks and tests compare both
+    /// plans with it).
+    #[doc(hidden)]
+    pub fn with_teddy_limit(keywords: &[String], teddy_limit: usize) -> Result<KeywordSearch> {
         let keywords: Vec<Vec<u8>> = keywords
             .iter()
             .map(|k| k.to_ascii_lowercase().into_bytes())
@@ -220,7 +307,7 @@ impl KeywordSearch {
             keywords.iter().all(|k| !k.is_empty()),
             "a rule keyword is empty"
         );
-        let how = match Self::prefilter(&keywords) {
+        let how = match Self::prefilter(&keywords, teddy_limit) {
             Some(how) => how,
             None => How::Automaton(
                 AhoCorasickBuilder::new()
@@ -240,7 +327,7 @@ impl KeywordSearch {
     }
 
     /// The SIMD plan, or `None` where Teddy cannot be built on this CPU.
-    fn prefilter(keywords: &[Vec<u8>]) -> Option<How> {
+    fn prefilter(keywords: &[Vec<u8>], teddy_limit: usize) -> Option<How> {
         // Group keywords by their prefix, one group of searchers per prefix
         // length: at any position at most one prefix of a given length can
         // match, so each searcher's leftmost match names the only group to
@@ -260,7 +347,12 @@ impl KeywordSearch {
             }
         }
         let mut searchers = Vec::new();
-        for groups in by_len {
+        let mut hashed = None;
+        for (len, groups) in by_len.into_iter().enumerate() {
+            if len == PREFIX_LEN && groups.len() > teddy_limit {
+                hashed = Some(HashedPrefixes::new(groups));
+                continue;
+            }
             for bk in buckets(groups) {
                 let slots = slots(&bk);
                 let mut b = packed::Config::new()
@@ -275,7 +367,11 @@ impl KeywordSearch {
                 });
             }
         }
-        Some(How::Prefilter { searchers, short })
+        Some(How::Prefilter {
+            searchers,
+            hashed,
+            short,
+        })
     }
 
     /// Calls `hit(keyword, start, end)` for every occurrence of every
@@ -392,14 +488,18 @@ impl KeywordSearch {
                 hit(k, from + s, from + e);
             }
         };
-        let (searchers, short) = match &self.how {
+        let (searchers, hashed, short) = match &self.how {
             How::Automaton(ac) => {
                 for m in ac.find_overlapping_iter(data) {
                     hit(m.pattern().as_usize(), m.start(), m.end());
                 }
                 return;
             }
-            How::Prefilter { searchers, short } => (searchers, short),
+            How::Prefilter {
+                searchers,
+                hashed,
+                short,
+            } => (searchers, hashed, short),
         };
         FOLDED.with(|cell| {
             let mut folded = cell.borrow_mut();
@@ -424,6 +524,16 @@ impl KeywordSearch {
                     }
                     pos = at + 1;
                 }
+            }
+            if let Some(hp) = hashed {
+                hp.each(hay, |at, members| {
+                    for &k in members {
+                        let kw = &self.keywords[k];
+                        if hay[at..].starts_with(kw) {
+                            hit(k, at, at + kw.len());
+                        }
+                    }
+                });
             }
             for (finder, k) in short {
                 let len = self.keywords[*k].len();
@@ -629,7 +739,7 @@ mod tests {
     }
 
     fn delta_rounds(keywords: &[String]) {
-        let simd = KeywordSearch::new(keywords).unwrap();
+        let [simd, hashed] = plans(keywords);
         let mut automaton = simd.clone();
         automaton.how = How::Automaton(
             AhoCorasickBuilder::new()
@@ -645,7 +755,7 @@ mod tests {
             let (child, pieces) = random_delta(&mut rng, keywords, &base);
             // A second generation, built on the derived hits.
             let (grandchild, more) = random_delta(&mut rng, keywords, &child);
-            for ks in [&simd, &automaton] {
+            for ks in [&simd, &hashed, &automaton] {
                 let derived = ks.hits_after_delta(&child, &ks.hits(&base), &pieces);
                 assert_eq!(derived, ks.hits(&child), "round {round}: {pieces:?}");
                 let again = ks.hits_after_delta(&grandchild, &derived, &more);
@@ -663,21 +773,40 @@ mod tests {
         }
     }
 
+    /// Both plans for four-byte prefixes: Teddy searchers only, and the
+    /// hashed table only.
+    fn plans(keywords: &[String]) -> [KeywordSearch; 2] {
+        let teddy = KeywordSearch::with_teddy_limit(keywords, usize::MAX).unwrap();
+        let hashed = KeywordSearch::with_teddy_limit(keywords, 0).unwrap();
+        if cfg!(target_arch = "x86_64") {
+            assert!(matches!(teddy.how, How::Prefilter { hashed: None, .. }));
+            assert!(matches!(
+                hashed.how,
+                How::Prefilter {
+                    hashed: Some(_),
+                    ..
+                }
+            ));
+        }
+        [teddy, hashed]
+    }
+
     #[test]
     fn finds_what_the_automaton_finds_on_keyword_soup() {
         let keywords = builtin_keywords();
-        let ks = KeywordSearch::new(&keywords).unwrap();
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-        for round in 0..300 {
-            // Overlapping and adjacent occurrences abound.
-            let len = 1 + rng.below(400);
-            let data = soup(&mut rng, &keywords, len);
-            assert_eq!(
-                hits(&ks, &data),
-                reference(&keywords, &data),
-                "round {round}: {:?}",
-                String::from_utf8_lossy(&data)
-            );
+        for ks in plans(&keywords) {
+            let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+            for round in 0..300 {
+                // Overlapping and adjacent occurrences abound.
+                let len = 1 + rng.below(400);
+                let data = soup(&mut rng, &keywords, len);
+                assert_eq!(
+                    hits(&ks, &data),
+                    reference(&keywords, &data),
+                    "round {round}: {:?}",
+                    String::from_utf8_lossy(&data)
+                );
+            }
         }
     }
 
@@ -686,8 +815,8 @@ mod tests {
         let keywords: Vec<String> = ["q~", "aa", "kty", "token", "secret_access_key", "secret"]
             .map(String::from)
             .to_vec();
-        let ks = KeywordSearch::new(&keywords).unwrap();
-        for data in [
+        for ks in plans(&keywords) {
+            for data in [
             &b""[..],
             b"q",
             b"Q~",
@@ -700,19 +829,33 @@ mod tests {
         ] {
             assert_eq!(hits(&ks, data), reference(&keywords, data), "{data:?}");
         }
+        }
     }
 
     #[test]
     fn more_keywords_than_one_searcher_holds() {
-        // 200 distinct 4-byte prefixes: several Teddy searchers.
+        // 200 distinct 4-byte prefixes: several Teddy searchers, or (the
+        // default past 128) the hashed table.
         let keywords: Vec<String> = (0..200).map(|i| format!("k{i:03}x_word")).collect();
-        let ks = KeywordSearch::new(&keywords).unwrap();
+        let default = KeywordSearch::new(&keywords).unwrap();
+        if cfg!(target_arch = "x86_64") {
+            assert!(matches!(
+                default.how,
+                How::Prefilter {
+                    hashed: Some(_),
+                    ..
+                }
+            ));
+        }
         let mut data = Vec::new();
         for i in (0..200).rev() {
             data.extend_from_slice(format!("..K{i:03}X_WORD..k{i:03}x_wor;").as_bytes());
         }
-        let found = hits(&ks, &data);
-        assert_eq!(found.len(), 200);
-        assert_eq!(found, reference(&keywords, &data));
+        let [teddy, hashed] = plans(&keywords);
+        for ks in [default, teddy, hashed] {
+            let found = hits(&ks, &data);
+            assert_eq!(found.len(), 200);
+            assert_eq!(found, reference(&keywords, &data));
+        }
     }
 }

@@ -76,7 +76,19 @@ pub fn commit_all(dir: &Path, msg: &str) -> String {
 
 /// A fake GitHub token (`ghp_`, 30 characters, valid CRC32 checksum).
 pub fn token(seed: char) -> String {
-    let random: String = format!("TEST{}", std::iter::repeat_n(seed, 26).collect::<String>());
+    // Random-looking per seed: a run of one character would be rejected
+    // as a placeholder.
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ u64::from(seed);
+    let body: String = (0..26)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ALPHABET[(x % 62) as usize] as char
+        })
+        .collect();
+    let random = format!("TEST{body}");
     format!(
         "ghp_{random}{}",
         leakscan_scanner::validate::base62_crc32(random.as_bytes())

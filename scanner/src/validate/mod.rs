@@ -13,6 +13,7 @@ mod generic;
 mod jwk;
 mod jwt;
 mod keys;
+mod msal;
 mod pkcs12;
 mod ppk;
 mod saml;
@@ -79,6 +80,8 @@ pub fn validate(name: &str, c: &Candidate, data: &[u8]) -> Verdict {
         "azure-annotated-key" => formats::azure_annotated_key(secret),
         "discord-bot-token" => formats::discord_bot_token(secret),
         "password-value" => formats::password_value(secret),
+        "msal-cache-entry" => msal::msal_cache_entry(secret, data, c),
+        "adal-cache-entry" => msal::adal_cache_entry(secret, data, c),
         other => Err(format!("validator `{other}` is not implemented")),
     }
 }
