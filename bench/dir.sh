@@ -7,6 +7,8 @@
 #
 #   bench/dir.sh            # build (release) if needed, then measure
 #   MIN_MB=400 bench/dir.sh # a bigger tree (rebuilds the cache)
+#   LEAKSCAN_BIN=/path/to/leakscan bench/dir.sh  # another binary (a
+#                           # baseline build), no release build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -16,8 +18,8 @@ TREE=$BENCH/tree
 STAMP=$BENCH/tree-$MIN_MB.done
 REGISTRY=${CARGO_HOME:-$HOME/.cargo}/registry/src
 
-cargo build --release --quiet
-BIN=$ROOT/target/release/leakscan
+if [[ -z ${LEAKSCAN_BIN:-} ]]; then cargo build --release --quiet; fi
+BIN=${LEAKSCAN_BIN:-$ROOT/target/release/leakscan}
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
