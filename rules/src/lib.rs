@@ -28,6 +28,10 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("messaging", include_str!("../packs/messaging.toml")),
     ("payments", include_str!("../packs/payments.toml")),
     ("saas", include_str!("../packs/saas.toml")),
+    (
+        "maps-and-media",
+        include_str!("../packs/maps-and-media.toml"),
+    ),
     ("identity", include_str!("../packs/identity.toml")),
     ("config-files", include_str!("../packs/config-files.toml")),
     ("generic", include_str!("../packs/generic.toml")),
