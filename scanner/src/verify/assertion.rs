@@ -124,7 +124,11 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
         Ok(resp) => {
             let a = classify(&resp, overridden).verdict;
             match a.status {
-                VerifyStatus::Live => live(format!("replayed: {}; {until}", a.detail)),
+                VerifyStatus::Live => {
+                    let mut out = live(format!("replayed: {}; {until}", a.detail));
+                    out.access = a.access;
+                    out
+                }
                 _ => super::verdict(a.status, format!("replayed: {}", a.detail)),
             }
         }

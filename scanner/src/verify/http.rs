@@ -299,6 +299,7 @@ impl Http {
                     | "retry-after"
                     | "x-oauth-scopes"
                     | "github-authentication-token-expiration"
+                    | "stripe-account"
                     | "location"
             ) && let Ok(v) = value.to_str()
             {

@@ -311,6 +311,70 @@ pub const FLOW_VERIFIERS: &[&str] = &[
     "azure-storage",
 ];
 
+/// (verifier, provider, request, what it reports as access) of the flows
+/// with their own module, for the README.
+pub const FLOW_DOCS: &[(&str, &str, &str, &str)] = &[
+    ("entra", "Microsoft Entra ID (client secret)", "POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (client credentials; national clouds chosen among compiled-in hosts)", "application permissions (`roles` of the token obtained, then dropped)"),
+    ("entra-cert", "Microsoft Entra ID (certificate)", "same, with a signed client assertion (RS256 + x5t, then PS256 + x5t#S256)", "application permissions (`roles`)"),
+    ("assertion", "signed assertions (JWT)", "none offline (expired: dead; unexpired: unknown); with --verify-replay-assertions POST to its allowlisted Entra token endpoint", "-"),
+    ("google", "Google Cloud (service-account key)", "POST https://oauth2.googleapis.com/token (JWT bearer grant)", "-"),
+    ("google-oauth", "Google (OAuth client secret)", "POST https://oauth2.googleapis.com/token (authorization code probe with a random code)", "-"),
+    ("google-api-key", "Google API key", "none: skipped (no read-only identity check; calls may spend the owner's quota)", "-"),
+    ("github", "GitHub", "GET https://api.github.com/rate_limit", "token scopes (X-OAuth-Scopes)"),
+    ("gitlab", "GitLab", "GET https://gitlab.com/api/v4/user", "-"),
+    ("slack", "Slack (token)", "POST https://slack.com/api/auth.test", "team, scopes (X-OAuth-Scopes)"),
+    ("slack-webhook", "Slack (webhook)", "POST https://hooks.slack.com/services/… with an empty body (refused, nothing posted)", "-"),
+    ("stripe", "Stripe", "GET https://api.stripe.com/v1/charges?limit=1", "live or test mode, restricted key"),
+    ("aws", "AWS", "POST https://sts.amazonaws.com/ GetCallerIdentity (SigV4)", "caller ARN"),
+    ("azure-storage", "Azure Storage", "GET https://{account}.blob.{core.windows.net|national suffix}/?restype=service&comp=properties (SharedKey HMAC; the key is never sent)", "storage account"),
+];
+
+/// The README's table of verified providers (a test keeps it current).
+pub fn readme_table() -> String {
+    let mut rows: Vec<(String, String, String, String)> = FLOW_DOCS
+        .iter()
+        .map(|(n, p, r, a)| (p.to_string(), n.to_string(), r.to_string(), a.to_string()))
+        .collect();
+    for s in table::SPECS {
+        let mut req = s.request_line();
+        match s.auth {
+            table::Auth::Bearer => req.push_str(" (Bearer)"),
+            table::Auth::Header(h, _) => req.push_str(&format!(" ({h} header)")),
+            table::Auth::BasicPassword(_) | table::Auth::BasicContextUser(_) => {
+                req.push_str(" (Basic)")
+            }
+            table::Auth::InPath => req.push_str(" (token in path)"),
+            table::Auth::Query(q) => req.push_str(&format!(" ({q} query)")),
+        }
+        if let Some(b) = s.body {
+            req.push_str(&format!(" body `{b}`"));
+        }
+        let access = if s.access.is_empty() {
+            "-".to_string()
+        } else {
+            s.access
+                .iter()
+                .map(|a| {
+                    let field = a.trim_start_matches('/').replace("/*/", "[].").replace('/', ".");
+                    format!("`{field}`")
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        rows.push((s.provider.into(), s.id.into(), req, access));
+    }
+    rows.sort_by_key(|r| (r.0.to_lowercase(), r.1.clone()));
+    let mut out = format!(
+        "{} verifiers.\n\n| provider | verifier | request | access reported |\n| --- | --- | --- | --- |\n",
+        rows.len()
+    );
+    for (p, n, r, a) in rows {
+        let esc = |s: &str| s.replace('|', "\\|");
+        out.push_str(&format!("| {} | `{n}` | {} | {} |\n", esc(&p), esc(&r), esc(&a)));
+    }
+    out
+}
+
 /// Whether a rule's `verify = "name"` names a verifier that exists.
 pub fn verifier_exists(name: &str) -> bool {
     FLOW_VERIFIERS.contains(&name) || table::find(name).is_some()
@@ -519,6 +583,39 @@ pub(crate) fn oauth_error(resp: &Resp) -> Option<String> {
         .get("error")?
         .as_str()
         .map(|s| s.chars().take(64).collect())
+}
+
+/// The `roles` claim (application permissions granted to the client) of
+/// the access token in a token response: decoded, copied, and the token
+/// dropped with the parsed answer. Empty when the token is not a JWT.
+pub(crate) fn token_roles(resp: &Resp) -> Vec<String> {
+    use base64::Engine;
+    let Some(v) = resp.json() else {
+        return Vec::new();
+    };
+    let Some(token) = v.get("access_token").and_then(|t| t.as_str()) else {
+        return Vec::new();
+    };
+    let Some(payload) = token.split('.').nth(1) else {
+        return Vec::new();
+    };
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')) else {
+        return Vec::new();
+    };
+    let Ok(claims) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Vec::new();
+    };
+    claims
+        .get("roles")
+        .and_then(|r| r.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str())
+                .take(48)
+                .map(|s| crate::sanitize::sanitize(s).chars().take(96).collect())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Whether an OAuth 2.0 token response carries an access token. The token is

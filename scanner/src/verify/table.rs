@@ -193,7 +193,285 @@ use Auth::*;
 const JSON: &[(&str, &str)] = &[("Accept", "application/json")];
 
 /// Every table verifier.
-pub static SPECS: &[Spec] = &[];
+pub static SPECS: &[Spec] = &[
+    // AI and model APIs: list models (free, read-only).
+    get("openai", "OpenAI", "api.openai.com", "/v1/models", Bearer)
+        .not_prefixes(&["sk-admin-"])
+        // A project key without the models permission, or without credit.
+        .markers(&[
+            (401, "Missing scopes", Mark::Live),
+            (403, "Missing scopes", Mark::Live),
+            (429, "insufficient_quota", Mark::Live),
+        ])
+        .sample(r#"{"object":"list","data":[{"id":"gpt-4o","object":"model"}]}"#),
+    get("anthropic", "Anthropic", "api.anthropic.com", "/v1/models", Header("x-api-key", ""))
+        .headers(&[("anthropic-version", "2023-06-01")])
+        .prefixes(&["sk-ant-api"])
+        .sample(r#"{"data":[{"id":"claude-sonnet-4-5","type":"model"}],"has_more":false}"#),
+    get("groq", "Groq", "api.groq.com", "/openai/v1/models", Bearer)
+        .sample(r#"{"object":"list","data":[]}"#),
+    get("xai", "xAI", "api.x.ai", "/v1/api-key", Bearer)
+        .markers(&[(400, "Incorrect API key", Mark::Dead)])
+        .dead_if(&[("/api_key_disabled", "true"), ("/api_key_blocked", "true")])
+        .who(&["/name"])
+        .access(&["/acls"])
+        .sample(r#"{"name":"ci","acls":["api-key:model:*","api-key:endpoint:*"],"api_key_disabled":false,"api_key_blocked":false}"#),
+    get("mistral", "Mistral AI", "api.mistral.ai", "/v1/models", Bearer)
+        .sample(r#"{"object":"list","data":[]}"#),
+    get("cohere", "Cohere", "api.cohere.com", "/v1/models", Bearer)
+        .sample(r#"{"models":[]}"#),
+    get("deepseek", "DeepSeek", "api.deepseek.com", "/models", Bearer)
+        .sample(r#"{"object":"list","data":[]}"#),
+    get("together", "Together AI", "api.together.xyz", "/v1/models", Bearer)
+        .sample(r#"[]"#),
+    get("openrouter", "OpenRouter", "openrouter.ai", "/api/v1/key", Bearer)
+        .who(&["/data/label"])
+        .sample(r#"{"data":{"label":"sk-or-v1-abc...","usage":0,"limit":null}}"#),
+    get("replicate", "Replicate", "api.replicate.com", "/v1/account", Bearer)
+        .who(&["/username"])
+        .sample(r#"{"type":"user","username":"someone","name":"Someone"}"#),
+    get("huggingface", "Hugging Face", "huggingface.co", "/api/whoami-v2", Bearer)
+        .who(&["/name"])
+        .access(&["/auth/accessToken/role"])
+        .sample(r#"{"type":"user","name":"someone","auth":{"type":"access_token","accessToken":{"displayName":"ci","role":"read"}}}"#),
+    get("elevenlabs", "ElevenLabs", "api.elevenlabs.io", "/v1/user", Header("xi-api-key", ""))
+        .markers(&[(401, "missing_permissions", Mark::Live)])
+        .sample(r#"{"subscription":{"tier":"free"},"is_new_user":false}"#),
+    // Package registries and developer platforms.
+    get("npm", "npm", "registry.npmjs.org", "/-/whoami", Bearer)
+        .who(&["/username"])
+        .sample(r#"{"username":"someone"}"#),
+    get("rubygems", "RubyGems", "rubygems.org", "/api/v1/gems.json", Header("Authorization", ""))
+        .prefixes(&["rubygems_"])
+        .sample(r#"[]"#),
+    get("azure-devops", "Azure DevOps", "app.vssps.visualstudio.com", "/_apis/profile/profiles/me?api-version=7.1", BasicPassword(""))
+        .who(&["/emailAddress", "/displayName"])
+        .sample(r#"{"displayName":"Someone","emailAddress":"someone@example.com","id":"x"}"#),
+    get("circleci", "CircleCI", "circleci.com", "/api/v2/me", Header("Circle-Token", ""))
+        .prefixes(&["CCIPAT_"])
+        .who(&["/login"])
+        .sample(r#"{"id":"x","login":"someone","name":"Someone"}"#),
+    get("buildkite", "Buildkite", "api.buildkite.com", "/v2/access-token", Bearer)
+        .who(&["/uuid"])
+        .access(&["/scopes"])
+        .sample(r#"{"uuid":"b63254c0-3271-4a98-8270-7cfbd6c2f14e","scopes":["read_builds","read_pipelines"]}"#),
+    get("terraform-cloud", "HashiCorp Terraform Cloud", "app.terraform.io", "/api/v2/account/details", Bearer)
+        .headers(&[("Content-Type", "application/vnd.api+json")])
+        .who(&["/data/attributes/username"])
+        .sample(r#"{"data":{"id":"user-1","type":"users","attributes":{"username":"someone"}}}"#),
+    get("pulumi", "Pulumi", "api.pulumi.com", "/api/user", Header("Authorization", "token "))
+        .headers(&[("Accept", "application/vnd.pulumi+8")])
+        .who(&["/githubLogin", "/name"])
+        .sample(r#"{"name":"Someone","githubLogin":"someone"}"#),
+    get("postman", "Postman", "api.getpostman.com", "/me", Header("X-Api-Key", ""))
+        .who(&["/user/username"])
+        .sample(r#"{"user":{"id":1,"username":"someone"}}"#),
+    get("snyk", "Snyk", "api.snyk.io", "/rest/self?version=2024-10-15", Header("Authorization", "token "))
+        .headers(&[("Accept", "application/vnd.api+json")])
+        .who(&["/data/attributes/username", "/data/attributes/email"])
+        .sample(r#"{"data":{"id":"x","type":"user","attributes":{"username":"someone"}}}"#),
+    get("sentry", "Sentry", "sentry.io", "/api/0/organizations/", Bearer)
+        .prefixes(&["sntryu_"])
+        .access(&["/*/slug"])
+        .sample(r#"[{"id":"1","slug":"acme","name":"Acme"}]"#),
+    get("figma", "Figma", "api.figma.com", "/v1/me", Header("X-Figma-Token", ""))
+        .who(&["/handle", "/email"])
+        .sample(r#"{"id":"1","handle":"someone","email":"someone@example.com"}"#),
+    get("linear", "Linear", "api.linear.app", "/graphql", Header("Authorization", ""))
+        .post(r#"{"query":"{ viewer { id name } }"}"#)
+        .require("/data/viewer")
+        .markers(&[(400, "AUTHENTICATION_ERROR", Mark::Dead)])
+        .who(&["/data/viewer/name"])
+        .sample(r#"{"data":{"viewer":{"id":"x","name":"Someone"}}}"#),
+    // Cloud, hosting, data.
+    get("digitalocean", "DigitalOcean", "api.digitalocean.com", "/v2/account", Bearer)
+        .who(&["/account/email"])
+        .sample(r#"{"account":{"email":"someone@example.com","status":"active"}}"#),
+    get("heroku", "Heroku", "api.heroku.com", "/account", Bearer)
+        .headers(&[("Accept", "application/vnd.heroku+json; version=3")])
+        .who(&["/email"])
+        .sample(r#"{"email":"someone@example.com","id":"x"}"#),
+    get("cloudflare", "Cloudflare", "api.cloudflare.com", "/client/v4/user/tokens/verify", Bearer)
+        .require("/result/status")
+        .dead_if(&[("/result/status", "disabled"), ("/result/status", "expired")])
+        .sample(r#"{"success":true,"result":{"id":"x","status":"active"},"errors":[],"messages":[]}"#),
+    get("vercel", "Vercel", "api.vercel.com", "/v2/user", Bearer)
+        .who(&["/user/username"])
+        .sample(r#"{"user":{"id":"x","username":"someone"}}"#),
+    get("netlify", "Netlify", "api.netlify.com", "/api/v1/user", Bearer)
+        .who(&["/email"])
+        .sample(r#"{"id":"x","email":"someone@example.com"}"#),
+    get("render", "Render", "api.render.com", "/v1/owners?limit=1", Bearer)
+        .who(&["/0/owner/name"])
+        .sample(r#"[{"owner":{"id":"x","name":"Someone","type":"user"},"cursor":"c"}]"#),
+    get("linode", "Linode (Akamai)", "api.linode.com", "/v4/profile", Bearer)
+        .who(&["/username"])
+        .sample(r#"{"username":"someone","email":"someone@example.com"}"#),
+    get("vultr", "Vultr", "api.vultr.com", "/v2/account", Bearer)
+        .who(&["/account/email"])
+        .access(&["/account/acls"])
+        .sample(r#"{"account":{"name":"Someone","email":"someone@example.com","acls":["manage_users","billing"]}}"#),
+    get("supabase", "Supabase", "api.supabase.com", "/v1/projects", Bearer)
+        .prefixes(&["sbp_"])
+        .access(&["/*/name"])
+        .sample(r#"[{"id":"x","name":"prod"}]"#),
+    get("neon", "Neon", "console.neon.tech", "/api/v2/users/me", Bearer)
+        .who(&["/email"])
+        .sample(r#"{"id":"x","email":"someone@example.com"}"#),
+    get("databricks", "Databricks", "", "/api/2.0/preview/scim/v2/Me", Bearer)
+        .host(Host::Owner(&["cloud.databricks.com", "azuredatabricks.net", "gcp.databricks.com"]))
+        .prefixes(&["dapi"])
+        .who(&["/userName"])
+        .sample(r#"{"userName":"someone@example.com","active":true}"#),
+    get("doppler", "Doppler", "api.doppler.com", "/v3/me", Bearer)
+        .who(&["/workplace/name", "/name"])
+        .access(&["/type"])
+        .sample(r#"{"name":"ci","type":"service_token","workplace":{"name":"Acme"}}"#),
+    get("fastly", "Fastly", "api.fastly.com", "/tokens/self", Header("Fastly-Key", ""))
+        .who(&["/name"])
+        .access(&["/scope"])
+        .sample(r#"{"id":"x","name":"ci","scope":"global:read purge_select"}"#),
+    get("launchdarkly", "LaunchDarkly", "app.launchdarkly.com", "/api/v2/caller-identity", Header("Authorization", ""))
+        .who(&["/tokenName"])
+        .sample(r#"{"accountId":"x","tokenName":"ci","tokenKind":"api"}"#),
+    // Observability.
+    get("datadog", "Datadog", "", "/api/v1/validate", Header("DD-API-KEY", ""))
+        .host(Host::Sites(&[
+            "api.datadoghq.com",
+            "api.us3.datadoghq.com",
+            "api.us5.datadoghq.com",
+            "api.datadoghq.eu",
+            "api.ap1.datadoghq.com",
+            "api.ap2.datadoghq.com",
+            "api.ddog-gov.com",
+        ]))
+        .require("/valid")
+        .dead_if(&[("/valid", "false")])
+        .sample(r#"{"valid":true}"#),
+    get("new-relic", "New Relic", "", "/graphql", Header("API-Key", ""))
+        .host(Host::Sites(&["api.newrelic.com", "api.eu.newrelic.com"]))
+        .post(r#"{"query":"{ actor { user { email } } }"}"#)
+        .prefixes(&["NRAK-"])
+        .require("/data/actor/user")
+        .who(&["/data/actor/user/email"])
+        .sample(r#"{"data":{"actor":{"user":{"email":"someone@example.com"}}}}"#),
+    get("honeycomb", "Honeycomb", "api.honeycomb.io", "/1/auth", Header("X-Honeycomb-Team", ""))
+        .who(&["/team/slug"])
+        .sample(r#"{"id":"x","team":{"name":"Acme","slug":"acme"},"environment":{"slug":"prod"}}"#),
+    get("pagerduty", "PagerDuty", "api.pagerduty.com", "/abilities", Header("Authorization", "Token token="))
+        .headers(&[("Accept", "application/vnd.pagerduty+json;version=2")])
+        .access(&["/abilities"])
+        .sample(r#"{"abilities":["teams","read_only_users"]}"#),
+    get("posthog", "PostHog", "", "/api/users/@me/", Bearer)
+        .host(Host::Sites(&["us.posthog.com", "eu.posthog.com"]))
+        .prefixes(&["phx_"])
+        .who(&["/email"])
+        .sample(r#"{"uuid":"x","email":"someone@example.com"}"#),
+    // Messaging and email.
+    get("sendgrid", "SendGrid", "api.sendgrid.com", "/v3/scopes", Bearer)
+        .access(&["/scopes"])
+        .sample(r#"{"scopes":["mail.send","user.profile.read"]}"#),
+    get("mailgun", "Mailgun", "", "/v3/domains?limit=1", BasicPassword("api"))
+        .host(Host::Sites(&["api.mailgun.net", "api.eu.mailgun.net"]))
+        .sample(r#"{"total_count":1,"items":[{"name":"mg.example.com"}]}"#),
+    get("mailchimp", "Mailchimp", "", "/3.0/", BasicPassword("leakscan"))
+        .host(Host::MailchimpDc)
+        .who(&["/account_name"])
+        .sample(r#"{"account_id":"x","account_name":"Acme"}"#),
+    get("brevo", "Brevo", "api.brevo.com", "/v3/account", Header("api-key", ""))
+        .prefixes(&["xkeysib-"])
+        .who(&["/email"])
+        .sample(r#"{"email":"someone@example.com","companyName":"Acme"}"#),
+    get("postmark", "Postmark", "api.postmarkapp.com", "/server", Header("X-Postmark-Server-Token", ""))
+        .headers(JSON)
+        .who(&["/Name"])
+        .sample(r#"{"ID":1,"Name":"Production"}"#),
+    get("resend", "Resend", "api.resend.com", "/domains", Bearer)
+        .prefixes(&["re_"])
+        // A sending-only key: authenticated, not allowed to list.
+        .markers(&[(401, "restricted_api_key", Mark::Live)])
+        .sample(r#"{"data":[]}"#),
+    get("twilio", "Twilio", "api.twilio.com", "/2010-04-01/Accounts/{user}.json", BasicContextUser(super::context::TWILIO_ACCOUNT_SID))
+        .who(&["/friendly_name"])
+        .dead_if(&[("/status", "closed")])
+        .sample(r#"{"sid":"AC00000000000000000000000000000000","friendly_name":"Acme","status":"active"}"#),
+    get("telegram", "Telegram", "api.telegram.org", "/bot{token}/getMe", InPath)
+        .require("/result")
+        .who(&["/result/username"])
+        .sample(r#"{"ok":true,"result":{"id":1,"is_bot":true,"username":"acme_bot"}}"#),
+    get("discord", "Discord", "discord.com", "/api/v10/users/@me", Header("Authorization", "Bot "))
+        .who(&["/username"])
+        .sample(r#"{"id":"1","username":"acme-bot","bot":true}"#),
+    get("discord-webhook", "Discord", "discord.com", "/api/webhooks/{token}", InPath)
+        .strip(&[
+            "https://discord.com/api/webhooks/",
+            "https://discordapp.com/api/webhooks/",
+            "https://ptb.discord.com/api/webhooks/",
+            "https://canary.discord.com/api/webhooks/",
+        ])
+        .markers(&[(404, "Unknown Webhook", Mark::Dead)])
+        .who(&["/name"])
+        .sample(r#"{"id":"1","type":1,"name":"alerts","channel_id":"2","guild_id":"3"}"#),
+    get("twitch", "Twitch", "id.twitch.tv", "/oauth2/validate", Header("Authorization", "OAuth "))
+        .who(&["/login", "/client_id"])
+        .access(&["/scopes"])
+        .sample(r#"{"client_id":"x","login":"someone","scopes":["user:read:email"],"user_id":"1","expires_in":5000}"#),
+    // SaaS and payments.
+    get("notion", "Notion", "api.notion.com", "/v1/users/me", Bearer)
+        .headers(&[("Notion-Version", "2022-06-28")])
+        .who(&["/bot/workspace_name", "/name"])
+        .sample(r#"{"object":"user","id":"x","name":"ci","type":"bot","bot":{"workspace_name":"Acme"}}"#),
+    get("airtable", "Airtable", "api.airtable.com", "/v0/meta/whoami", Bearer)
+        .prefixes(&["pat"])
+        .who(&["/email", "/id"])
+        .access(&["/scopes"])
+        .sample(r#"{"id":"usrX","email":"someone@example.com","scopes":["data.records:read"]}"#),
+    get("hubspot", "HubSpot", "api.hubapi.com", "/account-info/v3/details", Bearer)
+        .prefixes(&["pat-"])
+        .who(&["/portalId"])
+        .sample(r#"{"portalId":123,"accountType":"STANDARD"}"#),
+    get("asana", "Asana", "app.asana.com", "/api/1.0/users/me", Bearer)
+        .who(&["/data/email"])
+        .sample(r#"{"data":{"gid":"1","email":"someone@example.com"}}"#),
+    get("intercom", "Intercom", "api.intercom.io", "/me", Bearer)
+        .headers(JSON)
+        .who(&["/email"])
+        .sample(r#"{"type":"admin","id":"1","email":"someone@example.com"}"#),
+    get("typeform", "Typeform", "api.typeform.com", "/me", Bearer)
+        .prefixes(&["tfp_"])
+        .who(&["/alias", "/email"])
+        .sample(r#"{"alias":"someone","email":"someone@example.com"}"#),
+    get("dropbox", "Dropbox", "api.dropboxapi.com", "/2/users/get_current_account", Bearer)
+        .post("null")
+        .prefixes(&["sl."])
+        .who(&["/email"])
+        .sample(r#"{"account_id":"dbid:x","email":"someone@example.com"}"#),
+    get("contentful", "Contentful", "api.contentful.com", "/users/me", Bearer)
+        .who(&["/email"])
+        .sample(r#"{"sys":{"id":"x","type":"User"},"email":"someone@example.com"}"#),
+    get("mapbox", "Mapbox", "api.mapbox.com", "/tokens/v2", Query("access_token"))
+        .dead_if(&[("/code", "TokenInvalid"), ("/code", "TokenExpired"), ("/code", "TokenRevoked")])
+        .who(&["/token/user"])
+        .access(&["/token/scopes"])
+        .sample(r#"{"code":"TokenValid","token":{"user":"someone","scopes":["styles:read","fonts:read"]}}"#),
+    get("adafruit-io", "Adafruit IO", "io.adafruit.com", "/api/v2/user", Header("X-AIO-Key", ""))
+        .who(&["/username"])
+        .sample(r#"{"id":1,"username":"someone"}"#),
+    get("square", "Square", "connect.squareup.com", "/v2/merchants/me", Bearer)
+        .prefixes(&["EAAA", "sq0atp-"])
+        .who(&["/merchant/business_name"])
+        .sample(r#"{"merchant":{"id":"x","business_name":"Acme"}}"#),
+    get("shopify", "Shopify", "", "/admin/oauth/access_scopes.json", Header("X-Shopify-Access-Token", ""))
+        .host(Host::Owner(&["myshopify.com"]))
+        .prefixes(&["shpat_", "shpca_", "shppa_"])
+        .access(&["/access_scopes/*/handle"])
+        .sample(r#"{"access_scopes":[{"handle":"read_products"},{"handle":"read_orders"}]}"#),
+    get("okta", "Okta", "", "/api/v1/users/me", Header("Authorization", "SSWS "))
+        .host(Host::Owner(&["okta.com", "oktapreview.com", "okta-emea.com"]))
+        .headers(JSON)
+        .who(&["/profile/login"])
+        .sample(r#"{"id":"x","status":"ACTIVE","profile":{"login":"someone@example.com"}}"#),
+];
 
 /// The table verifier named `name`, if any.
 pub fn find(name: &str) -> Option<&'static Spec> {
