@@ -20,7 +20,9 @@ use verify_common::*;
 /// Alphanumerics from a seed (distinct, high-entropy fake tokens).
 fn alnum(seed: u64, len: usize) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..len)
         .map(|_| {
             x = x
@@ -33,7 +35,9 @@ fn alnum(seed: u64, len: usize) -> String {
 
 fn hexs(seed: u64, len: usize) -> String {
     const H: &[u8] = b"0123456789abcdef";
-    let mut x = seed.wrapping_mul(2862933555777941757).wrapping_add(3037000493);
+    let mut x = seed
+        .wrapping_mul(2862933555777941757)
+        .wrapping_add(3037000493);
     (0..len)
         .map(|_| {
             x = x.wrapping_mul(2862933555777941757).wrapping_add(3037000493);
@@ -93,7 +97,10 @@ fn issue14_timeout_is_one_attempt_within_verify_timeout() {
     assert!(detail.contains("timeout"), "{detail}");
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert_eq!(*conns.lock().unwrap(), 1, "one attempt, no retry");
-    assert!(!run.stderr.contains("verifying "), "no progress line off a terminal");
+    assert!(
+        !run.stderr.contains("verifying "),
+        "no progress line off a terminal"
+    );
 }
 
 #[test]
@@ -101,7 +108,11 @@ fn issue14_budget_bounds_the_whole_pass() {
     let tmp = tempfile::tempdir().unwrap();
     let keys: Vec<String> = (10..14).map(stripe_key).collect();
     for (i, k) in keys.iter().enumerate() {
-        write(tmp.path(), &format!("k{i}.env"), &format!("STRIPE_SECRET_KEY={k}\n"));
+        write(
+            tmp.path(),
+            &format!("k{i}.env"),
+            &format!("STRIPE_SECRET_KEY={k}\n"),
+        );
     }
     let (url, conns) = silent_server();
     let start = Instant::now();
@@ -132,7 +143,12 @@ fn issue14_budget_bounds_the_whole_pass() {
     assert_eq!(*conns.lock().unwrap(), 1, "the rest never started");
 
     // Bad durations are refused with the expected forms.
-    let run = leakscan(tmp.path(), &["--verify", "--verify-timeout", "soon"], &[], &[]);
+    let run = leakscan(
+        tmp.path(),
+        &["--verify", "--verify-timeout", "soon"],
+        &[],
+        &[],
+    );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("10s"), "{}", run.stderr);
 }
@@ -188,7 +204,10 @@ fn issue14_progress_reports_every_credential() {
     assert_eq!(seen.first(), Some(&(0, 3)));
     assert_eq!(seen.last(), Some(&(3, 3)));
     assert_eq!(seen.len(), 4);
-    assert!(fs.iter().all(|f| f.verification.as_ref().unwrap().status == VerifyStatus::Dead));
+    assert!(
+        fs.iter()
+            .all(|f| f.verification.as_ref().unwrap().status == VerifyStatus::Dead)
+    );
 }
 
 #[test]
@@ -218,7 +237,11 @@ fn issue14_every_pack_verifier_exists_and_fifty_providers() {
     let mut providers: Vec<&str> = verify::table::SPECS.iter().map(|s| s.provider).collect();
     providers.sort();
     providers.dedup();
-    assert!(providers.len() + 8 >= 50, "{} providers", providers.len() + 8);
+    assert!(
+        providers.len() + 8 >= 50,
+        "{} providers",
+        providers.len() + 8
+    );
     // Every verifier has an override name.
     let names = verify::endpoints::override_names();
     for s in verify::table::SPECS {
@@ -250,7 +273,12 @@ fn token_for(spec: &verify::table::Spec, seed: u64) -> (String, Vec<(&'static st
     (token, ctx)
 }
 
-fn run_one(stub: &Stub, spec: &verify::table::Spec, token: &str, ctx: &[(&str, String)]) -> (VerifyStatus, String, Vec<String>) {
+fn run_one(
+    stub: &Stub,
+    spec: &verify::table::Spec,
+    token: &str,
+    ctx: &[(&str, String)],
+) -> (VerifyStatus, String, Vec<String>) {
     let mut endpoints = Endpoints::default();
     endpoints.set(spec.id, &stub.url()).unwrap();
     let opts = VerifyOptions {
@@ -273,11 +301,26 @@ fn issue14_each_table_verifier_against_a_loopback_stub() {
         let (token, ctx) = token_for(spec, 1000 + i as u64);
         let cases = [
             (Canned::json(200, spec.sample), VerifyStatus::Live),
-            (Canned::json(401, r#"{"error":"unauthorized"}"#), VerifyStatus::Dead),
-            (Canned::json(403, r#"{"error":"forbidden"}"#), VerifyStatus::Dead),
-            (Canned::json(429, r#"{"error":"slow down"}"#), VerifyStatus::Unknown),
-            (Canned::json(503, r#"{"error":"busy"}"#), VerifyStatus::Unknown),
-            (Canned::text(200, "<html>login</html>"), VerifyStatus::Unknown),
+            (
+                Canned::json(401, r#"{"error":"unauthorized"}"#),
+                VerifyStatus::Dead,
+            ),
+            (
+                Canned::json(403, r#"{"error":"forbidden"}"#),
+                VerifyStatus::Dead,
+            ),
+            (
+                Canned::json(429, r#"{"error":"slow down"}"#),
+                VerifyStatus::Unknown,
+            ),
+            (
+                Canned::json(503, r#"{"error":"busy"}"#),
+                VerifyStatus::Unknown,
+            ),
+            (
+                Canned::text(200, "<html>login</html>"),
+                VerifyStatus::Unknown,
+            ),
         ];
         for (answer, want) in cases {
             stub.set(vec![answer.clone()]);
@@ -292,17 +335,31 @@ fn issue14_each_table_verifier_against_a_loopback_stub() {
             let bare = token
                 .strip_prefix(spec.strip.first().copied().unwrap_or(""))
                 .unwrap_or(&token);
-            let want_path = spec
-                .path
-                .replace("{token}", bare)
-                .replace("{user}", ctx.iter().find(|(k, _)| k.contains("sid")).map_or("", |(_, v)| v));
+            let want_path = spec.path.replace("{token}", bare).replace(
+                "{user}",
+                ctx.iter()
+                    .find(|(k, _)| k.contains("sid"))
+                    .map_or("", |(_, v)| v),
+            );
             match spec.auth {
-                Auth::Query(q) => assert_eq!(r.path, format!("{want_path}?{q}={bare}"), "{}", spec.id),
+                Auth::Query(q) => {
+                    assert_eq!(r.path, format!("{want_path}?{q}={bare}"), "{}", spec.id)
+                }
                 _ => assert_eq!(r.path, want_path, "{}", spec.id),
             }
-            let header = |n: &str| r.headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+            let header = |n: &str| {
+                r.headers
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map(|(_, v)| v.clone())
+            };
             match spec.auth {
-                Auth::Bearer => assert_eq!(header("authorization"), Some(format!("Bearer {bare}")), "{}", spec.id),
+                Auth::Bearer => assert_eq!(
+                    header("authorization"),
+                    Some(format!("Bearer {bare}")),
+                    "{}",
+                    spec.id
+                ),
                 Auth::Header(h, prefix) => assert_eq!(
                     header(&h.to_ascii_lowercase()),
                     Some(format!("{prefix}{bare}")),
@@ -318,7 +375,9 @@ fn issue14_each_table_verifier_against_a_loopback_stub() {
                     let dec = String::from_utf8(dec).unwrap();
                     assert!(dec.ends_with(&format!(":{bare}")), "{}", spec.id);
                 }
-                Auth::InPath | Auth::Query(_) => assert!(header("authorization").is_none(), "{}", spec.id),
+                Auth::InPath | Auth::Query(_) => {
+                    assert!(header("authorization").is_none(), "{}", spec.id)
+                }
             }
             if let Some(b) = spec.body {
                 assert_eq!(r.body, b, "{}", spec.id);
@@ -326,7 +385,11 @@ fn issue14_each_table_verifier_against_a_loopback_stub() {
                 assert!(r.body.is_empty(), "{}: a GET sends no body", spec.id);
             }
             if want == VerifyStatus::Live && !spec.access.is_empty() {
-                assert!(!access.is_empty(), "{}: access from the same answer", spec.id);
+                assert!(
+                    !access.is_empty(),
+                    "{}: access from the same answer",
+                    spec.id
+                );
             }
         }
     }
@@ -337,8 +400,17 @@ fn issue14_owner_hosts_need_the_documented_suffix() {
     // No override: the host must come from the content, under the suffix.
     let spec = verify::table::find("okta").unwrap();
     let opts = VerifyOptions::default();
-    for host in ["evilokta.com", "okta.com", "acme.okta.com.evil.net", "127.0.0.1"] {
-        let mut fs = vec![finding("r", "00abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN", &[("owner_host", host)])];
+    for host in [
+        "evilokta.com",
+        "okta.com",
+        "acme.okta.com.evil.net",
+        "127.0.0.1",
+    ] {
+        let mut fs = vec![finding(
+            "r",
+            "00abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN",
+            &[("owner_host", host)],
+        )];
         let map = BTreeMap::from([("r".to_string(), spec.id.to_string())]);
         let report = verify::verify_findings(&mut fs, &map, &opts);
         let v = fs[0].verification.clone().unwrap();
@@ -349,7 +421,10 @@ fn issue14_owner_hosts_need_the_documented_suffix() {
     let mut fs = vec![finding("r", &format!("{}-evil.example", hexs(3, 32)), &[])];
     let map = BTreeMap::from([("r".to_string(), "mailchimp".to_string())]);
     let report = verify::verify_findings(&mut fs, &map, &opts);
-    assert_eq!(fs[0].verification.as_ref().unwrap().status, VerifyStatus::Skipped);
+    assert_eq!(
+        fs[0].verification.as_ref().unwrap().status,
+        VerifyStatus::Skipped
+    );
     assert_eq!(report.requests_sent, 0);
 }
 
@@ -376,13 +451,17 @@ fn issue14_google_api_key_is_skipped_never_the_service_account_flow() {
 fn issue14_azure_storage_signed_read_only_request() {
     use base64::Engine;
     let tmp = tempfile::tempdir().unwrap();
-    let raw: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37).wrapping_add(11)).collect();
+    let raw: Vec<u8> = (0..64u8)
+        .map(|i| i.wrapping_mul(37).wrapping_add(11))
+        .collect();
     let key = base64::engine::general_purpose::STANDARD.encode(&raw);
     assert!(key.ends_with("==") && key.len() == 88);
     write(
         tmp.path(),
         "app.config",
-        &format!("DefaultEndpointsProtocol=https;AccountName=acmestore;AccountKey={key};EndpointSuffix=core.windows.net\n"),
+        &format!(
+            "DefaultEndpointsProtocol=https;AccountName=acmestore;AccountKey={key};EndpointSuffix=core.windows.net\n"
+        ),
     );
     let ok = "<?xml version=\"1.0\" encoding=\"utf-8\"?><StorageServiceProperties><Logging/></StorageServiceProperties>";
     let stub = Stub::start(vec![Canned::text(200, ok)]);
@@ -394,15 +473,27 @@ fn issue14_azure_storage_signed_read_only_request() {
     let reqs = stub.requests();
     assert_eq!(reqs.len(), 1);
     let r = &reqs[0];
-    assert_eq!((r.method.as_str(), r.path.as_str()), ("GET", "/?restype=service&comp=properties"));
-    let h = |n: &str| r.headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap();
+    assert_eq!(
+        (r.method.as_str(), r.path.as_str()),
+        ("GET", "/?restype=service&comp=properties")
+    );
+    let h = |n: &str| {
+        r.headers
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
     assert_eq!(h("x-ms-version"), verify::azure_storage::API_VERSION);
     assert_eq!(
         h("authorization"),
         verify::azure_storage::authorization("acmestore", &raw, &h("x-ms-date")),
         "signed with the decoded key over the documented string"
     );
-    assert!(!r.headers.iter().any(|(_, v)| v.contains(&key)), "the key never leaves");
+    assert!(
+        !r.headers.iter().any(|(_, v)| v.contains(&key)),
+        "the key never leaves"
+    );
 
     let bad = "<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.</Message></Error>";
     stub.set(vec![Canned::text(403, bad)]);
@@ -412,7 +503,10 @@ fn issue14_azure_storage_signed_read_only_request() {
     let fw = "<?xml version=\"1.0\"?><Error><Code>AuthorizationFailure</Code></Error>";
     stub.set(vec![Canned::text(403, fw)]);
     let run = leakscan(tmp.path(), &["--verify"], &env, &[key.as_str()]);
-    assert_eq!(verdict(&run, "azure-storage-connection-string").0, "unknown");
+    assert_eq!(
+        verdict(&run, "azure-storage-connection-string").0,
+        "unknown"
+    );
 }
 
 /// A stub that answers 200 when a request carries one of `live` and 401
@@ -457,7 +551,10 @@ fn token_stub(live: Vec<String>, all: Vec<String>) -> TokenStub {
                     }
                     let ok = live.iter().any(|t| head.contains(t.as_str()));
                     let (status, body) = if ok {
-                        (200, r#"{"username":"someone","name":"someone","scopes":["mail.send"],"account":{"email":"a@b.c"},"data":[]}"#)
+                        (
+                            200,
+                            r#"{"username":"someone","name":"someone","scopes":["mail.send"],"account":{"email":"a@b.c"},"data":[]}"#,
+                        )
                     } else {
                         (401, r#"{"error":"invalid token"}"#)
                     };
@@ -477,19 +574,58 @@ fn token_stub(live: Vec<String>, all: Vec<String>) -> TokenStub {
 
 fn npm_token(seed: u64) -> String {
     let random = alnum(seed, 30);
-    format!("npm_{random}{}", leakscan_scanner::validate::base62_crc32(random.as_bytes()))
+    format!(
+        "npm_{random}{}",
+        leakscan_scanner::validate::base62_crc32(random.as_bytes())
+    )
 }
 
 #[test]
 fn issue14_done_when_six_providers_live_and_dead_one_request_each() {
     // (verifier, rule, live token, dead token, line template)
     let pairs: Vec<(&str, &str, String, String, &str)> = vec![
-        ("openai", "openai-api-key", format!("sk-proj-{}", alnum(1, 64)), format!("sk-proj-{}", alnum(2, 64)), "OPENAI_API_KEY={}"),
-        ("anthropic", "anthropic-api-key", format!("sk-ant-api03-{}", alnum(3, 93)), format!("sk-ant-api03-{}", alnum(4, 93)), "ANTHROPIC_API_KEY={}"),
-        ("huggingface", "huggingface-token", format!("hf_{}", lower_letters(5, 34)), format!("hf_{}", lower_letters(6, 34)), "HF_TOKEN={}"),
-        ("npm", "npm-token", npm_token(7), npm_token(8), "//registry.npmjs.org/:_authToken={}"),
-        ("digitalocean", "digitalocean-token", format!("dop_v1_{}", hexs(9, 64)), format!("dop_v1_{}", hexs(10, 64)), "DIGITALOCEAN_TOKEN={}"),
-        ("sendgrid", "sendgrid-api-key", format!("SG.{}.{}", alnum(11, 22), alnum(12, 43)), format!("SG.{}.{}", alnum(13, 22), alnum(14, 43)), "SENDGRID_API_KEY={}"),
+        (
+            "openai",
+            "openai-api-key",
+            format!("sk-proj-{}", alnum(1, 64)),
+            format!("sk-proj-{}", alnum(2, 64)),
+            "OPENAI_API_KEY={}",
+        ),
+        (
+            "anthropic",
+            "anthropic-api-key",
+            format!("sk-ant-api03-{}", alnum(3, 93)),
+            format!("sk-ant-api03-{}", alnum(4, 93)),
+            "ANTHROPIC_API_KEY={}",
+        ),
+        (
+            "huggingface",
+            "huggingface-token",
+            format!("hf_{}", lower_letters(5, 34)),
+            format!("hf_{}", lower_letters(6, 34)),
+            "HF_TOKEN={}",
+        ),
+        (
+            "npm",
+            "npm-token",
+            npm_token(7),
+            npm_token(8),
+            "//registry.npmjs.org/:_authToken={}",
+        ),
+        (
+            "digitalocean",
+            "digitalocean-token",
+            format!("dop_v1_{}", hexs(9, 64)),
+            format!("dop_v1_{}", hexs(10, 64)),
+            "DIGITALOCEAN_TOKEN={}",
+        ),
+        (
+            "sendgrid",
+            "sendgrid-api-key",
+            format!("SG.{}.{}", alnum(11, 22), alnum(12, 43)),
+            format!("SG.{}.{}", alnum(13, 22), alnum(14, 43)),
+            "SENDGRID_API_KEY={}",
+        ),
     ];
     let tmp = tempfile::tempdir().unwrap();
     let mut text = String::new();
@@ -503,11 +639,19 @@ fn issue14_done_when_six_providers_live_and_dead_one_request_each() {
     }
     write(tmp.path(), "secrets.env", &text);
     let live: Vec<String> = pairs.iter().map(|p| p.2.clone()).collect();
-    let all: Vec<String> = pairs.iter().flat_map(|p| [p.2.clone(), p.3.clone()]).collect();
+    let all: Vec<String> = pairs
+        .iter()
+        .flat_map(|p| [p.2.clone(), p.3.clone()])
+        .collect();
     let stub = token_stub(live, all.clone());
     let env: Vec<(String, String)> = pairs
         .iter()
-        .map(|p| (format!("LEAKSCAN_VERIFY_ENDPOINT_{}", p.0.to_ascii_uppercase()), stub.url.clone()))
+        .map(|p| {
+            (
+                format!("LEAKSCAN_VERIFY_ENDPOINT_{}", p.0.to_ascii_uppercase()),
+                stub.url.clone(),
+            )
+        })
         .collect();
     let env_ref: Vec<(&str, String)> = env.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     let forbidden: Vec<&str> = all.iter().map(String::as_str).collect();
@@ -518,20 +662,44 @@ fn issue14_done_when_six_providers_live_and_dead_one_request_each() {
             let fp = tok.chars().take(6).collect::<String>();
             let _ = fp;
             fs.iter()
-                .map(|f| f["verification"]["status"].as_str().unwrap_or("none").to_string())
+                .map(|f| {
+                    f["verification"]["status"]
+                        .as_str()
+                        .unwrap_or("none")
+                        .to_string()
+                })
                 .collect::<Vec<_>>()
         };
         let statuses = status_of(live);
-        assert!(statuses.iter().any(|s| s == "live"), "{name}: {statuses:?}\n{}", run.stderr);
+        assert!(
+            statuses.iter().any(|s| s == "live"),
+            "{name}: {statuses:?}\n{}",
+            run.stderr
+        );
         assert!(statuses.iter().any(|s| s == "dead"), "{name}: {statuses:?}");
-        assert!(statuses.iter().all(|s| s == "live" || s == "dead"), "{name}: {statuses:?}");
+        assert!(
+            statuses.iter().all(|s| s == "live" || s == "dead"),
+            "{name}: {statuses:?}"
+        );
         let counts = stub.counts.lock().unwrap();
-        assert_eq!(counts.get(live), Some(&1), "{name}: one request for the live token");
-        assert_eq!(counts.get(dead), Some(&1), "{name}: one request for the dead token");
+        assert_eq!(
+            counts.get(live),
+            Some(&1),
+            "{name}: one request for the live token"
+        );
+        assert_eq!(
+            counts.get(dead),
+            Some(&1),
+            "{name}: one request for the dead token"
+        );
     }
     // Live findings carry what they can reach when the answer says (SendGrid scopes).
     let sg = findings(&run, "sendgrid-api-key");
-    assert!(sg.iter().any(|f| f["verification"]["access"][0] == "mail.send"), "{sg:?}");
+    assert!(
+        sg.iter()
+            .any(|f| f["verification"]["access"][0] == "mail.send"),
+        "{sg:?}"
+    );
 }
 
 const BEGIN: &str = "<!-- verifiers:begin (generated: LEAKSCAN_BLESS=1 cargo test --test verify_providers readme) -->";
@@ -556,7 +724,9 @@ fn issue14_readme_lists_every_verifier_and_its_request() {
         std::fs::write(&path, updated).unwrap();
         return;
     }
-    panic!("the README's verifier table is stale: LEAKSCAN_BLESS=1 cargo test --test verify_providers readme");
+    panic!(
+        "the README's verifier table is stale: LEAKSCAN_BLESS=1 cargo test --test verify_providers readme"
+    );
 }
 
 fn verify_one(stub: &Stub, name: &str, f: Finding) -> leakscan_scanner::finding::Verification {
@@ -599,14 +769,32 @@ fn issue14_access_from_the_same_answer() {
     let v = verify_one(
         &stub,
         "aws",
-        finding("aws-secret-access-key", &alnum(22, 40), &[("aws_access_key_id", "AKIAZ7TQ4VWB3N5RXK2M")]),
+        finding(
+            "aws-secret-access-key",
+            &alnum(22, 40),
+            &[("aws_access_key_id", "AKIAZ7TQ4VWB3N5RXK2M")],
+        ),
     );
     assert_eq!(v.access, vec!["arn:aws:iam::123456789012:user/ci"]);
 
-    stub.set(vec![Canned::json(403, r#"{"error":{"type":"invalid_request_error"}}"#)]);
-    let v = verify_one(&stub, "stripe", finding("stripe-live-key", &format!("rk_live_{}", alnum(23, 24)), &[]));
+    stub.set(vec![Canned::json(
+        403,
+        r#"{"error":{"type":"invalid_request_error"}}"#,
+    )]);
+    let v = verify_one(
+        &stub,
+        "stripe",
+        finding(
+            "stripe-live-key",
+            &format!("rk_live_{}", alnum(23, 24)),
+            &[],
+        ),
+    );
     assert_eq!(v.status, VerifyStatus::Live);
-    assert_eq!(v.access, vec!["live mode", "restricted key", "cannot read charges"]);
+    assert_eq!(
+        v.access,
+        vec!["live mode", "restricted key", "cannot read charges"]
+    );
 
     // Entra: the roles claim of the token obtained; the token is not kept.
     let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -619,7 +807,11 @@ fn issue14_access_from_the_same_answer() {
     let v = verify_one(
         &stub,
         "entra",
-        finding("entra-client-secret", SECRET_RIGHT, &[("client_id", CLIENT_SECRET_APP), ("tenant", TENANT)]),
+        finding(
+            "entra-client-secret",
+            SECRET_RIGHT,
+            &[("client_id", CLIENT_SECRET_APP), ("tenant", TENANT)],
+        ),
     );
     assert_eq!(v.status, VerifyStatus::Live, "{}", v.detail);
     assert_eq!(v.access, vec!["User.Read.All", "Mail.Send"]);

@@ -48,7 +48,8 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
             let reach = if access.is_empty() {
                 String::new()
             } else {
-                let mut shown: Vec<String> = access.iter().take(6).map(|a| sanitize_line(a)).collect();
+                let mut shown: Vec<String> =
+                    access.iter().take(6).map(|a| sanitize_line(a)).collect();
                 if access.len() > 6 {
                     shown.push(format!("+{} more", access.len() - 6));
                 }

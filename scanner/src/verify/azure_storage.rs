@@ -123,7 +123,10 @@ mod tests {
         assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
         assert_eq!(http_date(1_796_644_800), "Mon, 07 Dec 2026 12:00:00 GMT");
         let s = string_to_sign("acct", "D");
-        assert!(s.starts_with("GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:D\n"), "{s:?}");
+        assert!(
+            s.starts_with("GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:D\n"),
+            "{s:?}"
+        );
         assert!(s.ends_with("/acct/\ncomp:properties\nrestype:service"));
         // Known HMAC: key "key", fixed date.
         let a = authorization("acct", b"key", "Mon, 07 Dec 2026 12:00:00 GMT");

@@ -17,6 +17,7 @@ use crate::finding::{Finding, Verification, VerifyStatus};
 
 pub mod assertion;
 pub mod aws;
+pub mod azure_storage;
 pub mod context;
 pub mod endpoints;
 pub mod entra;
@@ -28,7 +29,6 @@ pub mod http;
 pub mod slack;
 pub mod stripe;
 pub mod table;
-pub mod azure_storage;
 
 pub use endpoints::{Endpoints, Provider};
 use http::{Http, Req, Resp, Transport};
@@ -199,7 +199,10 @@ impl Ctx<'_> {
         }
         self.pace(&req.host());
         let now = Instant::now();
-        let left = self.run_deadline.min(self.deadline).saturating_duration_since(now);
+        let left = self
+            .run_deadline
+            .min(self.deadline)
+            .saturating_duration_since(now);
         if left.is_zero() {
             return Err(Transport::Budget);
         }
@@ -314,19 +317,84 @@ pub const FLOW_VERIFIERS: &[&str] = &[
 /// (verifier, provider, request, what it reports as access) of the flows
 /// with their own module, for the README.
 pub const FLOW_DOCS: &[(&str, &str, &str, &str)] = &[
-    ("entra", "Microsoft Entra ID (client secret)", "POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (client credentials; national clouds chosen among compiled-in hosts)", "application permissions (`roles` of the token obtained, then dropped)"),
-    ("entra-cert", "Microsoft Entra ID (certificate)", "same, with a signed client assertion (RS256 + x5t, then PS256 + x5t#S256)", "application permissions (`roles`)"),
-    ("assertion", "signed assertions (JWT)", "none offline (expired: dead; unexpired: unknown); with --verify-replay-assertions POST to its allowlisted Entra token endpoint", "-"),
-    ("google", "Google Cloud (service-account key)", "POST https://oauth2.googleapis.com/token (JWT bearer grant)", "-"),
-    ("google-oauth", "Google (OAuth client secret)", "POST https://oauth2.googleapis.com/token (authorization code probe with a random code)", "-"),
-    ("google-api-key", "Google API key", "none: skipped (no read-only identity check; calls may spend the owner's quota)", "-"),
-    ("github", "GitHub", "GET https://api.github.com/rate_limit", "token scopes (X-OAuth-Scopes)"),
-    ("gitlab", "GitLab", "GET https://gitlab.com/api/v4/user", "-"),
-    ("slack", "Slack (token)", "POST https://slack.com/api/auth.test", "team, scopes (X-OAuth-Scopes)"),
-    ("slack-webhook", "Slack (webhook)", "POST https://hooks.slack.com/services/… with an empty body (refused, nothing posted)", "-"),
-    ("stripe", "Stripe", "GET https://api.stripe.com/v1/charges?limit=1", "live or test mode, restricted key"),
-    ("aws", "AWS", "POST https://sts.amazonaws.com/ GetCallerIdentity (SigV4)", "caller ARN"),
-    ("azure-storage", "Azure Storage", "GET https://{account}.blob.{core.windows.net|national suffix}/?restype=service&comp=properties (SharedKey HMAC; the key is never sent)", "storage account"),
+    (
+        "entra",
+        "Microsoft Entra ID (client secret)",
+        "POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (client credentials; national clouds chosen among compiled-in hosts)",
+        "application permissions (`roles` of the token obtained, then dropped)",
+    ),
+    (
+        "entra-cert",
+        "Microsoft Entra ID (certificate)",
+        "same, with a signed client assertion (RS256 + x5t, then PS256 + x5t#S256)",
+        "application permissions (`roles`)",
+    ),
+    (
+        "assertion",
+        "signed assertions (JWT)",
+        "none offline (expired: dead; unexpired: unknown); with --verify-replay-assertions POST to its allowlisted Entra token endpoint",
+        "-",
+    ),
+    (
+        "google",
+        "Google Cloud (service-account key)",
+        "POST https://oauth2.googleapis.com/token (JWT bearer grant)",
+        "-",
+    ),
+    (
+        "google-oauth",
+        "Google (OAuth client secret)",
+        "POST https://oauth2.googleapis.com/token (authorization code probe with a random code)",
+        "-",
+    ),
+    (
+        "google-api-key",
+        "Google API key",
+        "none: skipped (no read-only identity check; calls may spend the owner's quota)",
+        "-",
+    ),
+    (
+        "github",
+        "GitHub",
+        "GET https://api.github.com/rate_limit",
+        "token scopes (X-OAuth-Scopes)",
+    ),
+    (
+        "gitlab",
+        "GitLab",
+        "GET https://gitlab.com/api/v4/user",
+        "-",
+    ),
+    (
+        "slack",
+        "Slack (token)",
+        "POST https://slack.com/api/auth.test",
+        "team, scopes (X-OAuth-Scopes)",
+    ),
+    (
+        "slack-webhook",
+        "Slack (webhook)",
+        "POST https://hooks.slack.com/services/… with an empty body (refused, nothing posted)",
+        "-",
+    ),
+    (
+        "stripe",
+        "Stripe",
+        "GET https://api.stripe.com/v1/charges?limit=1",
+        "live or test mode, restricted key",
+    ),
+    (
+        "aws",
+        "AWS",
+        "POST https://sts.amazonaws.com/ GetCallerIdentity (SigV4)",
+        "caller ARN",
+    ),
+    (
+        "azure-storage",
+        "Azure Storage",
+        "GET https://{account}.blob.{core.windows.net|national suffix}/?restype=service&comp=properties (SharedKey HMAC; the key is never sent)",
+        "storage account",
+    ),
 ];
 
 /// The README's table of verified providers (a test keeps it current).
@@ -355,7 +423,10 @@ pub fn readme_table() -> String {
             s.access
                 .iter()
                 .map(|a| {
-                    let field = a.trim_start_matches('/').replace("/*/", "[].").replace('/', ".");
+                    let field = a
+                        .trim_start_matches('/')
+                        .replace("/*/", "[].")
+                        .replace('/', ".");
                     format!("`{field}`")
                 })
                 .collect::<Vec<_>>()
@@ -370,7 +441,12 @@ pub fn readme_table() -> String {
     );
     for (p, n, r, a) in rows {
         let esc = |s: &str| s.replace('|', "\\|");
-        out.push_str(&format!("| {} | `{n}` | {} | {} |\n", esc(&p), esc(&r), esc(&a)));
+        out.push_str(&format!(
+            "| {} | `{n}` | {} | {} |\n",
+            esc(&p),
+            esc(&r),
+            esc(&a)
+        ));
     }
     out
 }
@@ -599,7 +675,9 @@ pub(crate) fn token_roles(resp: &Resp) -> Vec<String> {
     let Some(payload) = token.split('.').nth(1) else {
         return Vec::new();
     };
-    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')) else {
+    let Ok(bytes) =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('='))
+    else {
         return Vec::new();
     };
     let Ok(claims) = serde_json::from_slice::<serde_json::Value>(&bytes) else {

@@ -10,7 +10,14 @@ use crate::finding::{Finding, Verification};
 /// answered for), plus the account when the answer names one.
 pub fn access(key: &str, resp: &Resp) -> Vec<String> {
     let mut a = Vec::new();
-    a.push(if key.contains("_live_") { "live mode" } else { "test mode" }.to_string());
+    a.push(
+        if key.contains("_live_") {
+            "live mode"
+        } else {
+            "test mode"
+        }
+        .to_string(),
+    );
     if key.starts_with("rk_") {
         a.push("restricted key".into());
     }

@@ -546,7 +546,9 @@ pub fn classify(spec: &Spec, resp: &Resp) -> Verification {
         if resp.status == *status && resp.body.contains(needle) {
             let d = format!("HTTP {status} `{needle}`");
             return match mark {
-                Mark::Live => live(format!("authenticated; refused for a permission or quota ({d})")),
+                Mark::Live => live(format!(
+                    "authenticated; refused for a permission or quota ({d})"
+                )),
                 Mark::Dead => dead(d),
                 Mark::Unknown => unknown(d),
             };
@@ -555,7 +557,10 @@ pub fn classify(spec: &Spec, resp: &Resp) -> Verification {
     match resp.status {
         200..=299 => {
             let Some(v) = resp.json() else {
-                return unknown(format!("unparseable: HTTP {} without a JSON answer", resp.status));
+                return unknown(format!(
+                    "unparseable: HTTP {} without a JSON answer",
+                    resp.status
+                ));
             };
             if let Some(p) = spec.require
                 && v.pointer(p).is_none_or(Value::is_null)
@@ -564,7 +569,10 @@ pub fn classify(spec: &Spec, resp: &Resp) -> Verification {
             }
             for (p, want) in spec.dead_if {
                 if v.pointer(p).and_then(text).is_some_and(|t| t == *want) {
-                    return dead(format!("provider says {} = {want}", p.trim_start_matches('/')));
+                    return dead(format!(
+                        "provider says {} = {want}",
+                        p.trim_start_matches('/')
+                    ));
                 }
             }
             let mut d = String::from("ok");
@@ -601,7 +609,9 @@ fn url_safe(token: &str) -> bool {
     token
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"-._~:/".contains(&b))
-        && !token.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..")
+        && !token
+            .split('/')
+            .any(|seg| seg.is_empty() || seg == "." || seg == "..")
 }
 
 fn first_context<'a>(f: &'a Finding, k: &str) -> Vec<&'a str> {
@@ -755,7 +765,8 @@ pub fn verify(spec: &Spec, f: &Finding, ctx: &Ctx<'_>) -> Verification {
     if verdicts.iter().all(|v| v.status == VerifyStatus::Dead) && !verdicts.is_empty() {
         let mut v = verdicts.swap_remove(0);
         if bases.len() > 1 {
-            v.detail.push_str(&format!(" (by all {} sites)", bases.len()));
+            v.detail
+                .push_str(&format!(" (by all {} sites)", bases.len()));
         }
         return v;
     }
