@@ -215,13 +215,22 @@ pub struct ScanArgs {
     /// Present found, unexpired assertions to their allowlisted token endpoint.
     #[arg(long)]
     pub verify_replay_assertions: bool,
-    /// Send a provider's checks to URL instead (NAME: entra, google, github,
-    /// gitlab, slack, stripe, aws); also LEAKSCAN_VERIFY_ENDPOINT_<NAME>.
+    /// Send a verifier's checks to URL instead (NAME: the verifier in
+    /// `leakscan rules list`, `_` for `-`); also LEAKSCAN_VERIFY_ENDPOINT_<NAME>.
     #[arg(long, value_name = "NAME=URL")]
     pub verify_endpoint: Vec<String>,
     /// Credentials verified at once.
     #[arg(long, value_name = "N", default_value_t = leakscan_scanner::verify::DEFAULT_CONCURRENCY)]
     pub verify_concurrency: usize,
+    /// Time for each verification request, one attempt (10, 10s, 500ms, 1m).
+    #[arg(long, value_name = "DURATION", default_value = "10s",
+          value_parser = leakscan_scanner::verify::parse_duration)]
+    pub verify_timeout: std::time::Duration,
+    /// Time for the whole verification pass; credentials not reached in
+    /// time are reported `unknown: budget exhausted`.
+    #[arg(long, value_name = "DURATION", default_value = "3m",
+          value_parser = leakscan_scanner::verify::parse_duration)]
+    pub verify_budget: std::time::Duration,
     /// Write the scan's counters (files, bytes, skips by reason, read
     /// errors) to FILE as JSON.
     #[arg(long, value_name = "FILE")]

@@ -190,7 +190,8 @@ fn expired_assertion_is_dead_without_a_request() {
         "no request for an expired assertion"
     );
 
-    // Unexpired, without replay: "live until", still no request.
+    // Unexpired, without replay: unknown (never live without the
+    // provider's answer), with what was checked and how to replay; no request.
     let later = fake_jwt(&format!(
         r#"{{"aud":"{aud}","iss":"{CLIENT_CERT_APP}","exp":4102444800}}"#
     ));
@@ -201,11 +202,10 @@ fn expired_assertion_is_dead_without_a_request() {
     );
     let run = leakscan(tmp.path(), &["--verify"], &env, &[]);
     let (status, detail) = verdict(&run, "jwt");
-    assert_eq!(status, "live", "{detail}");
-    assert!(
-        detail.contains("live until 2100-01-01T00:00:00Z"),
-        "{detail}"
-    );
+    assert_eq!(status, "unknown", "{detail}");
+    assert!(detail.contains("expires 2100-01-01T00:00:00Z"), "{detail}");
+    assert!(detail.contains("signature not checked"), "{detail}");
+    assert!(detail.contains("--verify-replay-assertions"), "{detail}");
     assert_eq!(stub.connection_count(), 0);
 
     // With replay, an allowlisted aud (here: the user's override) is presented.

@@ -208,12 +208,17 @@ fn strict_client_refuses_http_and_private_addresses() {
     let http = Http::new();
     let plain = format!("{}/x", stub.url());
     let req = Req::get(plain.clone(), plain);
-    assert_eq!(http.send(&req, false).unwrap_err(), Transport::HttpsOnly);
+    assert_eq!(
+        http.send(&req, false, leakscan_scanner::verify::http::TIMEOUT)
+            .unwrap_err(),
+        Transport::HttpsOnly
+    );
     for host in ["127.0.0.1", "localhost"] {
         let url = format!("https://{host}:{}/x", stub.port);
         let req = Req::get(url.clone(), url);
         assert_eq!(
-            http.send(&req, false).unwrap_err(),
+            http.send(&req, false, leakscan_scanner::verify::http::TIMEOUT)
+                .unwrap_err(),
             Transport::Blocked,
             "{host}"
         );
@@ -222,7 +227,13 @@ fn strict_client_refuses_http_and_private_addresses() {
     // The lax client (an override) may reach loopback.
     let url = format!("{}/x", stub.url());
     assert_eq!(
-        http.send(&Req::get(url.clone(), url), true).unwrap().status,
+        http.send(
+            &Req::get(url.clone(), url),
+            true,
+            leakscan_scanner::verify::http::TIMEOUT
+        )
+        .unwrap()
+        .status,
         200
     );
 }

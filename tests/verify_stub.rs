@@ -126,13 +126,13 @@ fn entra_codes_from_the_reference_table() {
     let (s, d) = check(&stub, "entra", entra_secret());
     assert_eq!(s, Live);
     assert!(!d.contains("eyJTOKEN"));
-    // 429 twice (one retry after Retry-After): throttled.
+    // 429: throttled, one attempt only (issue 14: no retries).
     stub.set(vec![
         Canned::json(429, "{}").with_header("Retry-After", "0"),
     ]);
     let (s, d) = check(&stub, "entra", entra_secret());
     assert_eq!((s, d.contains("throttled")), (Unknown, true), "{d}");
-    assert_eq!(stub.requests().len(), 2);
+    assert_eq!(stub.requests().len(), 1);
     // HTML: unknown.
     stub.set(vec![Canned::text(200, "<html>sign in</html>")]);
     assert_eq!(check(&stub, "entra", entra_secret()).0, Unknown);

@@ -70,6 +70,10 @@ pub fn fingerprint(rule: &str, secret: &[u8]) -> String {
 pub struct Verification {
     pub status: VerifyStatus,
     pub detail: String,
+    /// What a live credential can reach, when the provider said so in the
+    /// same answer (scopes, account, roles); short strings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -9,6 +9,17 @@ use leakscan_scanner::verify::{self, Endpoints, VerifyOptions};
 
 use crate::args::ScanArgs;
 
+/// `verifying 12/40` on stderr, redrawn in place, when stderr is a terminal.
+fn progress_line(args: &ScanArgs) -> Option<verify::Progress> {
+    use std::io::IsTerminal;
+    if args.quiet || args.verify_dry_run || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    Some(verify::Progress(std::sync::Arc::new(|done, total| {
+        eprint!("\rverifying {done}/{total}");
+    })))
+}
+
 /// Annotates `result.findings` with verification (when asked), sorts live
 /// findings first, and keeps only live ones with `--only-live`.
 pub(crate) fn apply(scanner: &Scanner, args: &ScanArgs, result: &mut ScanResult) -> Result<()> {
@@ -23,9 +34,15 @@ pub(crate) fn apply(scanner: &Scanner, args: &ScanArgs, result: &mut ScanResult)
         concurrency: args.verify_concurrency.max(1),
         endpoints,
         read_neighbours: scanner.options.verify_neighbours,
+        timeout: args.verify_timeout,
+        budget: args.verify_budget,
+        progress: progress_line(args),
     };
     let map = verify::verifier_map(scanner.matcher.rules());
     let report = verify::verify_findings(&mut result.findings, &map, &opts);
+    if opts.progress.is_some() {
+        eprint!("\r\x1b[2K");
+    }
     if opts.dry_run {
         for p in &report.planned {
             eprintln!("verify dry-run: {} {}  ({})", p.method, p.url, p.finding);

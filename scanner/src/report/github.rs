@@ -304,6 +304,7 @@ mod tests {
         fs[20].verification = Some(crate::finding::Verification {
             status: VerifyStatus::Live,
             detail: String::new(),
+            access: Vec::new(),
         });
         let a = annotations(&fs);
         assert_eq!(a.len(), MAX_ANNOTATIONS);

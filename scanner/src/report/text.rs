@@ -43,7 +43,19 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
             .as_ref()
             .is_some_and(|v| v.status == crate::finding::VerifyStatus::Live);
         let marker = if live {
-            p.wrap("1;31", "LIVE ")
+            // What it can reach, when the provider said so (issue 14).
+            let access = f.verification.as_ref().map_or(&[][..], |v| &v.access[..]);
+            let reach = if access.is_empty() {
+                String::new()
+            } else {
+                let mut shown: Vec<String> =
+                    access.iter().take(6).map(|a| sanitize_line(a)).collect();
+                if access.len() > 6 {
+                    shown.push(format!("+{} more", access.len() - 6));
+                }
+                format!("(can reach: {}) ", shown.join(", "))
+            };
+            format!("{}{reach}", p.wrap("1;31", "LIVE "))
         } else {
             String::new()
         };

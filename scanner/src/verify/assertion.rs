@@ -1,8 +1,9 @@
 //! Found signed assertions (client assertions, federated tokens, other
 //! JWTs): decoded without verifying the signature; expired means DEAD with no
-//! request; otherwise "live until exp". Presented to a token endpoint only
-//! with `--verify-replay-assertions`, and only when its `aud` is an
-//! allowlisted Entra token endpoint (or the user's `entra` override).
+//! request. An unexpired one is UNKNOWN until a provider accepts it: `live`
+//! only ever means a provider answered yes in this run. Presented to a token
+//! endpoint only with `--verify-replay-assertions`, and only when its `aud`
+//! is an allowlisted Entra token endpoint (or the user's `entra` override).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -75,9 +76,17 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
     if exp <= now_secs() {
         return dead(format!("expired {}", rfc3339(exp)));
     }
-    let until = format!("live until {} (signature not checked)", rfc3339(exp));
+    // Checked offline: decodable, `exp` in the future. Not checked: the
+    // signature, the issuer's keys, replay protection. Only the provider can.
+    let offline = format!(
+        "not checked with the provider: decoded offline, expires {} (signature not checked)",
+        rfc3339(exp)
+    );
+    let until = format!("expires {}", rfc3339(exp));
     if !ctx.opts.replay_assertions {
-        return live(until);
+        return unknown(format!(
+            "{offline}; to ask the token endpoint, rerun with --verify-replay-assertions"
+        ));
     }
     let Some((url, client)) = claims
         .aud
@@ -85,12 +94,12 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
         .find_map(|a| replay_target(a, ctx))
         .zip(claims.iss.clone().or(claims.sub.clone()))
     else {
-        return live(format!(
-            "{until}; not replayed: aud is not an allowlisted token endpoint"
+        return unknown(format!(
+            "{offline}; not replayed: aud is not an allowlisted token endpoint"
         ));
     };
     if !valid_tenant(&client) {
-        return live(format!("{until}; not replayed: iss is not a client id"));
+        return unknown(format!("{offline}; not replayed: iss is not a client id"));
     }
     let scope = ENTRA_CLOUDS
         .iter()
@@ -115,7 +124,11 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
         Ok(resp) => {
             let a = classify(&resp, overridden).verdict;
             match a.status {
-                VerifyStatus::Live => live(format!("replayed: {}; {until}", a.detail)),
+                VerifyStatus::Live => {
+                    let mut out = live(format!("replayed: {}; {until}", a.detail));
+                    out.access = a.access;
+                    out
+                }
                 _ => super::verdict(a.status, format!("replayed: {}", a.detail)),
             }
         }

@@ -104,8 +104,12 @@ pub fn classify(resp: &Resp) -> Verification {
     let code = xml_field(&resp.body, "Code").unwrap_or_default();
     match (resp.status, code.as_str()) {
         (200, _) => {
-            let arn = xml_field(&resp.body, "Arn").unwrap_or_default();
-            live(format!("ok: {}", crate::sanitize::sanitize(&arn)))
+            let arn = crate::sanitize::sanitize(&xml_field(&resp.body, "Arn").unwrap_or_default());
+            let mut v = live(format!("ok: {arn}"));
+            if !arn.is_empty() {
+                v.access = vec![arn];
+            }
+            v
         }
         (403, "InvalidClientTokenId") => {
             dead("InvalidClientTokenId: key id unknown in the aws partition")
@@ -191,7 +195,9 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
             }
         });
         if v.status == VerifyStatus::Live {
-            return live(format!("{} (key id {id})", v.detail));
+            let mut out = live(format!("{} (key id {id})", v.detail));
+            out.access = v.access;
+            return out;
         }
         last = v;
     }

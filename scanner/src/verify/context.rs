@@ -22,6 +22,21 @@ pub const GOOGLE_CLIENT_EMAIL: &str = "google_client_email";
 pub const GOOGLE_PRIVATE_KEY_ID: &str = "google_private_key_id";
 pub const GOOGLE_CLIENT_ID: &str = "google_client_id";
 pub const AWS_ACCESS_KEY_ID: &str = "aws_access_key_id";
+/// A credential owner's host under a provider's documented suffix (Okta
+/// org, Shopify store, Databricks workspace); table verifiers re-check the
+/// suffix at a label boundary before using one.
+pub const OWNER_HOST: &str = "owner_host";
+pub const TWILIO_ACCOUNT_SID: &str = "twilio_account_sid";
+pub const AZURE_STORAGE_ACCOUNT: &str = "azure_storage_account";
+/// `core.windows.net` and the national clouds' suffixes only.
+pub const AZURE_STORAGE_SUFFIX: &str = "azure_storage_suffix";
+
+/// Storage endpoint suffixes a connection string may choose among.
+pub const AZURE_STORAGE_SUFFIXES: &[&str] = &[
+    "core.windows.net",
+    "core.usgovcloudapi.net",
+    "core.chinacloudapi.cn",
+];
 
 /// Only the first MiB of a blob is searched for context.
 const CONTEXT_LIMIT: usize = 1024 * 1024;
@@ -41,6 +56,11 @@ struct Patterns {
     key_id: Regex,
     google_client: Regex,
     aws_key: Regex,
+    owner_host: Regex,
+    twilio_sid: Regex,
+    storage_account: Regex,
+    storage_url: Regex,
+    storage_suffix: Regex,
 }
 
 fn patterns() -> &'static Patterns {
@@ -65,6 +85,15 @@ fn patterns() -> &'static Patterns {
             key_id: re(r#""private_key_id"\s*:\s*"([0-9a-f]{40})""#),
             google_client: re(r"\b([0-9]{5,20}-[a-z0-9]{20,40}\.apps\.googleusercontent\.com)\b"),
             aws_key: re(r"\b((?:AKIA|ASIA)[A-Z2-7]{16})\b"),
+            owner_host: re(
+                r"(?i)\b((?:[a-z0-9-]{1,63}\.){1,4}(?:okta\.com|oktapreview\.com|okta-emea\.com|myshopify\.com|cloud\.databricks\.com|azuredatabricks\.net|gcp\.databricks\.com))\b",
+            ),
+            twilio_sid: re(r"\b(AC[0-9a-f]{32})\b"),
+            storage_account: re(
+                r#"(?i)(?:AccountName|AZURE_STORAGE_ACCOUNT(?:_NAME)?|storage_?account(?:_?name)?)["']?\s{0,2}[:=]\s{0,2}["']?([a-z0-9]{3,24})\b"#,
+            ),
+            storage_url: re(r"(?i)https://([a-z0-9]{3,24})\.(?:blob|queue|table|file|dfs)\.core\.windows\.net\b"),
+            storage_suffix: re(r"(?i)EndpointSuffix\s{0,2}=\s{0,2}(core\.windows\.net|core\.usgovcloudapi\.net|core\.chinacloudapi\.cn)\b"),
         }
     })
 }
@@ -122,6 +151,21 @@ pub fn extract(_path: &str, data: &[u8]) -> BTreeMap<String, Vec<String>> {
     }
     for c in p.aws_key.captures_iter(&text) {
         push(&mut out, AWS_ACCESS_KEY_ID, c[1].to_string());
+    }
+    for c in p.owner_host.captures_iter(&text) {
+        push(&mut out, OWNER_HOST, c[1].to_ascii_lowercase());
+    }
+    for c in p.twilio_sid.captures_iter(&text) {
+        push(&mut out, TWILIO_ACCOUNT_SID, c[1].to_string());
+    }
+    for c in p.storage_account.captures_iter(&text) {
+        push(&mut out, AZURE_STORAGE_ACCOUNT, c[1].to_ascii_lowercase());
+    }
+    for c in p.storage_url.captures_iter(&text) {
+        push(&mut out, AZURE_STORAGE_ACCOUNT, c[1].to_ascii_lowercase());
+    }
+    for c in p.storage_suffix.captures_iter(&text) {
+        push(&mut out, AZURE_STORAGE_SUFFIX, c[1].to_ascii_lowercase());
     }
     out
 }

@@ -62,6 +62,32 @@ impl Provider {
     }
 }
 
+impl AsRef<str> for Provider {
+    fn as_ref(&self) -> &str {
+        self.name()
+    }
+}
+
+/// Every name an override can be set for (`LEAKSCAN_VERIFY_ENDPOINT_<NAME>`,
+/// `--verify-endpoint NAME=URL`): the built-in flows, Azure Storage, and each
+/// table verifier's id with `_` for separators.
+pub fn override_names() -> Vec<String> {
+    let mut v: Vec<String> = Provider::ALL.iter().map(|p| p.name().to_string()).collect();
+    v.push(AZURE_STORAGE.to_string());
+    v.extend(super::table::SPECS.iter().map(|s| key(s.id)));
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// The override name of a verifier id: lower case, `_` for `-`.
+pub fn key(name: &str) -> String {
+    name.trim().to_ascii_lowercase().replace('-', "_")
+}
+
+/// Override name of the Azure Storage verifier.
+pub const AZURE_STORAGE: &str = "azure_storage";
+
 impl fmt::Display for Provider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -100,7 +126,8 @@ pub const GOOGLE_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
 /// construct one.
 #[derive(Debug, Clone, Default)]
 pub struct Endpoints {
-    overrides: BTreeMap<Provider, String>,
+    /// Override name (see [`key`]) → base URL.
+    overrides: BTreeMap<String, String>,
 }
 
 impl Endpoints {
@@ -111,10 +138,11 @@ impl Endpoints {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Endpoints> {
         let mut e = Endpoints::default();
-        for p in Provider::ALL {
-            let var = format!("LEAKSCAN_VERIFY_ENDPOINT_{}", p.name().to_ascii_uppercase());
+        let names = override_names();
+        for name in &names {
+            let var = format!("LEAKSCAN_VERIFY_ENDPOINT_{}", name.to_ascii_uppercase());
             if let Some(v) = env(&var).filter(|v| !v.is_empty()) {
-                e.set(p, &v)
+                e.set(name, &v)
                     .map_err(|err| anyhow::anyhow!("{var}: {err}"))?;
             }
         }
@@ -125,19 +153,20 @@ impl Endpoints {
                     crate::sanitize::sanitize(item)
                 );
             };
-            let Some(p) = Provider::from_name(name.trim()) else {
+            if !names.contains(&key(name)) {
                 bail!(
-                    "--verify-endpoint: unknown provider `{}` (known: entra, google, github, gitlab, slack, stripe, aws)",
+                    "--verify-endpoint: unknown verifier `{}` (names: `leakscan rules list` shows each rule's verifier; use `_` for `-`)",
                     crate::sanitize::sanitize(name)
                 );
-            };
-            e.set(p, url.trim())?;
+            }
+            e.set(name, url.trim())?;
         }
         Ok(e)
     }
 
     /// Sets one override after checking it is a plain `http(s)://host[:port][/path]`.
-    pub fn set(&mut self, p: Provider, url: &str) -> Result<()> {
+    pub fn set(&mut self, name: impl AsRef<str>, url: &str) -> Result<()> {
+        let p = key(name.as_ref());
         let rest = url
             .strip_prefix("https://")
             .or_else(|| url.strip_prefix("http://"));
@@ -158,13 +187,13 @@ impl Endpoints {
         Ok(())
     }
 
-    pub fn is_overridden(&self, p: Provider) -> bool {
-        self.overrides.contains_key(&p)
+    pub fn is_overridden(&self, name: impl AsRef<str>) -> bool {
+        self.overrides.contains_key(&key(name.as_ref()))
     }
 
-    /// The override for a provider, if any.
-    pub fn get(&self, p: Provider) -> Option<&str> {
-        self.overrides.get(&p).map(String::as_str)
+    /// The override for a verifier, if any.
+    pub fn get(&self, name: impl AsRef<str>) -> Option<&str> {
+        self.overrides.get(&key(name.as_ref())).map(String::as_str)
     }
 
     /// The base URL to use: the override or the compiled-in default.

@@ -123,8 +123,10 @@ fn answer(verdict: Verification, code: Option<u64>) -> Answer {
 /// the user pointed `entra` at another OAuth 2.0 server (the test IdP).
 pub fn classify(resp: &Resp, overridden: bool) -> Answer {
     if has_access_token(resp) {
-        // The token itself is never kept: `has_access_token` only checks it.
-        return answer(live("ok: token issued"), None);
+        // The token itself is never kept: only its `roles` claim is copied.
+        let mut v = live("ok: token issued");
+        v.access = super::token_roles(resp);
+        return answer(v, None);
     }
     if resp.status == 429 {
         return answer(unknown("throttled"), None);
@@ -353,7 +355,9 @@ pub fn verify_secret(f: &Finding, ctx: &Ctx<'_>) -> Verification {
             Err(t) => unknown(t.detail()),
         };
         if v.status == VerifyStatus::Live {
-            return live(format!("{} (client {client}, tenant {tenant})", v.detail));
+            let mut out = live(format!("{} (client {client}, tenant {tenant})", v.detail));
+            out.access = v.access;
+            return out;
         }
         results.push((client, tenant, v));
     }

@@ -321,10 +321,12 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
             }
         }
         if v.status == VerifyStatus::Live {
-            return live(format!(
+            let mut out = live(format!(
                 "{} (client {client}, tenant {tenant}){expired_note}",
                 v.detail
             ));
+            out.access = v.access;
+            return out;
         }
         results.push((client, tenant, v));
     }

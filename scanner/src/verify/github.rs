@@ -6,17 +6,31 @@ use super::http::{Req, Resp};
 use super::{Ctx, dead, live, unknown};
 use crate::finding::{Finding, Verification};
 
+/// `repo, read:org` → `["repo", "read:org"]` (a comma-separated scope header).
+pub fn scopes(header: &str) -> Vec<String> {
+    header
+        .split(',')
+        .map(|s| crate::sanitize::sanitize(s.trim()))
+        .filter(|s| !s.is_empty())
+        .take(48)
+        .collect()
+}
+
 pub fn classify(resp: &Resp) -> Verification {
     match resp.status {
         200..=299 => {
             let mut d = String::from("ok");
+            let mut access = Vec::new();
             if let Some(s) = resp.headers.get("x-oauth-scopes") {
                 d.push_str(&format!("; scopes: {s}"));
+                access = scopes(s);
             }
             if let Some(e) = resp.headers.get("github-authentication-token-expiration") {
                 d.push_str(&format!("; expires {e}"));
             }
-            live(d)
+            let mut v = live(d);
+            v.access = access;
+            v
         }
         401 => dead("401: bad credentials"),
         403 | 429 => unknown(format!("HTTP {}: rate limited or forbidden", resp.status)),

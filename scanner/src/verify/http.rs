@@ -1,5 +1,6 @@
 //! The only HTTP client verification uses: no redirects, no proxy from the
-//! environment, https only, 10 s timeout, 64 KiB bodies, and a resolver that
+//! environment, https only, one attempt within the caller's timeout
+//! (`--verify-timeout`, 10 s by default), 64 KiB bodies, and a resolver that
 //! drops private, loopback, link-local and metadata addresses after DNS so the
 //! connection goes to the vetted address. Overridden providers (tests, a
 //! user's own gateway) get a second agent that permits http and private
@@ -18,8 +19,10 @@ use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 /// Largest response body read.
 pub const BODY_LIMIT: u64 = 64 * 1024;
-/// Whole-request timeout.
+/// Default whole-request timeout (`--verify-timeout`).
 pub const TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest wait for a connection, within the request's timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// One request. `shown_url` is what may be printed (secrets masked).
 #[derive(Clone)]
@@ -104,6 +107,8 @@ pub enum Transport {
     Other,
     /// `--verify-dry-run`: nothing was sent.
     DryRun,
+    /// `--verify-budget` ran out before this request.
+    Budget,
 }
 
 impl Transport {
@@ -117,6 +122,7 @@ impl Transport {
             Transport::HttpsOnly => "transport: refused to use plain http",
             Transport::Other => "transport: error",
             Transport::DryRun => "dry run: nothing sent",
+            Transport::Budget => "budget exhausted (--verify-budget): not checked",
         }
     }
 }
@@ -213,7 +219,7 @@ fn agent(lax: bool) -> Agent {
         .https_only(!lax)
         .proxy(None)
         .timeout_global(Some(TIMEOUT))
-        .timeout_connect(Some(Duration::from_secs(3)))
+        .timeout_connect(Some(CONNECT_TIMEOUT))
         .user_agent(concat!("leakscan/", env!("CARGO_PKG_VERSION"), " (verify)"))
         .build();
     Agent::with_parts(
@@ -247,26 +253,37 @@ impl Http {
         }
     }
 
-    /// Sends one request; `lax` only for a provider the user overrode.
-    pub fn send(&self, req: &Req, lax: bool) -> Result<Resp, Transport> {
+    /// Sends one request, once, all of it (connect, send, read) within
+    /// `timeout`; `lax` only for a provider the user overrode.
+    pub fn send(&self, req: &Req, lax: bool, timeout: Duration) -> Result<Resp, Transport> {
         let agent = if lax { &self.lax } else { &self.strict };
         if !lax && !req.url.starts_with("https://") {
             return Err(Transport::HttpsOnly);
         }
+        let timeout = timeout.max(Duration::from_millis(1));
+        let connect = timeout.min(CONNECT_TIMEOUT);
         let result = match (req.method, &req.body) {
             ("GET", _) => {
                 let mut r = agent.get(&req.url);
                 for (k, v) in &req.headers {
                     r = r.header(*k, v);
                 }
-                r.call()
+                r.config()
+                    .timeout_global(Some(timeout))
+                    .timeout_connect(Some(connect))
+                    .build()
+                    .call()
             }
             (_, body) => {
                 let mut r = agent.post(&req.url);
                 for (k, v) in &req.headers {
                     r = r.header(*k, v);
                 }
-                r.send(body.as_deref().unwrap_or(&[]))
+                r.config()
+                    .timeout_global(Some(timeout))
+                    .timeout_connect(Some(connect))
+                    .build()
+                    .send(body.as_deref().unwrap_or(&[]))
             }
         };
         let mut resp = result.map_err(classify_error)?;
@@ -282,6 +299,7 @@ impl Http {
                     | "retry-after"
                     | "x-oauth-scopes"
                     | "github-authentication-token-expiration"
+                    | "stripe-account"
                     | "location"
             ) && let Ok(v) = value.to_str()
             {

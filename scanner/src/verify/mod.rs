@@ -17,6 +17,7 @@ use crate::finding::{Finding, Verification, VerifyStatus};
 
 pub mod assertion;
 pub mod aws;
+pub mod azure_storage;
 pub mod context;
 pub mod endpoints;
 pub mod entra;
@@ -27,18 +28,32 @@ pub mod google;
 pub mod http;
 pub mod slack;
 pub mod stripe;
+pub mod table;
 
 pub use endpoints::{Endpoints, Provider};
 use http::{Http, Req, Resp, Transport};
 
 /// Default number of credentials verified at once.
 pub const DEFAULT_CONCURRENCY: usize = 8;
+/// Default time for one request (`--verify-timeout`).
+pub const DEFAULT_TIMEOUT: Duration = http::TIMEOUT;
+/// Default time for the whole verification pass (`--verify-budget`).
+pub const DEFAULT_BUDGET: Duration = Duration::from_secs(180);
 /// Smallest gap between two requests to one host.
 const HOST_INTERVAL: Duration = Duration::from_millis(100);
 /// Longest time spent on one credential (all its requests).
 const CREDENTIAL_BUDGET: Duration = Duration::from_secs(60);
-/// Longest `Retry-After` honoured before giving up as throttled.
-const MAX_RETRY_AFTER: u64 = 5;
+
+/// Called after each credential with (done, total); the CLI draws a
+/// progress line with it. The library itself never prints.
+#[derive(Clone)]
+pub struct Progress(pub Arc<dyn Fn(usize, usize) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
+}
 
 /// What the person running the scan asked for. Built by the CLI only.
 #[derive(Debug, Clone)]
@@ -51,6 +66,12 @@ pub struct VerifyOptions {
     pub endpoints: Endpoints,
     /// Read known configuration files beside a finding's file (dir scans).
     pub read_neighbours: bool,
+    /// Each request: one attempt, connect to last byte, within this.
+    pub timeout: Duration,
+    /// The whole pass; credentials not reached in time are `unknown:
+    /// budget exhausted`.
+    pub budget: Duration,
+    pub progress: Option<Progress>,
 }
 
 impl Default for VerifyOptions {
@@ -61,8 +82,34 @@ impl Default for VerifyOptions {
             concurrency: DEFAULT_CONCURRENCY,
             endpoints: Endpoints::default(),
             read_neighbours: false,
+            timeout: DEFAULT_TIMEOUT,
+            budget: DEFAULT_BUDGET,
+            progress: None,
         }
     }
+}
+
+/// Parses a duration for `--verify-timeout` / `--verify-budget`: `10`
+/// (seconds), `10s`, `500ms`, `3m`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{t}` is not a duration (examples: 10, 10s, 500ms, 3m)"))?;
+    let d = match unit.trim() {
+        "ms" => Duration::from_millis(n),
+        "s" | "" => Duration::from_secs(n),
+        "m" | "min" => Duration::from_secs(n.saturating_mul(60)),
+        _ => return Err(format!("`{t}`: unit must be ms, s or m")),
+    };
+    if d.is_zero() {
+        return Err("a duration must be more than zero".into());
+    }
+    Ok(d)
 }
 
 /// A request the dry run would have sent.
@@ -100,6 +147,7 @@ fn verdict(status: VerifyStatus, detail: impl Into<String>) -> Verification {
     Verification {
         status,
         detail: crate::sanitize::sanitize(&detail.into()),
+        access: Vec::new(),
     }
 }
 
@@ -114,14 +162,23 @@ pub struct Ctx<'a> {
     planned: &'a Mutex<Vec<PlannedRequest>>,
     sent: &'a AtomicUsize,
     label: String,
+    /// This credential's deadline.
     deadline: Instant,
+    /// The whole pass's deadline (`--verify-budget`).
+    run_deadline: Instant,
 }
 
 impl Ctx<'_> {
     /// Sends a request for `provider` (through the lax agent only when the
-    /// user overrode that provider). Retries once on 429/502/503/504 and on
-    /// a failed connection, honouring a short `Retry-After`.
+    /// user overrode that provider).
     pub fn send(&self, provider: Provider, req: Req) -> Result<Resp, Transport> {
+        self.send_to(provider.name(), req)
+    }
+
+    /// Sends a request for the verifier whose override name is `name`: one
+    /// attempt (no retries), within `--verify-timeout` and what is left of
+    /// the credential's and the run's budget.
+    pub fn send_to(&self, name: &str, req: Req) -> Result<Resp, Transport> {
         if self.opts.dry_run {
             self.planned
                 .lock()
@@ -133,33 +190,30 @@ impl Ctx<'_> {
                 });
             return Err(Transport::DryRun);
         }
-        let lax = self.opts.endpoints.is_overridden(provider);
-        let mut attempt = 0;
-        loop {
-            if Instant::now() >= self.deadline {
-                return Err(Transport::Timeout);
-            }
-            self.pace(&req.host());
-            self.sent.fetch_add(1, Ordering::Relaxed);
-            let r = self.http.send(&req, lax);
-            attempt += 1;
-            if attempt > 1 {
-                return r;
-            }
-            match &r {
-                Ok(resp) if matches!(resp.status, 429 | 502 | 503 | 504) => {
-                    let wait = resp.retry_after.unwrap_or(1);
-                    if wait > MAX_RETRY_AFTER {
-                        return r;
-                    }
-                    std::thread::sleep(Duration::from_secs(wait));
-                }
-                Err(Transport::Connect | Transport::Timeout) => {
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-                _ => return r,
-            }
+        let lax = self.opts.endpoints.is_overridden(name);
+        if Instant::now() >= self.run_deadline {
+            return Err(Transport::Budget);
         }
+        if Instant::now() >= self.deadline {
+            return Err(Transport::Timeout);
+        }
+        self.pace(&req.host());
+        let now = Instant::now();
+        let left = self
+            .run_deadline
+            .min(self.deadline)
+            .saturating_duration_since(now);
+        if left.is_zero() {
+            return Err(Transport::Budget);
+        }
+        let timeout = self.opts.timeout.min(left);
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        let r = self.http.send(&req, lax, timeout);
+        if matches!(r, Err(Transport::Timeout)) && Instant::now() >= self.run_deadline {
+            // Cut short by the run's budget, not by the provider.
+            return Err(Transport::Budget);
+        }
+        r
     }
 
     /// Runs `f` while holding the lock named `key` (AWS: one key id at a time).
@@ -243,13 +297,194 @@ pub fn rfc3339(secs: u64) -> String {
     )
 }
 
+/// Verifier names with their own module (the table's are in [`table::SPECS`]).
+pub const FLOW_VERIFIERS: &[&str] = &[
+    "entra",
+    "entra-cert",
+    "assertion",
+    "google",
+    "google-oauth",
+    "google-api-key",
+    "github",
+    "gitlab",
+    "slack",
+    "slack-webhook",
+    "stripe",
+    "aws",
+    "azure-storage",
+];
+
+/// (verifier, provider, request, what it reports as access) of the flows
+/// with their own module, for the README.
+pub const FLOW_DOCS: &[(&str, &str, &str, &str)] = &[
+    (
+        "entra",
+        "Microsoft Entra ID (client secret)",
+        "POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (client credentials; national clouds chosen among compiled-in hosts)",
+        "application permissions (`roles` of the token obtained, then dropped)",
+    ),
+    (
+        "entra-cert",
+        "Microsoft Entra ID (certificate)",
+        "same, with a signed client assertion (RS256 + x5t, then PS256 + x5t#S256)",
+        "application permissions (`roles`)",
+    ),
+    (
+        "assertion",
+        "signed assertions (JWT)",
+        "none offline (expired: dead; unexpired: unknown); with --verify-replay-assertions POST to its allowlisted Entra token endpoint",
+        "-",
+    ),
+    (
+        "google",
+        "Google Cloud (service-account key)",
+        "POST https://oauth2.googleapis.com/token (JWT bearer grant)",
+        "-",
+    ),
+    (
+        "google-oauth",
+        "Google (OAuth client secret)",
+        "POST https://oauth2.googleapis.com/token (authorization code probe with a random code)",
+        "-",
+    ),
+    (
+        "google-api-key",
+        "Google API key",
+        "none: skipped (no read-only identity check; calls may spend the owner's quota)",
+        "-",
+    ),
+    (
+        "github",
+        "GitHub",
+        "GET https://api.github.com/rate_limit",
+        "token scopes (X-OAuth-Scopes)",
+    ),
+    (
+        "gitlab",
+        "GitLab",
+        "GET https://gitlab.com/api/v4/user",
+        "-",
+    ),
+    (
+        "slack",
+        "Slack (token)",
+        "POST https://slack.com/api/auth.test",
+        "team, scopes (X-OAuth-Scopes)",
+    ),
+    (
+        "slack-webhook",
+        "Slack (webhook)",
+        "POST https://hooks.slack.com/services/… with an empty body (refused, nothing posted)",
+        "-",
+    ),
+    (
+        "stripe",
+        "Stripe",
+        "GET https://api.stripe.com/v1/charges?limit=1",
+        "live or test mode, restricted key",
+    ),
+    (
+        "aws",
+        "AWS",
+        "POST https://sts.amazonaws.com/ GetCallerIdentity (SigV4)",
+        "caller ARN",
+    ),
+    (
+        "azure-storage",
+        "Azure Storage",
+        "GET https://{account}.blob.{core.windows.net|national suffix}/?restype=service&comp=properties (SharedKey HMAC; the key is never sent)",
+        "storage account",
+    ),
+];
+
+/// The README's table of verified providers (a test keeps it current).
+pub fn readme_table() -> String {
+    let mut rows: Vec<(String, String, String, String)> = FLOW_DOCS
+        .iter()
+        .map(|(n, p, r, a)| (p.to_string(), n.to_string(), r.to_string(), a.to_string()))
+        .collect();
+    for s in table::SPECS {
+        let mut req = s.request_line();
+        match s.auth {
+            table::Auth::Bearer => req.push_str(" (Bearer)"),
+            table::Auth::Header(h, _) => req.push_str(&format!(" ({h} header)")),
+            table::Auth::BasicPassword(_) | table::Auth::BasicContextUser(_) => {
+                req.push_str(" (Basic)")
+            }
+            table::Auth::InPath => req.push_str(" (token in path)"),
+            table::Auth::Query(q) => req.push_str(&format!(" ({q} query)")),
+        }
+        if let Some(b) = s.body {
+            req.push_str(&format!(" body `{b}`"));
+        }
+        let access = if s.access.is_empty() {
+            "-".to_string()
+        } else {
+            s.access
+                .iter()
+                .map(|a| {
+                    let field = a
+                        .trim_start_matches('/')
+                        .replace("/*/", "[].")
+                        .replace('/', ".");
+                    format!("`{field}`")
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        rows.push((s.provider.into(), s.id.into(), req, access));
+    }
+    rows.sort_by_key(|r| (r.0.to_lowercase(), r.1.clone()));
+    let mut out = format!(
+        "{} verifiers.\n\n| provider | verifier | request | access reported |\n| --- | --- | --- | --- |\n",
+        rows.len()
+    );
+    for (p, n, r, a) in rows {
+        let esc = |s: &str| s.replace('|', "\\|");
+        out.push_str(&format!(
+            "| {} | `{n}` | {} | {} |\n",
+            esc(&p),
+            esc(&r),
+            esc(&a)
+        ));
+    }
+    out
+}
+
+/// Whether a rule's `verify = "name"` names a verifier that exists.
+pub fn verifier_exists(name: &str) -> bool {
+    FLOW_VERIFIERS.contains(&name) || table::find(name).is_some()
+}
+
+/// Every verifier name, sorted.
+pub fn verifier_names() -> Vec<&'static str> {
+    let mut v: Vec<&str> = FLOW_VERIFIERS.to_vec();
+    v.extend(table::SPECS.iter().map(|s| s.id));
+    v.sort();
+    v
+}
+
+/// Google API keys (`AIza…`) open whatever APIs their project enabled; none
+/// is a read-only identity check, and calling one may spend the owner's
+/// paid quota. They are never sent down the service-account flow.
+fn google_api_key() -> Verification {
+    skipped(
+        "Google API key: no read-only identity check exists (what it opens depends on the APIs its project enabled, and calls may spend the owner's quota); not sent",
+    )
+}
+
 /// Dispatches one finding to its verifier by the rule's `verify` name.
 fn run_verifier(name: &str, f: &Finding, ctx: &Ctx<'_>) -> Verification {
+    if let Some(spec) = table::find(name) {
+        return table::verify(spec, f, ctx);
+    }
     match name {
         "entra" => entra::verify_secret(f, ctx),
         "entra-cert" => entra_cert::verify(f, ctx),
         "assertion" => assertion::verify(f, ctx),
+        "google" if f.raw.expose_str().trim_start().starts_with("AIza") => google_api_key(),
         "google" => google::verify_service_account(f, ctx),
+        "google-api-key" => google_api_key(),
         "google-oauth" => google::verify_oauth_client(f, ctx),
         "github" => github::verify(f, ctx),
         "gitlab" => gitlab::verify(f, ctx),
@@ -257,6 +492,7 @@ fn run_verifier(name: &str, f: &Finding, ctx: &Ctx<'_>) -> Verification {
         "slack-webhook" => slack::verify_webhook(f, ctx),
         "stripe" => stripe::verify(f, ctx),
         "aws" => aws::verify(f, ctx),
+        "azure-storage" => azure_storage::verify(f, ctx),
         other => skipped(format!("no verifier for `{other}` yet")),
     }
 }
@@ -317,6 +553,11 @@ pub fn verify_findings(
         })
         .collect();
     let workers = opts.concurrency.clamp(1, 64).min(jobs.len().max(1));
+    let run_deadline = Instant::now() + opts.budget;
+    let done = AtomicUsize::new(0);
+    if let Some(p) = &opts.progress {
+        (p.0)(0, jobs.len());
+    }
     {
         let findings_ro: &[Finding] = findings;
         std::thread::scope(|s| {
@@ -328,6 +569,17 @@ pub fn verify_findings(
                             break;
                         };
                         let f = &findings_ro[idx];
+                        if Instant::now() >= run_deadline && !opts.dry_run {
+                            results
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .push((j, unknown(Transport::Budget.detail())));
+                            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                            if let Some(p) = &opts.progress {
+                                (p.0)(n, jobs.len());
+                            }
+                            continue;
+                        }
                         let ctx = Ctx {
                             opts,
                             http: &http,
@@ -342,7 +594,8 @@ pub fn verify_findings(
                                 f.line,
                                 f.rule
                             ),
-                            deadline: Instant::now() + CREDENTIAL_BUDGET,
+                            deadline: (Instant::now() + CREDENTIAL_BUDGET).min(run_deadline),
+                            run_deadline,
                         };
                         let v = run_verifier(name, f, &ctx);
                         // A dry run keeps verdicts decided offline (dead,
@@ -358,6 +611,10 @@ pub fn verify_findings(
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
                             .push((j, v));
+                        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        if let Some(p) = &opts.progress {
+                            (p.0)(n, jobs.len());
+                        }
                     }
                 });
             }
@@ -402,6 +659,41 @@ pub(crate) fn oauth_error(resp: &Resp) -> Option<String> {
         .get("error")?
         .as_str()
         .map(|s| s.chars().take(64).collect())
+}
+
+/// The `roles` claim (application permissions granted to the client) of
+/// the access token in a token response: decoded, copied, and the token
+/// dropped with the parsed answer. Empty when the token is not a JWT.
+pub(crate) fn token_roles(resp: &Resp) -> Vec<String> {
+    use base64::Engine;
+    let Some(v) = resp.json() else {
+        return Vec::new();
+    };
+    let Some(token) = v.get("access_token").and_then(|t| t.as_str()) else {
+        return Vec::new();
+    };
+    let Some(payload) = token.split('.').nth(1) else {
+        return Vec::new();
+    };
+    let Ok(bytes) =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('='))
+    else {
+        return Vec::new();
+    };
+    let Ok(claims) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Vec::new();
+    };
+    claims
+        .get("roles")
+        .and_then(|r| r.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str())
+                .take(48)
+                .map(|s| crate::sanitize::sanitize(s).chars().take(96).collect())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Whether an OAuth 2.0 token response carries an access token. The token is

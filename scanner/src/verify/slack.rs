@@ -14,7 +14,12 @@ pub fn classify_token(resp: &Resp) -> Verification {
     if v.get("ok").and_then(|o| o.as_bool()) == Some(true) {
         let team = v.get("team").and_then(|t| t.as_str()).unwrap_or("?");
         let user = v.get("user").and_then(|t| t.as_str()).unwrap_or("?");
-        return live(format!("ok: team {team}, user {user}"));
+        let mut out = live(format!("ok: team {team}, user {user}"));
+        out.access = vec![format!("team {}", crate::sanitize::sanitize(team))];
+        if let Some(s) = resp.headers.get("x-oauth-scopes") {
+            out.access.extend(super::github::scopes(s));
+        }
+        return out;
     }
     let error = v.get("error").and_then(|e| e.as_str()).unwrap_or("");
     match error {

@@ -6,6 +6,34 @@ use super::http::{Req, Resp};
 use super::{Ctx, dead, live, unknown};
 use crate::finding::{Finding, Verification};
 
+/// Live or test mode and restricted or not (from the key, which Stripe
+/// answered for), plus the account when the answer names one.
+pub fn access(key: &str, resp: &Resp) -> Vec<String> {
+    let mut a = Vec::new();
+    a.push(
+        if key.contains("_live_") {
+            "live mode"
+        } else {
+            "test mode"
+        }
+        .to_string(),
+    );
+    if key.starts_with("rk_") {
+        a.push("restricted key".into());
+    }
+    if resp.status == 403 {
+        a.push("cannot read charges".into());
+    }
+    if let Some(acct) = resp
+        .headers
+        .get("stripe-account")
+        .filter(|s| s.starts_with("acct_") && s.len() < 64)
+    {
+        a.push(format!("account {}", crate::sanitize::sanitize(acct)));
+    }
+    a
+}
+
 pub fn classify(resp: &Resp) -> Verification {
     match resp.status {
         200 => live("ok"),
@@ -24,7 +52,13 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
     let req = Req::get(url.clone(), url)
         .header("Authorization", format!("Bearer {}", f.raw.expose_str()));
     match ctx.send(Provider::Stripe, req) {
-        Ok(r) => classify(&r),
+        Ok(r) => {
+            let mut v = classify(&r);
+            if v.status == crate::finding::VerifyStatus::Live {
+                v.access = access(&f.raw.expose_str(), &r);
+            }
+            v
+        }
         Err(t) => unknown(t.detail()),
     }
 }
