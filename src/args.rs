@@ -20,7 +20,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan files on disk (honours .gitignore and .ignore, skips .git/).
+    /// Scan files on disk (honours .gitignore and .ignore unless --no-ignore,
+    /// counting what they exclude; scans hidden files; skips .git/).
     Dir {
         /// Files or directories to scan [default: .]
         paths: Vec<PathBuf>,
@@ -29,6 +30,17 @@ pub enum Command {
         /// Follow symbolic links.
         #[arg(long)]
         follow_symlinks: bool,
+        /// Also scan files that .gitignore, .ignore and .git/info/exclude
+        /// exclude (an audit: that is where .env files and keys hide).
+        #[arg(long)]
+        no_ignore: bool,
+        /// Accepted for ripgrep's habits; hidden files are always scanned.
+        #[arg(long, hide = true)]
+        hidden: bool,
+        /// `-u`: same as --no-ignore (`-uu`, `-uuu` too: hidden and binary
+        /// files are always scanned).
+        #[arg(short = 'u', action = clap::ArgAction::Count)]
+        unrestricted: u8,
     },
     /// Scan standard input.
     Stdin {
@@ -247,6 +259,7 @@ impl ScanArgs {
             no_redact: self.no_redact,
             verify: self.verifying(),
             verify_neighbours: false,
+            no_ignore: false,
         }
     }
 }

@@ -39,6 +39,9 @@ pub struct ScanOptions {
     /// Verification may read known config files beside a finding's file
     /// (set by `dir` scans, where paths are files on disk).
     pub verify_neighbours: bool,
+    /// Walk files that .gitignore, .ignore and .git/info/exclude exclude
+    /// (`--no-ignore`); otherwise they are skipped and counted.
+    pub no_ignore: bool,
 }
 
 impl Default for ScanOptions {
@@ -50,6 +53,7 @@ impl Default for ScanOptions {
             no_redact: false,
             verify: false,
             verify_neighbours: false,
+            no_ignore: false,
         }
     }
 }

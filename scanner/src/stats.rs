@@ -13,10 +13,19 @@ pub const MAX_ERRORS_KEPT: usize = 100;
 /// (their targets inside the tree are scanned as themselves), FIFOs,
 /// sockets and devices, and submodule gitlinks (another repository). Every
 /// other reason makes the result incomplete (`--strict`).
-pub const DELIBERATE_SKIPS: &[&str] = &["path-allowlist", "symlink", "not-a-file", "submodule"];
+pub const DELIBERATE_SKIPS: &[&str] = &[
+    "path-allowlist",
+    "symlink",
+    "not-a-file",
+    "submodule",
+    "gitignored",
+];
 
 /// Skip reasons used by the sources, for reference in docs and tests.
 pub mod reason {
+    /// Excluded by .gitignore, .ignore or .git/info/exclude (`dir` without
+    /// `--no-ignore`); a folder counts once.
+    pub const GITIGNORED: &str = "gitignored";
     /// Larger than `--max-file-size` (never read whole).
     pub const TOO_LARGE: &str = "too-large";
     /// Open or read failed (permission denied, vanished, name too long...).

@@ -29,6 +29,9 @@ pub fn run(mut cli: Cli) -> Result<u8> {
             paths,
             scan,
             follow_symlinks,
+            no_ignore,
+            hidden: _,
+            unrestricted,
         } => {
             let paths = if paths.is_empty() {
                 vec![PathBuf::from(".")]
@@ -38,6 +41,7 @@ pub fn run(mut cli: Cli) -> Result<u8> {
             let mut options = scan.to_options();
             options.follow_symlinks = follow_symlinks;
             options.verify_neighbours = true;
+            options.no_ignore = no_ignore || unrestricted > 0;
             let config = Config::discover(scan.config.as_deref(), &paths[0])?;
             let scanner = Scanner::new(config, options)?;
             let result = scanner.scan_dirs(&paths)?;
@@ -60,13 +64,43 @@ pub fn run(mut cli: Cli) -> Result<u8> {
     }
 }
 
+/// What a finished scan reported (after every suppression and filter).
+pub(crate) struct Outcome {
+    /// The exit code.
+    pub code: u8,
+    /// The reported findings' paths (sanitized), sorted, each once.
+    pub paths: std::collections::BTreeSet<String>,
+    /// How many findings were reported.
+    pub reported: usize,
+}
+
 /// Renders the report, prints the summary, picks the exit code.
-pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, mut result: ScanResult) -> Result<u8> {
+pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, result: ScanResult) -> Result<u8> {
+    Ok(finish_outcome(scanner, args, result)?.code)
+}
+
+/// [`finish`], also returning what was reported (the hooks' hints follow it).
+pub(crate) fn finish_outcome(
+    scanner: &Scanner,
+    args: &ScanArgs,
+    mut result: ScanResult,
+) -> Result<Outcome> {
     let (stale, ignore_path) = ignore::apply(scanner, args, &mut result)?;
     if let Some(out) = &args.write_baseline {
-        return baseline::write(out, args, &result);
+        let code = baseline::write(out, args, &result)?;
+        return Ok(Outcome {
+            code,
+            paths: Default::default(),
+            reported: 0,
+        });
     }
     verify::apply(scanner, args, &mut result)?;
+    let paths = result
+        .findings
+        .iter()
+        .map(|f| leakscan_scanner::sanitize::sanitize(&f.path))
+        .collect();
+    let reported = result.findings.len();
     let color = args.output.is_none()
         && args.format == OutputFormat::Text
         && std::io::stdout().is_terminal()
@@ -116,9 +150,17 @@ pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, mut result: ScanResult)
     if args.report_stale {
         ignore::print_stale(&stale, &ignore_path);
     }
-    if args.strict && result.stats.incomplete_total() > 0 {
+    let code = if args.strict && result.stats.incomplete_total() > 0 {
         eprintln!("{}", stats::strict_message(&result.stats));
-        return Ok(2);
-    }
-    Ok(if result.findings.is_empty() { 0 } else { 1 })
+        2
+    } else if result.findings.is_empty() {
+        0
+    } else {
+        1
+    };
+    Ok(Outcome {
+        code,
+        paths,
+        reported,
+    })
 }

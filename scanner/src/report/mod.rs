@@ -82,6 +82,9 @@ pub fn summary(stats: &Stats) -> String {
             .map(|(k, v)| format!("{v} {k}"))
             .collect();
         s.push_str(&format!("; skipped: {}", parts.join(", ")));
+        if stats.skipped.contains_key(crate::stats::reason::GITIGNORED) {
+            s.push_str(" (--no-ignore scans gitignored files)");
+        }
     }
     if stats.errors_total > 0 {
         s.push_str(&format!("; {} read error(s):", stats.errors_total));
