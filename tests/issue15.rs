@@ -64,3 +64,61 @@ fn issue15_item1_gitignored_files_are_counted_and_no_ignore_scans_them() {
         assert!(!stderr(&out).contains("gitignored"), "{}", stderr(&out));
     }
 }
+
+/// Item 3: the config and the ignore file at the repository root apply to
+/// every command, from any folder; `--config` still wins.
+#[test]
+fn issue15_item3_every_command_finds_the_same_config() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    write(&r, "sub/a.py", &format!("key = '{}'\n", token('d')));
+    write(&r, "sub/b.py", "print('b')\n");
+    commit_all(&r, "app");
+    let sub = r.join("sub");
+    let count = |dir: &std::path::Path, args: &[&str]| -> (Option<i32>, usize) {
+        let out = leakscan(dir)
+            .args(args)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        (out.status.code(), json_findings(&out).len())
+    };
+    // No config: every way of scanning finds it.
+    assert_eq!(count(&r, &["dir", "sub"]), (Some(1), 1));
+    assert_eq!(count(&sub, &["dir"]), (Some(1), 1));
+
+    write(&r, ".leakscan.toml", "[rules]\ndisable = [\"github-token\"]\n");
+    assert_eq!(count(&r, &["dir"]), (Some(0), 0));
+    assert_eq!(count(&r, &["dir", "sub"]), (Some(0), 0));
+    assert_eq!(count(&sub, &["dir"]), (Some(0), 0));
+    assert_eq!(count(&sub, &["dir", "a.py", "b.py"]), (Some(0), 0));
+    assert_eq!(count(&sub, &["git"]), (Some(0), 0));
+    for (dir, target) in [(&r, "sub/a.py:1"), (&sub, "a.py:1")] {
+        let out = leakscan(dir).args(["explain", target]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{target}: {}", stdout(&out));
+    }
+    // --config still wins.
+    let empty = t.path().join("empty.toml");
+    std::fs::write(&empty, "").unwrap();
+    let e = empty.to_str().unwrap();
+    assert_eq!(count(&sub, &["dir", "--config", e]), (Some(1), 1));
+
+    // The ignore file at the root, with a path-scoped entry: found from
+    // the subfolder too, and the scope is relative to the root.
+    std::fs::remove_file(r.join(".leakscan.toml")).unwrap();
+    let out = leakscan(&r)
+        .args(["dir", "--format", "json"])
+        .output()
+        .unwrap();
+    let fp = json_findings(&out)[0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    write(&r, ".leakscanignore", &format!("sub/a.py:{fp}  # fixture\n"));
+    assert_eq!(count(&r, &["dir"]), (Some(0), 0));
+    assert_eq!(count(&r, &["dir", "sub"]), (Some(0), 0));
+    assert_eq!(count(&sub, &["dir"]), (Some(0), 0));
+    assert_eq!(count(&sub, &["dir", "a.py"]), (Some(0), 0));
+    let out = leakscan(&sub).args(["explain", "a.py:1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}

@@ -60,6 +60,65 @@ pub struct AllowConfig {
     pub secrets: Vec<String>,
 }
 
+/// Where `.leakscan.toml` and `.leakscanignore` are looked up for a scan
+/// starting at `start` (a file or a folder): the nearest folder, from
+/// `start`'s up to the repository's top folder (the first holding `.git`),
+/// that holds either file, as git and ripgrep find their files; `start`'s
+/// folder when none does. Written relative to `start` when `start` is
+/// relative (`sub/..` becomes `.`, `.` one level down becomes `..`), so
+/// reported paths and path scopes stay comparable.
+pub fn project_root(start: &Path) -> PathBuf {
+    let dir = if start.is_dir() {
+        start.to_path_buf()
+    } else {
+        match start.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    };
+    let Ok(abs) = dir.canonicalize() else {
+        return dir;
+    };
+    for (up, d) in abs.ancestors().enumerate() {
+        let has = |name: &str| d.join(name).is_file();
+        if has(DEFAULT_CONFIG) || has(crate::suppress::IGNORE_FILE) {
+            return if up == 0 {
+                dir
+            } else {
+                normalize(&(0..up).fold(dir.clone(), |p, _| p.join("..")))
+            };
+        }
+        if d.join(".git").exists() {
+            break;
+        }
+    }
+    dir
+}
+
+/// Removes `.` and `name/..` pairs lexically (`sub/..` → `.`).
+fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            _ => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
+
 impl Config {
     /// Reads and validates a config file; errors name the file, line and key.
     pub fn load(path: &Path) -> Result<Config> {
@@ -94,14 +153,11 @@ impl Config {
         Ok(config)
     }
 
-    /// `explicit` if given (it must exist), else `.leakscan.toml` in `root`
-    /// if present, else the defaults.
-    pub fn discover(explicit: Option<&Path>, root: &Path) -> Result<Config> {
-        let dir = if root.is_dir() {
-            root.to_path_buf()
-        } else {
-            root.parent().map(Path::to_path_buf).unwrap_or_default()
-        };
+    /// `explicit` if given (it must exist), else `.leakscan.toml` in the
+    /// project root ([`project_root`] of `start`) if present, else the
+    /// defaults. Every command finds the same config for the same files.
+    pub fn discover(explicit: Option<&Path>, start: &Path) -> Result<Config> {
+        let dir = project_root(start);
         let mut config = Config::discover_in(explicit, &dir)?;
         config.root = dir;
         Ok(config)

@@ -152,7 +152,11 @@ pub fn run(args: ExplainArgs) -> Result<u8> {
     let root = tidy_root(root);
     let config = Config::discover(args.config.as_deref(), &root)?;
     let scanner = Scanner::new(config, Default::default())?;
-    let supp = Suppressor::load(&root, args.ignore_file.as_deref(), args.baseline.as_deref())?;
+    let supp = Suppressor::load(
+        &scanner.config.root,
+        args.ignore_file.as_deref(),
+        args.baseline.as_deref(),
+    )?;
     let ex = explain(&scanner, &supp, &rel, &data, line);
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());

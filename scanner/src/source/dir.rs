@@ -236,7 +236,10 @@ fn visit(scanner: &Scanner, roots: &[PathBuf], entry: ignore::DirEntry, l: &mut 
         l.stats.skip(reason::NOT_A_FILE);
         return;
     }
-    if scanner.path_allowed(&shown) {
+    if scanner.path_allowed(&crate::suppress::relative_to_root(
+        &scanner.config.root,
+        &shown,
+    )) {
         l.stats.skip("path-allowlist");
         return;
     }
