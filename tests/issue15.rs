@@ -122,3 +122,40 @@ fn issue15_item3_every_command_finds_the_same_config() {
     let out = leakscan(&sub).args(["explain", "a.py:1"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
+
+/// Item 4: unknown rule ids in the config are errors naming the file, the
+/// line and the closest known id.
+#[test]
+fn issue15_item4_unknown_rule_ids_in_the_config_are_errors() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    write(&r, "a.txt", "nothing\n");
+    commit_all(&r, "a");
+    write(
+        &r,
+        ".leakscan.toml",
+        "[rules]\n# typo below\ndisable = [\"github-tokn\"]\n",
+    );
+    for args in [&["dir"][..], &["git"], &["staged"], &["rules", "list"]] {
+        let out = leakscan(&r).args(args).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(".leakscan.toml:3"), "{err}");
+        assert!(err.contains("unknown rule id `github-tokn`"), "{err}");
+        assert!(err.contains("did you mean `github-token`"), "{err}");
+    }
+    write(
+        &r,
+        ".leakscan.toml",
+        "[rules]\nentropy = { \"no-such-rule\" = 4.0 }\n",
+    );
+    let out = leakscan(&r).arg("dir").output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(".leakscan.toml:2: rules.entropy: unknown rule id `no-such-rule`"), "{err}");
+    assert!(!err.contains("did you mean"), "{err}");
+    // Known ids are fine.
+    write(&r, ".leakscan.toml", "[rules]\ndisable = [\"github-token\"]\n");
+    let out = leakscan(&r).arg("dir").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

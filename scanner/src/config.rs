@@ -25,6 +25,9 @@ pub struct Config {
     /// The file it was read from, for messages.
     #[serde(skip)]
     pub source: Option<PathBuf>,
+    /// The file's text, to point at the line of a bad value.
+    #[serde(skip)]
+    pub text: String,
     /// The scanned root it was discovered for ([`Config::discover`]): where
     /// `.leakscanignore` is looked up and what path scopes are relative to.
     #[serde(skip)]
@@ -125,6 +128,7 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config {}", path.display()))?;
         let mut config = Config::parse(&text, &path.display().to_string())?;
+        config.text = text;
         config.base_dir = path
             .parent()
             .map(Path::to_path_buf)
@@ -181,6 +185,42 @@ impl Config {
         }
     }
 
+    /// Every rule id the config names (`disable`, `entropy`) must be one of
+    /// `known`: a typo would silently leave the rule on. The error names the
+    /// file, the line and the closest known id.
+    pub fn check_rule_ids(&self, known: &[&str]) -> Result<()> {
+        let named = self
+            .rules
+            .disable
+            .iter()
+            .map(|id| ("rules.disable", id))
+            .chain(self.rules.entropy.keys().map(|id| ("rules.entropy", id)));
+        for (key, id) in named {
+            if known.contains(&id.as_str()) {
+                continue;
+            }
+            let file = self
+                .source
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "the config".into());
+            let line = self
+                .text
+                .lines()
+                .position(|l| l.contains(&format!("\"{id}\"")) || l.contains(&format!("'{id}'")))
+                .map(|n| format!(":{}", n + 1))
+                .unwrap_or_default();
+            let hint = closest(id, known)
+                .map(|k| format!(" (did you mean `{k}`? `leakscan rules list` shows every id)"))
+                .unwrap_or_else(|| " (`leakscan rules list` shows every id)".into());
+            bail!(
+                "invalid config {file}{line}: {key}: unknown rule id `{}`{hint}",
+                crate::sanitize::sanitize(id)
+            );
+        }
+        Ok(())
+    }
+
     /// The path allowlist compiled.
     pub fn path_globs(&self) -> Result<GlobSet> {
         let mut b = GlobSetBuilder::new();
@@ -204,5 +244,43 @@ impl Config {
                 Ok((name, pack))
             })
             .collect()
+    }
+}
+
+/// The known id nearest `id` by edit distance, if it is near enough to be
+/// a typo (at most a third of its length).
+fn closest<'a>(id: &str, known: &[&'a str]) -> Option<&'a str> {
+    let (best, d) = known
+        .iter()
+        .map(|k| (*k, edit_distance(id, k)))
+        .min_by_key(|(_, d)| *d)?;
+    (d <= id.chars().count().max(3) / 3 + 1).then_some(best)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_suggests_typos_only() {
+        let known = ["github-token", "aws-access-key-id"];
+        assert_eq!(closest("github-tokn", &known), Some("github-token"));
+        assert_eq!(closest("no-such-rule", &known), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

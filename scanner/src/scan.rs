@@ -103,6 +103,11 @@ pub fn all_packs(config: &Config) -> Result<Vec<(String, leakscan_rules::Pack)>>
 impl Scanner {
     pub fn new(config: Config, options: ScanOptions) -> Result<Scanner> {
         let packs = all_packs(&config)?;
+        let known: Vec<&str> = packs
+            .iter()
+            .flat_map(|(_, p)| p.rules.iter().map(|r| r.id.as_str()))
+            .collect();
+        config.check_rule_ids(&known)?;
         let set = RuleSet::build(
             &packs,
             &config.rules.disable,
