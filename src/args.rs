@@ -142,16 +142,30 @@ pub enum HookCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// List every enabled rule: id, category, name.
+    /// List every enabled rule: id, category, provider, name, verifier.
     List {
-        #[arg(long)]
+        /// Config file [default: .leakscan.toml in the project root].
+        #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-        format: OutputFormat,
+        /// Output format: text (a table), json (an array of every rule
+        /// field) or jsonl (one rule a line).
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
     },
     /// Prove a rule pack against its own examples and counterexamples
     /// (the built-in packs when no file is given).
-    Check { file: Option<PathBuf> },
+    Check {
+        /// Rule pack (TOML) to check [default: the built-in packs].
+        file: Option<PathBuf>,
+    },
+}
+
+/// `rules list --format` values (no SARIF: a rule list is not a scan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Text,
+    Json,
+    Jsonl,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

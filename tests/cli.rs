@@ -345,7 +345,7 @@ fn rules_check_good_pack_exits_0_and_failing_pack_exits_1() {
         (r.code, r.stdout.as_str(), r.stderr.as_str()),
         (
             0,
-            "1 rules: every example matches and no counterexample does\n",
+            "1 rule: every example matches and no counterexample does\n",
             ""
         )
     );
@@ -354,7 +354,7 @@ fn rules_check_good_pack_exits_0_and_failing_pack_exits_1() {
         (r.code, r.stdout.as_str(), r.stderr.as_str()),
         (
             1,
-            "bad.toml: rule `acme-token`: counterexample \"ACME=acme_fedcba9876543210\" gives a finding\n1 failure(s) in 1 rules\n",
+            "bad.toml: rule `acme-token`: counterexample \"ACME=acme_fedcba9876543210\" gives a finding\n1 failure in 1 rule\n",
             ""
         )
     );

@@ -159,3 +159,102 @@ fn issue15_item4_unknown_rule_ids_in_the_config_are_errors() {
     let out = leakscan(&r).arg("dir").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// Item 5: a closed pipe, unsupported formats, multi-line errors, private
+/// unredacted reports, read errors under `-q`, the `--strict` advice,
+/// plurals.
+#[test]
+fn issue15_item5_output_hygiene() {
+    use std::process::Stdio;
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    let tok = token('e');
+    write(&r, "a.env", &format!("A={tok}\n"));
+    write(&r, "b.env", &format!("B={tok}\n"));
+    commit_all(&r, "two copies");
+
+    // A reader that closed its end at once: quiet, exit 0.
+    let mut child = leakscan(&r)
+        .args(["rules", "list", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+
+    // A format `rules list` cannot write is rejected; jsonl is one a line.
+    let out = leakscan(&r)
+        .args(["rules", "list", "--format", "sarif"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).is_empty());
+    let out = leakscan(&r)
+        .args(["rules", "list", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    for l in stdout(&out).lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert!(v["id"].is_string());
+    }
+
+    // A config parse error keeps its line breaks.
+    let bad = t.path().join("bad.toml");
+    std::fs::write(&bad, "[rules]\ndisable = [\"x\"\n").unwrap();
+    let out = leakscan(&r)
+        .args(["dir", "--config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad.toml"), "{err}");
+    assert!(!err.contains("\\n"), "{err}");
+    assert!(err.lines().count() > 1, "{err}");
+
+    // --no-redact -o FILE: only its owner may read it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let report = t.path().join("report.txt");
+        std::fs::write(&report, "old").unwrap();
+        std::fs::set_permissions(&report, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = leakscan(&r)
+            .args(["dir", "--no-redact", "-o"])
+            .arg(&report)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let mode = std::fs::metadata(&report).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert!(std::fs::read_to_string(&report).unwrap().contains(&tok));
+    }
+
+    // Plurals: the same secret in two files.
+    let out = leakscan(&r).arg("dir").env("NO_COLOR", "1").output().unwrap();
+    assert!(stdout(&out).contains("same secret at 1 more place:"), "{}", stdout(&out));
+    let out = leakscan(&r).args(["explain", "a.env:7"]).output().unwrap();
+    assert!(stdout(&out).contains("the blob has 1 line;"), "{}", stdout(&out));
+
+    // A read error (a broken link followed) prints under -q, and --strict
+    // does not blame --max-file-size for it.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("missing-target", r.join("dangling")).unwrap();
+        let out = leakscan(&r)
+            .args(["dir", "-q", "--follow-symlinks", "--strict"])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("1 read error:"), "{err}");
+        assert!(err.contains("dangling"), "{err}");
+        assert!(!err.contains("scanned"), "{err}");
+        assert!(err.contains("--strict: the scan is incomplete (1 broken-symlink)"), "{err}");
+        assert!(!err.contains("--max-file-size"), "{err}");
+    }
+}

@@ -127,8 +127,7 @@ pub(crate) fn finish_outcome(
     };
     match &args.output {
         Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("creating report file {}", path.display()))?;
+            let file = create_report(path, args.no_redact)?;
             let mut w = std::io::BufWriter::new(file);
             render(&mut w)?;
             w.flush()
@@ -146,6 +145,9 @@ pub(crate) fn finish_outcome(
     }
     if !args.quiet {
         eprintln!("{}", report::summary(&result.stats));
+    } else if let Some(errors) = report::read_errors(&result.stats) {
+        // Read errors always print: a quiet scan must not look complete.
+        eprintln!("leakscan: {errors}");
     }
     if args.report_stale {
         ignore::print_stale(&stale, &ignore_path);
@@ -163,4 +165,27 @@ pub(crate) fn finish_outcome(
         paths,
         reported,
     })
+}
+
+/// Creates the report file. With `--no-redact` it holds whole secrets, so
+/// only its owner may read it (0600; a file that exists is truncated and
+/// narrowed to 0600 too).
+pub(crate) fn create_report(path: &Path, no_redact: bool) -> Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if no_redact {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let file = opts
+        .open(path)
+        .with_context(|| format!("creating report file {}", path.display()))?;
+    #[cfg(unix)]
+    if no_redact {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("making report file {} private", path.display()))?;
+    }
+    Ok(file)
 }

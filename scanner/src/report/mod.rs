@@ -86,21 +86,36 @@ pub fn summary(stats: &Stats) -> String {
             s.push_str(" (--no-ignore scans gitignored files)");
         }
     }
-    if stats.errors_total > 0 {
-        s.push_str(&format!("; {} read error(s):", stats.errors_total));
-        for e in &stats.errors {
-            // Sources sanitize what they put here; sanitizing again is a
-            // no-op on clean text and a guard against one that forgot.
-            s.push_str(&format!("\n  {}", crate::sanitize::sanitize_line(e)));
-        }
-        if stats.errors_total as usize > stats.errors.len() {
-            s.push_str(&format!(
-                "\n  ... and {} more",
-                stats.errors_total as usize - stats.errors.len()
-            ));
-        }
+    if let Some(errors) = read_errors(stats) {
+        s.push_str("; ");
+        s.push_str(&errors);
     }
     s
+}
+
+/// `N read errors:` and the errors, one an indented line; `None` if there
+/// were none. Printed even with `--quiet`.
+pub fn read_errors(stats: &Stats) -> Option<String> {
+    if stats.errors_total == 0 {
+        return None;
+    }
+    let mut s = format!(
+        "{} read error{}:",
+        stats.errors_total,
+        if stats.errors_total == 1 { "" } else { "s" }
+    );
+    for e in &stats.errors {
+        // Sources sanitize what they put here; sanitizing again is a
+        // no-op on clean text and a guard against one that forgot.
+        s.push_str(&format!("\n  {}", crate::sanitize::sanitize_line(e)));
+    }
+    if stats.errors_total as usize > stats.errors.len() {
+        s.push_str(&format!(
+            "\n  ... and {} more",
+            stats.errors_total as usize - stats.errors.len()
+        ));
+    }
+    Some(s)
 }
 
 pub fn human_bytes(n: u64) -> String {

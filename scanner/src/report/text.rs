@@ -96,7 +96,12 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
         }
         writeln!(out, "  fingerprint: {}", f.fingerprint)?;
         if group.len() > 1 {
-            writeln!(out, "  same secret at {} more places:", group.len() - 1)?;
+            let more = group.len() - 1;
+            writeln!(
+                out,
+                "  same secret at {more} more place{}:",
+                if more == 1 { "" } else { "s" }
+            )?;
             for g in &group[1..] {
                 let place = format!("{}:{}:{}", sanitize_line(&g.path), g.line, g.column);
                 match &g.provenance {

@@ -134,7 +134,8 @@ pub fn explain(
         && (l == 0 || l > lines_total.max(1))
     {
         out.notes.push(format!(
-            "the blob has {lines_total} lines; there is no line {l}"
+            "the blob has {lines_total} line{}; there is no line {l}",
+            if lines_total == 1 { "" } else { "s" }
         ));
     }
     if bm.binary {
