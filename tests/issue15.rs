@@ -258,3 +258,64 @@ fn issue15_item5_output_hygiene() {
         assert!(!err.contains("--max-file-size"), "{err}");
     }
 }
+
+/// Item 6: the hooks on a first commit, a pure rename, and a pre-push that
+/// says whether secrets or a failed scan stopped it.
+#[test]
+fn issue15_item6_hook_edge_cases() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    let out = leakscan(&r)
+        .args(["hook", "install", "--pre-push"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // The first commit: there is no HEAD to restore from.
+    write(&r, ".env", &format!("TOKEN={}\n", token('g')));
+    git(&r, &["add", ".env"]);
+    let out = git_out(&r, &["commit", "-q", "-m", "first"], &[]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("git rm --cached -- '.env'"), "{err}");
+    assert!(!err.contains("git restore"), "{err}");
+    git(&r, &["rm", "-q", "--cached", "--", ".env"]);
+    write(&r, "README", "hello\n");
+    git(&r, &["add", "README"]);
+    git(&r, &["commit", "-q", "-m", "first"]);
+
+    // Committed past the hook, then moved: the move adds no line.
+    git(&r, &["add", ".env"]);
+    git(&r, &["commit", "-q", "--no-verify", "-m", "leak"]);
+    std::fs::create_dir_all(r.join("config")).unwrap();
+    git(&r, &["mv", ".env", "config/app.env"]);
+    let out = git_out(&r, &["commit", "-q", "-m", "move"], &[]);
+    assert!(out.status.success(), "a pure rename: {}", stderr(&out));
+    // A rename with an added secret still blocks.
+    git(&r, &["mv", "config/app.env", "config/prod.env"]);
+    write(
+        &r,
+        "config/prod.env",
+        &format!("TOKEN={}\nOTHER={}\n", token('g'), token('h')),
+    );
+    git(&r, &["add", "config/prod.env"]);
+    let out = git_out(&r, &["commit", "-q", "-m", "move and add"], &[]);
+    assert!(!out.status.success(), "{}", stderr(&out));
+    git(&r, &["reset", "-q", "--hard"]);
+
+    // pre-push: secrets, then a failed scan, each said plainly.
+    let remote = t.path().join("remote.git");
+    git(t.path(), &["init", "-q", "--bare", remote.to_str().unwrap()]);
+    git(&r, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    let out = git_out(&r, &["push", "-q", "origin", "main"], &[]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("its commits add the secrets listed above"), "{err}");
+    assert!(!err.contains("scan failed"), "{err}");
+    write(&r, ".leakscan.toml", "[rules]\ndisable = [\"no-such-rule\"]\n");
+    let out = git_out(&r, &["push", "-q", "origin", "main"], &[]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("the scan failed (exit 2"), "{err}");
+    assert!(!err.contains("add the secrets"), "{err}");
+}
