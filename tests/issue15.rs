@@ -319,3 +319,59 @@ fn issue15_item6_hook_edge_cases() {
     assert!(err.contains("the scan failed (exit 2"), "{err}");
     assert!(!err.contains("add the secrets"), "{err}");
 }
+
+/// Item 7: a shallow clone's history scan says it is incomplete (summary,
+/// `--stats`, `--strict`); a range base that names nothing is not blamed
+/// on the shallow clone.
+#[test]
+fn issue15_item7_shallow_history_is_incomplete_history() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    write(&r, "a.txt", "one\n");
+    let first = commit_all(&r, "one");
+    write(&r, "a.txt", "two\n");
+    commit_all(&r, "two");
+    write(&r, "a.txt", "three\n");
+    commit_all(&r, "three");
+    let url = format!("file://{}", r.display());
+    git(t.path(), &["clone", "-q", "--depth", "1", &url, "shallow"]);
+    let s = t.path().join("shallow");
+
+    let stats = t.path().join("stats.json");
+    let out = leakscan(&s)
+        .args(["git", "--stats"])
+        .arg(&stats)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("skipped: 1 shallow-boundary"), "{err}");
+    assert!(err.contains("a shallow clone"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    assert_eq!(v["skipped"]["shallow-boundary"], 1, "{v}");
+    let out = leakscan(&s).args(["git", "--strict"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // The complete repository: nothing said.
+    let out = leakscan(&r).args(["git", "--strict"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("shallow"), "{}", stderr(&out));
+
+    // A name that does not exist: not the shallow clone's fault.
+    let out = leakscan(&s)
+        .args(["git", "--range", "no-such-branch..HEAD"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`no-such-branch` is not in this repository"), "{err}");
+    assert!(!err.contains("shallow"), "{err}");
+    // A commit beyond the boundary: fetch more history.
+    let out = leakscan(&s)
+        .args(["git", "--range", &format!("{first}..HEAD")])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("shallow clone"), "{err}");
+    assert!(err.contains("--unshallow"), "{err}");
+}

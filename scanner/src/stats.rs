@@ -23,6 +23,9 @@ pub const DELIBERATE_SKIPS: &[&str] = &[
 
 /// Skip reasons used by the sources, for reference in docs and tests.
 pub mod reason {
+    /// A shallow clone's boundary commits: history before them is missing
+    /// (counted per boundary commit; `git fetch --unshallow` completes it).
+    pub const SHALLOW: &str = "shallow-boundary";
     /// Excluded by .gitignore, .ignore or .git/info/exclude (`dir` without
     /// `--no-ignore`); a folder counts once.
     pub const GITIGNORED: &str = "gitignored";

@@ -85,6 +85,12 @@ pub fn summary(stats: &Stats) -> String {
         if stats.skipped.contains_key(crate::stats::reason::GITIGNORED) {
             s.push_str(" (--no-ignore scans gitignored files)");
         }
+        if stats.skipped.contains_key(crate::stats::reason::SHALLOW) {
+            s.push_str(
+                "; a shallow clone: the history before its boundary was not scanned \
+                 (git fetch --unshallow, or fetch-depth: 0 in GitHub Actions)",
+            );
+        }
     }
     if let Some(errors) = read_errors(stats) {
         s.push_str("; ");

@@ -154,7 +154,18 @@ impl Scanner {
         let mut result = if let Some((base, head)) = &opts.range {
             crate::source::range::scan(self, &r, base, head)?
         } else {
-            self.scan_history(&r, opts, progress, mode, reader)?
+            let mut result = self.scan_history(&r, opts, progress, mode, reader)?;
+            // A shallow clone's history stops at its boundary commits: what
+            // came before them was not scanned (a skip `--strict` fails on).
+            let boundary = shallow_boundary(&r);
+            if boundary > 0 {
+                *result
+                    .stats
+                    .skipped
+                    .entry(crate::stats::reason::SHALLOW.to_string())
+                    .or_default() += boundary;
+            }
+            result
         };
         self.drop_generic_in_docs_or_tests(&mut result);
         sort_findings(&mut result.findings);
@@ -1101,6 +1112,18 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// The repository's work tree, or its git dir for a bare repository (where
 /// the config file is looked for).
+/// How many commits of a shallow clone have parents the clone lacks (the
+/// lines of `shallow`); 0 for a complete repository.
+pub fn shallow_boundary(repo: &Repository) -> u64 {
+    if !repo.is_shallow() {
+        return 0;
+    }
+    std::fs::read_to_string(repo.commondir().join("shallow"))
+        .map(|t| t.lines().filter(|l| !l.trim().is_empty()).count() as u64)
+        .unwrap_or(1)
+        .max(1)
+}
+
 pub fn config_root(repo: &Path) -> Result<PathBuf> {
     let r = open(repo)?;
     Ok(r.workdir().unwrap_or_else(|| r.path()).to_path_buf())

@@ -32,6 +32,12 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
     } else {
         let base_id = match repo.revparse_single(base).and_then(|o| o.peel_to_commit()) {
             Ok(c) => c.id(),
+            Err(_) if !could_be_beyond_the_boundary(repo, base) => {
+                return Err(GitError::MissingRevision {
+                    rev: crate::sanitize::sanitize(base),
+                }
+                .into());
+            }
             Err(_) => {
                 return Err(GitError::MissingBase {
                     rev: crate::sanitize::sanitize(base),
@@ -158,4 +164,17 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
         }
     }
     Ok(result)
+}
+
+/// Whether a base that does not resolve may be history the repository lacks
+/// (an object id, or a name that resolves with `~`/`^` steps past what was
+/// fetched) rather than a name that does not exist: only then is fetching
+/// more history the fix.
+fn could_be_beyond_the_boundary(repo: &Repository, base: &str) -> bool {
+    let hex = base.len() >= 4 && base.bytes().all(|b| b.is_ascii_hexdigit());
+    if hex {
+        return true;
+    }
+    let name = base.split(['~', '^']).next().unwrap_or(base);
+    name != base && !name.is_empty() && repo.revparse_single(name).is_ok()
 }
