@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use leakscan_scanner::report::{self, ReportContext};
+use leakscan_scanner::report::{self, ReportContext, github};
 use leakscan_scanner::scan::Scanner;
 use leakscan_scanner::{Config, ScanResult};
 
@@ -83,7 +83,28 @@ pub(crate) fn finish(scanner: &Scanner, args: &ScanArgs, result: ScanResult) -> 
 pub(crate) fn finish_outcome(
     scanner: &Scanner,
     args: &ScanArgs,
+    result: ScanResult,
+) -> Result<Outcome> {
+    finish_in(scanner, args, result, None)
+}
+
+/// What `leakscan ci` adds to [`finish`]: its own outputs (SARIF,
+/// annotations, job summary, step outputs), written once the findings are
+/// final, and a line naming what was scanned. Everything printed then goes
+/// through [`github::safe_log_line`]: the job log runs workflow commands.
+pub(crate) struct CiExtras<'a> {
+    pub scope: String,
+    pub write: &'a mut dyn FnMut(&ScanResult, &ReportContext<'_>) -> Result<()>,
+}
+
+/// The post-scan steps of every scan command: the ignore file and
+/// baseline, verification, the report (`--output` or standard output),
+/// `--stats`, the summary, stale entries, `--strict`, the exit code.
+pub(crate) fn finish_in(
+    scanner: &Scanner,
+    args: &ScanArgs,
     mut result: ScanResult,
+    mut ci: Option<CiExtras<'_>>,
 ) -> Result<Outcome> {
     let (stale, ignore_path) = ignore::apply(scanner, args, &mut result)?;
     if let Some(out) = &args.write_baseline {
@@ -95,13 +116,23 @@ pub(crate) fn finish_outcome(
         });
     }
     verify::apply(scanner, args, &mut result)?;
+    result.stats.findings = result.findings.len() as u64;
     let paths = result
         .findings
         .iter()
         .map(|f| leakscan_scanner::sanitize::sanitize(&f.path))
         .collect();
     let reported = result.findings.len();
-    let color = args.output.is_none()
+    let in_ci = ci.is_some();
+    let log = |line: &str| -> String {
+        if in_ci {
+            github::safe_log_line(line)
+        } else {
+            line.to_string()
+        }
+    };
+    let color = !in_ci
+        && args.output.is_none()
         && args.format == OutputFormat::Text
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
@@ -110,6 +141,9 @@ pub(crate) fn finish_outcome(
         stats: &result.stats,
         color,
     };
+    if let Some(ci) = &mut ci {
+        (ci.write)(&result, &ctx)?;
+    }
     let format = args.format.to_report();
     let sarif = report::sarif::SarifOptions {
         category: args.sarif_category.clone(),
@@ -133,6 +167,18 @@ pub(crate) fn finish_outcome(
             w.flush()
                 .with_context(|| format!("writing report file {}", path.display()))?;
         }
+        None if in_ci => {
+            // The job log: every finding (annotations stop at 10), each
+            // line made safe for the runner.
+            let mut buf = Vec::new();
+            render(&mut buf)?;
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            for line in String::from_utf8_lossy(&buf).lines() {
+                writeln!(w, "{}", log(line))?;
+            }
+            w.flush().context("writing the report to standard output")?;
+        }
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
@@ -144,16 +190,25 @@ pub(crate) fn finish_outcome(
         stats::write(path, &result.stats)?;
     }
     if !args.quiet {
-        eprintln!("{}", report::summary(&result.stats));
+        for line in report::summary(&result.stats).lines() {
+            eprintln!("{}", log(line));
+        }
+        if let Some(ci) = &ci {
+            eprintln!("{}", log(&format!("leakscan: scanned {}", ci.scope)));
+        }
     } else if let Some(errors) = report::read_errors(&result.stats) {
         // Read errors always print: a quiet scan must not look complete.
-        eprintln!("leakscan: {errors}");
+        for line in format!("leakscan: {errors}").lines() {
+            eprintln!("{}", log(line));
+        }
     }
     if args.report_stale {
         ignore::print_stale(&stale, &ignore_path);
     }
     let code = if args.strict && result.stats.incomplete_total() > 0 {
-        eprintln!("{}", stats::strict_message(&result.stats));
+        for line in stats::strict_message(&result.stats).lines() {
+            eprintln!("{}", log(line));
+        }
         2
     } else if result.findings.is_empty() {
         0
