@@ -375,3 +375,86 @@ fn issue15_item7_shallow_history_is_incomplete_history() {
     assert!(err.contains("shallow clone"), "{err}");
     assert!(err.contains("--unshallow"), "{err}");
 }
+
+/// Item 15: `explain` and the scan agree at every suppression stage: the
+/// same line is reported by both or by neither.
+#[test]
+fn issue15_item15_explain_and_the_scan_share_every_decision() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    let conn = "conn = \"Host=db.prod.acme.io;Port=5432;Database=app;Username=svc;Pwd=h4Jt9Qw2Ez7Ry5Uk\"\n";
+    write(&r, "README", "hello\n");
+    commit_all(&r, "first");
+    // (file, content, extra config, expected: reported?)
+    let tok = token('p');
+    let cases: Vec<(&str, String, &str, bool, &str)> = vec![
+        ("src/db.py", conn.to_string(), "", true, "REPORTED"),
+        ("examples/db.py", conn.to_string(), "", false, "docs/tests"),
+        ("demo/db.py", conn.to_string(), "", false, "docs/tests"),
+        // A rule with a format of its own is reported in examples too.
+        ("examples/gh.py", format!("t = '{tok}'\n"), "", true, "REPORTED"),
+        (
+            "src/allowed.py",
+            format!("t = '{tok}'  # leakscan:allow\n"),
+            "",
+            false,
+            "inline allow",
+        ),
+        (
+            "vendor/x.py",
+            format!("t = '{tok}'\n"),
+            "[allow]\npaths = [\"vendor/**\"]\n",
+            false,
+            "path allowlist",
+        ),
+    ];
+    for (file, text, config, reported, stage) in &cases {
+        write(&r, file, text);
+        std::fs::write(r.join(".leakscan.toml"), config).unwrap();
+        let scan = leakscan(&r)
+            .args(["dir", file, "--format", "json"])
+            .output()
+            .unwrap();
+        let ex = leakscan(&r)
+            .args(["explain", &format!("{file}:1")])
+            .output()
+            .unwrap();
+        let want = if *reported { 1 } else { 0 };
+        assert_eq!(scan.status.code(), Some(want), "dir {file}: {}", stderr(&scan));
+        assert_eq!(ex.status.code(), Some(want), "explain {file}:\n{}", stdout(&ex));
+        assert!(stdout(&ex).contains(stage), "{file}: {stage}\n{}", stdout(&ex));
+        std::fs::remove_file(r.join(file)).unwrap();
+    }
+    std::fs::write(r.join(".leakscan.toml"), "").unwrap();
+
+    // The ignore file and a baseline.
+    write(&r, "src/gh.py", &format!("t = '{tok}'\n"));
+    let out = leakscan(&r)
+        .args(["dir", "--format", "json"])
+        .output()
+        .unwrap();
+    let fp = json_findings(&out)[0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let base = t.path().join("base.json");
+    std::fs::write(&base, &out.stdout).unwrap();
+    let b = base.to_str().unwrap();
+    for (extra, stage) in [(&["--baseline", b][..], "baseline")] {
+        let scan = leakscan(&r).arg("dir").args(extra).output().unwrap();
+        let ex = leakscan(&r)
+            .args(["explain", "src/gh.py:1"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(scan.status.code(), Some(0), "{}", stderr(&scan));
+        assert_eq!(ex.status.code(), Some(0), "{}", stdout(&ex));
+        assert!(stdout(&ex).contains(&format!("{stage:<18}SUPPRESS")), "{}", stdout(&ex));
+    }
+    write(&r, ".leakscanignore", &format!("{fp}  # fixture\n"));
+    let scan = leakscan(&r).arg("dir").output().unwrap();
+    let ex = leakscan(&r).args(["explain", "src/gh.py:1"]).output().unwrap();
+    assert_eq!(scan.status.code(), Some(0), "{}", stderr(&scan));
+    assert_eq!(ex.status.code(), Some(0), "{}", stdout(&ex));
+    assert!(stdout(&ex).contains("ignore file       SUPPRESS"), "{}", stdout(&ex));
+}

@@ -64,10 +64,12 @@ pub struct AllowConfig {
 }
 
 /// Where `.leakscan.toml` and `.leakscanignore` are looked up for a scan
-/// starting at `start` (a file or a folder): the nearest folder, from
-/// `start`'s up to the repository's top folder (the first holding `.git`),
-/// that holds either file, as git and ripgrep find their files; `start`'s
-/// folder when none does. Written relative to `start` when `start` is
+/// starting at `start` (a file or a folder), and what reported paths are
+/// judged relative to (path scopes, `allow.paths`, docs and tests): the
+/// nearest folder, from `start`'s up to the repository's top folder (the
+/// first holding `.git`), that holds either file, as git and ripgrep find
+/// their files; else the repository's top folder; `start`'s folder outside
+/// a repository. Written relative to `start` when `start` is
 /// relative (`sub/..` becomes `.`, `.` one level down becomes `..`), so
 /// reported paths and path scopes stay comparable.
 pub fn project_root(start: &Path) -> PathBuf {
@@ -82,17 +84,17 @@ pub fn project_root(start: &Path) -> PathBuf {
     let Ok(abs) = dir.canonicalize() else {
         return dir;
     };
+    let above = |up: usize| {
+        if up == 0 {
+            dir.clone()
+        } else {
+            normalize(&(0..up).fold(dir.clone(), |p, _| p.join("..")))
+        }
+    };
     for (up, d) in abs.ancestors().enumerate() {
         let has = |name: &str| d.join(name).is_file();
-        if has(DEFAULT_CONFIG) || has(crate::suppress::IGNORE_FILE) {
-            return if up == 0 {
-                dir
-            } else {
-                normalize(&(0..up).fold(dir.clone(), |p, _| p.join("..")))
-            };
-        }
-        if d.join(".git").exists() {
-            break;
+        if has(DEFAULT_CONFIG) || has(crate::suppress::IGNORE_FILE) || d.join(".git").exists() {
+            return above(up);
         }
     }
     dir

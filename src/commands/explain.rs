@@ -29,16 +29,21 @@ pub struct ExplainArgs {
     /// Repository for --rev [default: the one containing the current directory].
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
-    /// Scanned root: where .leakscan.toml and .leakscanignore are looked up
+    /// Scanned root: PATH is judged relative to it (docs/tests, path
+    /// scopes), as `leakscan dir DIR` judges its files
     /// [default: the git work tree holding the file, else the current directory].
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Config file [default: .leakscan.toml in the project root].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Ignore file [default: .leakscanignore in the project root].
     #[arg(long, value_name = "FILE")]
     pub ignore_file: Option<PathBuf>,
+    /// Baseline whose fingerprints count as suppressed.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
     pub format: ExplainFormat,
 }

@@ -275,13 +275,16 @@ fn visit(scanner: &Scanner, roots: &[PathBuf], entry: ignore::DirEntry, l: &mut 
     l.stats.bytes_scanned += data.len() as u64;
     let mut found = scanner.scan_bytes(&shown, &data);
     if !found.is_empty() {
-        // Judged below the scanned root: a root inside a `tests` folder
-        // does not make every file a test.
+        // Judged below the scanned folder: a root inside a `tests` folder
+        // does not make every file a test (`leakscan explain --root DIR`
+        // judges the same way). A file given by name has nothing below it:
+        // judged from the project root, as `explain` does by default.
         let rel = roots
             .iter()
+            .filter(|r| r.is_dir())
             .find_map(|r| path.strip_prefix(r).ok())
             .map(display_path)
-            .unwrap_or_else(|| shown.clone());
+            .unwrap_or_else(|| crate::suppress::relative_to_root(&scanner.config.root, &shown));
         scanner.drop_in_docs_or_tests(&mut found, &mut l.stats, Some(&rel));
         l.findings.append(&mut found);
     }
