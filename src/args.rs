@@ -206,8 +206,9 @@ pub struct ScanArgs {
     /// Worker threads [default: one per core].
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
-    /// Skip files and blobs larger than this many bytes (counted as skips).
-    #[arg(long, value_name = "BYTES", default_value_t = leakscan_scanner::scan::DEFAULT_MAX_FILE_SIZE)]
+    /// Skip files and blobs larger than this (counted as skips): bytes, or
+    /// with a unit: 512KiB, 10MiB, 10MB (K, M, G are KiB, MiB, GiB) [default: 25MiB].
+    #[arg(long, value_name = "SIZE", default_value = "25MiB", hide_default_value = true, value_parser = parse_size)]
     pub max_file_size: u64,
     /// No summary or progress on stderr.
     #[arg(long, short = 'q')]
@@ -291,4 +292,55 @@ pub struct CiArgs {
     pub sarif_file: Option<PathBuf>,
     #[command(flatten)]
     pub scan: ScanArgs,
+}
+
+/// `--max-file-size` values: a number of bytes, or a number with a unit
+/// (`B`; `K`/`KiB`, `M`/`MiB`, `G`/`GiB` in powers of 1024; `KB`, `MB`,
+/// `GB` in powers of 1000), case-insensitive, an optional space between.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let unit = unit.trim().to_ascii_lowercase();
+    let mult: u64 = match unit.as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` (use B, KiB, MiB, GiB, KB, MB or GB, e.g. 10MiB)"
+            ));
+        }
+    };
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (e.g. 1048576, 512KiB, 10MB)"))?;
+    let bytes = value * mult as f64;
+    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
+        return Err(format!("`{text}` is too large"));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_with_units() {
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("512KiB"), Ok(512 * 1024));
+        assert_eq!(parse_size("10MB"), Ok(10_000_000));
+        assert_eq!(parse_size("10 mib"), Ok(10 << 20));
+        assert_eq!(parse_size("1.5G"), Ok(3 << 29));
+        assert_eq!(parse_size("25MiB"), Ok(leakscan_scanner::scan::DEFAULT_MAX_FILE_SIZE));
+        assert!(parse_size("10XB").is_err());
+        assert!(parse_size("MB").is_err());
+    }
 }

@@ -142,7 +142,7 @@ fn stdin_with_path_label_in_every_format() {
         assert!(r.stdout.contains("ci/build.log"), "{format}: {}", r.stdout);
         assert!(!r.stdout.contains(GITHUB), "{format} leaks the secret");
         assert!(!r.stderr.contains(GITHUB));
-        assert_eq!(r.stderr, "scanned 1 files (48 B) in [T]s; 1 finding\n");
+        assert_eq!(r.stderr, "scanned 1 file (48 B) in [T]s; 1 finding\n");
         match format {
             "json" => {
                 let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();

@@ -458,3 +458,86 @@ fn issue15_item15_explain_and_the_scan_share_every_decision() {
     assert_eq!(ex.status.code(), Some(0), "{}", stdout(&ex));
     assert!(stdout(&ex).contains("ignore file       SUPPRESS"), "{}", stdout(&ex));
 }
+
+/// Item 9: `--max-file-size` takes units; history summaries count commits
+/// and blobs.
+#[test]
+fn issue15_item9_size_units_and_history_counts() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    write(&r, "small.txt", "x\n");
+    write(&r, "big.txt", &"y".repeat(3000));
+    commit_all(&r, "one");
+    write(&r, "small.txt", "x\nz\n");
+    commit_all(&r, "two");
+    let out = leakscan(&r)
+        .args(["dir", "--max-file-size", "2KiB"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("scanned 1 file ("), "{err}");
+    assert!(err.contains("1 too-large"), "{err}");
+    let out = leakscan(&r)
+        .args(["dir", "--max-file-size", "3kB"])
+        .output()
+        .unwrap();
+    assert!(!stderr(&out).contains("too-large"), "{}", stderr(&out));
+    let out = leakscan(&r)
+        .args(["dir", "--max-file-size", "10XB"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown unit"), "{}", stderr(&out));
+
+    let stats = t.path().join("s.json");
+    let out = leakscan(&r)
+        .args(["git", "--stats"])
+        .arg(&stats)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(err.contains("scanned 2 commits, 3 blobs ("), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    assert_eq!(v["commits_scanned"], 2, "{v}");
+    let out = leakscan(&r)
+        .args(["git", "--range", "HEAD~1..HEAD"])
+        .output()
+        .unwrap();
+    assert!(stderr(&out).contains("scanned 1 commit, 1 blob ("), "{}", stderr(&out));
+}
+
+/// Item 10: a history finding in a file HEAD no longer has says `deleted`,
+/// and the text report shows its commit and date beside it.
+#[test]
+fn issue15_item10_history_findings_in_deleted_files() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    write(&r, "old.env", &format!("T={}\n", token('q')));
+    write(&r, "kept.env", &format!("T={}\n", token('r')));
+    let c = commit_all(&r, "secrets");
+    git(&r, &["rm", "-q", "old.env"]);
+    git(&r, &["commit", "-q", "-m", "remove"]);
+    let out = leakscan(&r)
+        .args(["git", "--format", "json"])
+        .output()
+        .unwrap();
+    let f = json_findings(&out);
+    let by = |p: &str| f.iter().find(|x| x["path"] == p).unwrap().clone();
+    assert_eq!(by("old.env")["deleted"], true, "{f:?}");
+    assert!(by("kept.env").get("deleted").is_none(), "{f:?}");
+    let out = leakscan(&r)
+        .arg("git")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    let line = text
+        .lines()
+        .find(|l| l.contains("old.env:1:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains(&format!("deleted; in commit {}", &c[..12])), "{line}");
+    assert!(line.contains(" of 20"), "{line}");
+    let kept = text.lines().find(|l| l.contains("kept.env:1:")).unwrap();
+    assert!(!kept.contains("deleted"), "{kept}");
+}

@@ -102,6 +102,9 @@ pub struct Provenance {
     pub date: String,
     /// First line of the commit message, sanitized.
     pub message: String,
+    /// The file is gone from HEAD: the secret lives on in history only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 /// One reported credential at one location.

@@ -46,7 +46,11 @@ pub mod reason {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Stats {
+    /// Files read (for a history scan: blobs, each once).
     pub files_scanned: u64,
+    /// Commits a history or range scan walked (absent for files on disk).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commits_scanned: Option<u64>,
     pub bytes_scanned: u64,
     /// Skips by reason (`too-large`, `unreadable`, `symlink`, ...).
     pub skipped: BTreeMap<String, u64>,
@@ -80,6 +84,9 @@ impl Stats {
 
     pub fn merge(&mut self, other: Stats) {
         self.files_scanned += other.files_scanned;
+        if let Some(c) = other.commits_scanned {
+            *self.commits_scanned.get_or_insert(0) += c;
+        }
         self.bytes_scanned += other.bytes_scanned;
         for (k, v) in other.skipped {
             *self.skipped.entry(k).or_default() += v;

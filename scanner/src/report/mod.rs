@@ -58,9 +58,18 @@ pub fn render(
 
 /// One-paragraph summary for stderr: files, bytes, skips, findings, time.
 pub fn summary(stats: &Stats) -> String {
+    let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    // A history scan reads blobs (each once) of commits, not files.
+    let what = match stats.commits_scanned {
+        Some(c) => format!(
+            "{}, {}",
+            plural(c, "commit"),
+            plural(stats.files_scanned, "blob")
+        ),
+        None => plural(stats.files_scanned, "file"),
+    };
     let mut s = format!(
-        "scanned {} files ({}) in {:.2}s; {} finding{}",
-        stats.files_scanned,
+        "scanned {what} ({}) in {:.2}s; {} finding{}",
         human_bytes(stats.bytes_scanned),
         stats.elapsed_ms as f64 / 1000.0,
         stats.findings,

@@ -54,9 +54,18 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
             p.wrap("2", &f.rule),
             f.category
         )?;
+        // A file gone from HEAD: where to find it (commit and date) beside it.
+        let gone = match &f.provenance {
+            Some(prov) if prov.deleted => format!(
+                "  (deleted; in commit {} of {})",
+                &prov.commit[..prov.commit.len().min(12)],
+                prov.date.get(..10).unwrap_or(&prov.date)
+            ),
+            _ => String::new(),
+        };
         writeln!(
             out,
-            "  {}",
+            "  {}{gone}",
             p.wrap(
                 "36",
                 &format!("{}:{}:{}", sanitize_line(&f.path), f.line, f.column)

@@ -22,6 +22,7 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
     // Reading only needs the bytes: no re-hash of every object read.
     git2::opts::strict_hash_verification(false);
     let mut result = ScanResult::default();
+    result.stats.commits_scanned = Some(0);
     let head_id = resolve_commit(repo, head)?;
     let mut walk = repo.revwalk().context("starting a revision walk")?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
@@ -58,6 +59,7 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
     let mut cache: HashMap<Oid, (Vec<Finding>, Vec<Finding>)> = HashMap::new();
     for id in walk {
         let id = id.context("walking the range")?;
+        *result.stats.commits_scanned.get_or_insert(0) += 1;
         let commit = repo.find_commit(id)?;
         let tree = commit.tree()?;
         let parents: Vec<Tree<'_>> = commit
