@@ -203,6 +203,10 @@ pub struct ScanArgs {
     /// Print secrets whole instead of redacted.
     #[arg(long)]
     pub no_redact: bool,
+    /// Leave out `snippet` (the matched line, secrets redacted) from JSON
+    /// findings.
+    #[arg(long)]
+    pub no_snippet: bool,
     /// Worker threads [default: one per core].
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,

@@ -541,3 +541,53 @@ fn issue15_item10_history_findings_in_deleted_files() {
     let kept = text.lines().find(|l| l.contains("kept.env:1:")).unwrap();
     assert!(!kept.contains("deleted"), "{kept}");
 }
+
+/// Item 11: JSON findings carry `severity`, `confidence` and a redacted
+/// one-line `snippet` (not with `--no-snippet`), in dir and history scans.
+#[test]
+fn issue15_item11_severity_confidence_snippet() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    let (a, b) = (token('s'), token('u'));
+    write(
+        &r,
+        "app.py",
+        &format!("x = 1\nA = \"{a}\"; B = \"{b}\"  # two\n"),
+    );
+    commit_all(&r, "two tokens");
+    for cmd in ["dir", "git"] {
+        for extra in [&[][..], &["--no-redact"]] {
+            let out = leakscan(&r)
+                .args([cmd, "--format", "jsonl"])
+                .args(extra)
+                .output()
+                .unwrap();
+            let text = stdout(&out);
+            let f: Vec<serde_json::Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            assert_eq!(f.len(), 2, "{text}");
+            for x in &f {
+                assert!(
+                    ["critical", "high", "medium", "low"].contains(&x["severity"].as_str().unwrap()),
+                    "{x}"
+                );
+                assert!(x["confidence"].is_string(), "{x}");
+                let snip = x["snippet"].as_str().unwrap();
+                assert!(snip.starts_with("A = \"ghp_"), "{snip}");
+                assert!(snip.ends_with("# two"), "{snip}");
+                assert!(!snip.contains(&a) && !snip.contains(&b), "{snip}");
+                assert!(!snip.contains(&a[..12]) && !snip.contains(&b[..12]), "{snip}");
+            }
+        }
+    }
+    let out = leakscan(&r)
+        .args(["dir", "--format", "json", "--no-snippet"])
+        .output()
+        .unwrap();
+    for x in json_findings(&out) {
+        assert!(x.get("snippet").is_none(), "{x}");
+        assert!(x["severity"].is_string());
+    }
+}

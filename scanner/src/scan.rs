@@ -223,6 +223,9 @@ impl Scanner {
         } else {
             BTreeMap::new()
         };
+        // Every candidate's span (rejected ones too): a snippet never shows
+        // another secret on the same line.
+        let spans: Vec<(usize, usize)> = matches.iter().map(|m| (m.start, m.end)).collect();
         let mut to_finding = |m: &RawMatch| {
             let rule = &rules.rules[m.rule].rule;
             let (line, column) = li.locate(m.start);
@@ -247,6 +250,7 @@ impl Scanner {
                 provenance: None,
                 details: m.details.clone(),
                 verification: None,
+                snippet: Some(finding::snippet(data, (m.start, m.end), &spans)),
                 raw: m.secret.clone(),
                 span: (m.start, m.end),
                 context: if rule.verify.is_some() && !extra.is_empty() {

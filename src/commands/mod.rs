@@ -116,6 +116,11 @@ pub(crate) fn finish_in(
         });
     }
     verify::apply(scanner, args, &mut result)?;
+    if args.no_snippet {
+        for f in &mut result.findings {
+            f.snippet = None;
+        }
+    }
     result.stats.findings = result.findings.len() as u64;
     let paths = result
         .findings

@@ -50,8 +50,8 @@ pub fn render(
 ) -> Result<()> {
     match format {
         Format::Text => text::render(findings, ctx, out),
-        Format::Json => json::render_array(findings, out),
-        Format::Jsonl => json::render_lines(findings, out),
+        Format::Json => json::render_array(findings, ctx.rules, out),
+        Format::Jsonl => json::render_lines(findings, ctx.rules, out),
         Format::Sarif => sarif::render(findings, ctx, out),
     }
 }
