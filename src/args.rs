@@ -135,6 +135,14 @@ pub enum HookCommand {
         /// Replace an existing foreign hook instead of chaining it.
         #[arg(long)]
         force: bool,
+        /// Config file the hooks pass to every scan (written into the hook
+        /// as an absolute path).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Baseline the hooks pass to every scan (written into the hook as
+        /// an absolute path).
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
     },
     /// Remove leakscan's hooks and restore the hooks they chained.
     Uninstall,

@@ -591,3 +591,73 @@ fn issue15_item11_severity_confidence_snippet() {
         assert!(x["severity"].is_string());
     }
 }
+
+/// Item 12: `hook install --config FILE --baseline FILE` writes both into
+/// the hooks; `.pre-commit-hooks.yaml` offers `leakscan-push-system`.
+#[test]
+fn issue15_item12_hook_install_config_and_baseline() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    write(&r, "README", "hello\n");
+    commit_all(&r, "first");
+    let cfg = t.path().join("team config.toml");
+    std::fs::write(&cfg, "[rules]\ndisable = [\"github-token\"]\n").unwrap();
+    let out = leakscan(&r)
+        .args(["hook", "install", "--pre-push", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let hook = std::fs::read_to_string(r.join(".git/hooks/pre-commit")).unwrap();
+    assert!(hook.contains("staged --config '"), "{hook}");
+    assert!(!hook.contains("@LEAKSCAN_ARGS@"), "{hook}");
+    let push = std::fs::read_to_string(r.join(".git/hooks/pre-push")).unwrap();
+    assert!(push.contains("team config.toml'"), "{push}");
+    // The config disables the rule: the commit passes.
+    write(&r, "a.env", &format!("T={}\n", token('v')));
+    git(&r, &["add", "a.env"]);
+    let out = git_out(&r, &["commit", "-q", "-m", "with config"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // A baseline instead: the finding it lists passes, a new one blocks.
+    write(&r, "b.env", &format!("T={}\n", token('w')));
+    git(&r, &["add", "b.env"]);
+    let base = t.path().join("base.json");
+    let out = leakscan(&r)
+        .args(["staged", "--format", "json", "-o"])
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = leakscan(&r)
+        .args(["hook", "install", "--pre-push", "--baseline"])
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("updated"), "{}", stderr(&out));
+    let out = git_out(&r, &["commit", "-q", "-m", "baselined"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    write(&r, "c.env", &format!("T={}\n", token('x')));
+    git(&r, &["add", "c.env"]);
+    let out = git_out(&r, &["commit", "-q", "-m", "new"], &[]);
+    assert!(!out.status.success(), "{}", stderr(&out));
+    // A missing file is an error at install time.
+    let out = leakscan(&r)
+        .args(["hook", "install", "--config", "nope.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("nope.toml"), "{}", stderr(&out));
+
+    let yaml = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    let entry = yaml
+        .split("\n- id: ")
+        .find(|e| e.starts_with("leakscan-push-system\n"))
+        .expect("leakscan-push-system");
+    assert!(entry.contains("language: system"), "{entry}");
+    assert!(entry.contains("stages: [pre-push]"), "{entry}");
+}
