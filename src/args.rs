@@ -216,7 +216,7 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_snippet: bool,
     /// Worker threads [default: one per core].
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
     pub threads: usize,
     /// Skip files and blobs larger than this (counted as skips): bytes, or
     /// with a unit: 512KiB, 10MiB, 10MB (K, M, G are KiB, MiB, GiB) [default: 25MiB].
@@ -296,8 +296,17 @@ impl ScanArgs {
 pub struct CiArgs {
     /// The checked-out repository [default: $GITHUB_WORKSPACE].
     pub path: Option<PathBuf>,
-    /// What to scan: the event's changes, the whole history, or the tree.
-    #[arg(long = "scan", value_enum, default_value_t = crate::ci::event::ScanMode::Changes)]
+    /// What to scan: `changes` (a push's or pull request's commits; the
+    /// whole history on a schedule), `history` (the checked-out commit's
+    /// whole history) or `tree` (the checked-out files) [default: changes].
+    #[arg(
+        long = "scan",
+        value_name = "MODE",
+        value_enum,
+        default_value_t = crate::ci::event::ScanMode::Changes,
+        hide_default_value = true,
+        hide_possible_values = true
+    )]
     pub scan_mode: crate::ci::event::ScanMode,
     /// Where to write the SARIF file [default: leakscan.sarif in $GITHUB_WORKSPACE].
     #[arg(long, value_name = "FILE")]

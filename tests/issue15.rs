@@ -661,3 +661,52 @@ fn issue15_item12_hook_install_config_and_baseline() {
     assert!(entry.contains("language: system"), "{entry}");
     assert!(entry.contains("stages: [pre-push]"), "{entry}");
 }
+
+/// Item 14: every option of every command has a description, none shows
+/// two defaults, and `ci --help` uses the compact layout of the others.
+#[test]
+fn issue15_item14_help_text() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    let commands: &[&[&str]] = &[
+        &["dir"],
+        &["stdin"],
+        &["git"],
+        &["staged"],
+        &["ci"],
+        &["explain"],
+        &["rules", "list"],
+        &["rules", "check"],
+        &["hook", "install"],
+        &["hook", "uninstall"],
+        &["ignore"],
+        &["baseline", "create"],
+    ];
+    for c in commands {
+        let out = leakscan(&r).args(*c).arg("--help").output().unwrap();
+        let help = stdout(&out);
+        assert!(out.status.success(), "{c:?}");
+        let mut in_opts = false;
+        for line in help.lines() {
+            if line.starts_with("Options:") || line.starts_with("Arguments:") {
+                in_opts = true;
+                continue;
+            }
+            if !in_opts || line.trim().is_empty() {
+                continue;
+            }
+            let trimmed = line.trim_start();
+            let is_item = line.starts_with("  ")
+                && (trimmed.starts_with('-') || trimmed.starts_with('[') || trimmed.starts_with('<'))
+                && line.len() - trimmed.len() <= 6;
+            if is_item {
+                // The flag, then at least two spaces and its description.
+                let (_, desc) = trimmed.split_once("  ").unwrap_or((trimmed, ""));
+                assert!(!desc.trim().is_empty(), "{c:?}: no description: {line}\n{help}");
+            }
+            assert!(line.matches("[default:").count() <= 1, "{c:?}: two defaults: {line}");
+        }
+        // Compact layout: a description on the flag's own line.
+        assert!(!help.contains("\n          Output format"), "{c:?}:\n{help}");
+    }
+}
