@@ -360,7 +360,10 @@ mod tests {
         assert_eq!(parse_size("10MB"), Ok(10_000_000));
         assert_eq!(parse_size("10 mib"), Ok(10 << 20));
         assert_eq!(parse_size("1.5G"), Ok(3 << 29));
-        assert_eq!(parse_size("25MiB"), Ok(leakscan_scanner::scan::DEFAULT_MAX_FILE_SIZE));
+        assert_eq!(
+            parse_size("25MiB"),
+            Ok(leakscan_scanner::scan::DEFAULT_MAX_FILE_SIZE)
+        );
         assert!(parse_size("10XB").is_err());
         assert!(parse_size("MB").is_err());
     }

@@ -87,7 +87,11 @@ fn issue15_item3_every_command_finds_the_same_config() {
     assert_eq!(count(&r, &["dir", "sub"]), (Some(1), 1));
     assert_eq!(count(&sub, &["dir"]), (Some(1), 1));
 
-    write(&r, ".leakscan.toml", "[rules]\ndisable = [\"github-token\"]\n");
+    write(
+        &r,
+        ".leakscan.toml",
+        "[rules]\ndisable = [\"github-token\"]\n",
+    );
     assert_eq!(count(&r, &["dir"]), (Some(0), 0));
     assert_eq!(count(&r, &["dir", "sub"]), (Some(0), 0));
     assert_eq!(count(&sub, &["dir"]), (Some(0), 0));
@@ -114,7 +118,11 @@ fn issue15_item3_every_command_finds_the_same_config() {
         .as_str()
         .unwrap()
         .to_string();
-    write(&r, ".leakscanignore", &format!("sub/a.py:{fp}  # fixture\n"));
+    write(
+        &r,
+        ".leakscanignore",
+        &format!("sub/a.py:{fp}  # fixture\n"),
+    );
     assert_eq!(count(&r, &["dir"]), (Some(0), 0));
     assert_eq!(count(&r, &["dir", "sub"]), (Some(0), 0));
     assert_eq!(count(&sub, &["dir"]), (Some(0), 0));
@@ -152,10 +160,17 @@ fn issue15_item4_unknown_rule_ids_in_the_config_are_errors() {
     let out = leakscan(&r).arg("dir").output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains(".leakscan.toml:2: rules.entropy: unknown rule id `no-such-rule`"), "{err}");
+    assert!(
+        err.contains(".leakscan.toml:2: rules.entropy: unknown rule id `no-such-rule`"),
+        "{err}"
+    );
     assert!(!err.contains("did you mean"), "{err}");
     // Known ids are fine.
-    write(&r, ".leakscan.toml", "[rules]\ndisable = [\"github-token\"]\n");
+    write(
+        &r,
+        ".leakscan.toml",
+        "[rules]\ndisable = [\"github-token\"]\n",
+    );
     let out = leakscan(&r).arg("dir").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
@@ -235,10 +250,22 @@ fn issue15_item5_output_hygiene() {
     }
 
     // Plurals: the same secret in two files.
-    let out = leakscan(&r).arg("dir").env("NO_COLOR", "1").output().unwrap();
-    assert!(stdout(&out).contains("same secret at 1 more place:"), "{}", stdout(&out));
+    let out = leakscan(&r)
+        .arg("dir")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out).contains("same secret at 1 more place:"),
+        "{}",
+        stdout(&out)
+    );
     let out = leakscan(&r).args(["explain", "a.env:7"]).output().unwrap();
-    assert!(stdout(&out).contains("the blob has 1 line;"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("the blob has 1 line;"),
+        "{}",
+        stdout(&out)
+    );
 
     // A read error (a broken link followed) prints under -q, and --strict
     // does not blame --max-file-size for it.
@@ -254,7 +281,10 @@ fn issue15_item5_output_hygiene() {
         assert!(err.contains("1 read error:"), "{err}");
         assert!(err.contains("dangling"), "{err}");
         assert!(!err.contains("scanned"), "{err}");
-        assert!(err.contains("--strict: the scan is incomplete (1 broken-symlink)"), "{err}");
+        assert!(
+            err.contains("--strict: the scan is incomplete (1 broken-symlink)"),
+            "{err}"
+        );
         assert!(!err.contains("--max-file-size"), "{err}");
     }
 }
@@ -305,14 +335,24 @@ fn issue15_item6_hook_edge_cases() {
 
     // pre-push: secrets, then a failed scan, each said plainly.
     let remote = t.path().join("remote.git");
-    git(t.path(), &["init", "-q", "--bare", remote.to_str().unwrap()]);
+    git(
+        t.path(),
+        &["init", "-q", "--bare", remote.to_str().unwrap()],
+    );
     git(&r, &["remote", "add", "origin", remote.to_str().unwrap()]);
     let out = git_out(&r, &["push", "-q", "origin", "main"], &[]);
     let err = stderr(&out);
     assert!(!out.status.success(), "{err}");
-    assert!(err.contains("its commits add the secrets listed above"), "{err}");
+    assert!(
+        err.contains("its commits add the secrets listed above"),
+        "{err}"
+    );
     assert!(!err.contains("scan failed"), "{err}");
-    write(&r, ".leakscan.toml", "[rules]\ndisable = [\"no-such-rule\"]\n");
+    write(
+        &r,
+        ".leakscan.toml",
+        "[rules]\ndisable = [\"no-such-rule\"]\n",
+    );
     let out = git_out(&r, &["push", "-q", "origin", "main"], &[]);
     let err = stderr(&out);
     assert!(!out.status.success(), "{err}");
@@ -363,7 +403,10 @@ fn issue15_item7_shallow_history_is_incomplete_history() {
         .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("`no-such-branch` is not in this repository"), "{err}");
+    assert!(
+        err.contains("`no-such-branch` is not in this repository"),
+        "{err}"
+    );
     assert!(!err.contains("shallow"), "{err}");
     // A commit beyond the boundary: fetch more history.
     let out = leakscan(&s)
@@ -392,7 +435,13 @@ fn issue15_item15_explain_and_the_scan_share_every_decision() {
         ("examples/db.py", conn.to_string(), "", false, "docs/tests"),
         ("demo/db.py", conn.to_string(), "", false, "docs/tests"),
         // A rule with a format of its own is reported in examples too.
-        ("examples/gh.py", format!("t = '{tok}'\n"), "", true, "REPORTED"),
+        (
+            "examples/gh.py",
+            format!("t = '{tok}'\n"),
+            "",
+            true,
+            "REPORTED",
+        ),
         (
             "src/allowed.py",
             format!("t = '{tok}'  # leakscan:allow\n"),
@@ -420,9 +469,23 @@ fn issue15_item15_explain_and_the_scan_share_every_decision() {
             .output()
             .unwrap();
         let want = if *reported { 1 } else { 0 };
-        assert_eq!(scan.status.code(), Some(want), "dir {file}: {}", stderr(&scan));
-        assert_eq!(ex.status.code(), Some(want), "explain {file}:\n{}", stdout(&ex));
-        assert!(stdout(&ex).contains(stage), "{file}: {stage}\n{}", stdout(&ex));
+        assert_eq!(
+            scan.status.code(),
+            Some(want),
+            "dir {file}: {}",
+            stderr(&scan)
+        );
+        assert_eq!(
+            ex.status.code(),
+            Some(want),
+            "explain {file}:\n{}",
+            stdout(&ex)
+        );
+        assert!(
+            stdout(&ex).contains(stage),
+            "{file}: {stage}\n{}",
+            stdout(&ex)
+        );
         std::fs::remove_file(r.join(file)).unwrap();
     }
     std::fs::write(r.join(".leakscan.toml"), "").unwrap();
@@ -440,23 +503,34 @@ fn issue15_item15_explain_and_the_scan_share_every_decision() {
     let base = t.path().join("base.json");
     std::fs::write(&base, &out.stdout).unwrap();
     let b = base.to_str().unwrap();
-    for (extra, stage) in [(&["--baseline", b][..], "baseline")] {
-        let scan = leakscan(&r).arg("dir").args(extra).output().unwrap();
-        let ex = leakscan(&r)
-            .args(["explain", "src/gh.py:1"])
-            .args(extra)
-            .output()
-            .unwrap();
-        assert_eq!(scan.status.code(), Some(0), "{}", stderr(&scan));
-        assert_eq!(ex.status.code(), Some(0), "{}", stdout(&ex));
-        assert!(stdout(&ex).contains(&format!("{stage:<18}SUPPRESS")), "{}", stdout(&ex));
-    }
-    write(&r, ".leakscanignore", &format!("{fp}  # fixture\n"));
-    let scan = leakscan(&r).arg("dir").output().unwrap();
-    let ex = leakscan(&r).args(["explain", "src/gh.py:1"]).output().unwrap();
+    let scan = leakscan(&r)
+        .args(["dir", "--baseline", b])
+        .output()
+        .unwrap();
+    let ex = leakscan(&r)
+        .args(["explain", "src/gh.py:1", "--baseline", b])
+        .output()
+        .unwrap();
     assert_eq!(scan.status.code(), Some(0), "{}", stderr(&scan));
     assert_eq!(ex.status.code(), Some(0), "{}", stdout(&ex));
-    assert!(stdout(&ex).contains("ignore file       SUPPRESS"), "{}", stdout(&ex));
+    assert!(
+        stdout(&ex).contains("baseline          SUPPRESS"),
+        "{}",
+        stdout(&ex)
+    );
+    write(&r, ".leakscanignore", &format!("{fp}  # fixture\n"));
+    let scan = leakscan(&r).arg("dir").output().unwrap();
+    let ex = leakscan(&r)
+        .args(["explain", "src/gh.py:1"])
+        .output()
+        .unwrap();
+    assert_eq!(scan.status.code(), Some(0), "{}", stderr(&scan));
+    assert_eq!(ex.status.code(), Some(0), "{}", stdout(&ex));
+    assert!(
+        stdout(&ex).contains("ignore file       SUPPRESS"),
+        "{}",
+        stdout(&ex)
+    );
 }
 
 /// Item 9: `--max-file-size` takes units; history summaries count commits
@@ -504,7 +578,11 @@ fn issue15_item9_size_units_and_history_counts() {
         .args(["git", "--range", "HEAD~1..HEAD"])
         .output()
         .unwrap();
-    assert!(stderr(&out).contains("scanned 1 commit, 1 blob ("), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("scanned 1 commit, 1 blob ("),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// Item 10: a history finding in a file HEAD no longer has says `deleted`,
@@ -536,7 +614,10 @@ fn issue15_item10_history_findings_in_deleted_files() {
         .lines()
         .find(|l| l.contains("old.env:1:"))
         .unwrap_or_else(|| panic!("{text}"));
-    assert!(line.contains(&format!("deleted; in commit {}", &c[..12])), "{line}");
+    assert!(
+        line.contains(&format!("deleted; in commit {}", &c[..12])),
+        "{line}"
+    );
     assert!(line.contains(" of 20"), "{line}");
     let kept = text.lines().find(|l| l.contains("kept.env:1:")).unwrap();
     assert!(!kept.contains("deleted"), "{kept}");
@@ -570,7 +651,8 @@ fn issue15_item11_severity_confidence_snippet() {
             assert_eq!(f.len(), 2, "{text}");
             for x in &f {
                 assert!(
-                    ["critical", "high", "medium", "low"].contains(&x["severity"].as_str().unwrap()),
+                    ["critical", "high", "medium", "low"]
+                        .contains(&x["severity"].as_str().unwrap()),
                     "{x}"
                 );
                 assert!(x["confidence"].is_string(), "{x}");
@@ -578,7 +660,10 @@ fn issue15_item11_severity_confidence_snippet() {
                 assert!(snip.starts_with("A = \"ghp_"), "{snip}");
                 assert!(snip.ends_with("# two"), "{snip}");
                 assert!(!snip.contains(&a) && !snip.contains(&b), "{snip}");
-                assert!(!snip.contains(&a[..12]) && !snip.contains(&b[..12]), "{snip}");
+                assert!(
+                    !snip.contains(&a[..12]) && !snip.contains(&b[..12]),
+                    "{snip}"
+                );
             }
         }
     }
@@ -697,16 +782,27 @@ fn issue15_item14_help_text() {
             }
             let trimmed = line.trim_start();
             let is_item = line.starts_with("  ")
-                && (trimmed.starts_with('-') || trimmed.starts_with('[') || trimmed.starts_with('<'))
+                && (trimmed.starts_with('-')
+                    || trimmed.starts_with('[')
+                    || trimmed.starts_with('<'))
                 && line.len() - trimmed.len() <= 6;
             if is_item {
                 // The flag, then at least two spaces and its description.
                 let (_, desc) = trimmed.split_once("  ").unwrap_or((trimmed, ""));
-                assert!(!desc.trim().is_empty(), "{c:?}: no description: {line}\n{help}");
+                assert!(
+                    !desc.trim().is_empty(),
+                    "{c:?}: no description: {line}\n{help}"
+                );
             }
-            assert!(line.matches("[default:").count() <= 1, "{c:?}: two defaults: {line}");
+            assert!(
+                line.matches("[default:").count() <= 1,
+                "{c:?}: two defaults: {line}"
+            );
         }
         // Compact layout: a description on the flag's own line.
-        assert!(!help.contains("\n          Output format"), "{c:?}:\n{help}");
+        assert!(
+            !help.contains("\n          Output format"),
+            "{c:?}:\n{help}"
+        );
     }
 }

@@ -7,9 +7,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use leakscan_scanner::report::ReportContext;
 use leakscan_scanner::report::github::{self, SummaryInfo};
 use leakscan_scanner::report::sarif::{self, SarifOptions};
-use leakscan_scanner::report::ReportContext;
 use leakscan_scanner::scan::Scanner;
 use leakscan_scanner::source::git::GitScanOptions;
 use leakscan_scanner::{Config, ScanResult};

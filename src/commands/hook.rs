@@ -31,9 +31,9 @@ pub fn run(command: HookCommand) -> Result<u8> {
             let mut extra = String::new();
             for (flag, file) in [("--config", &config), ("--baseline", &baseline)] {
                 if let Some(f) = file {
-                    let abs = f.canonicalize().with_context(|| {
-                        format!("{flag} {}: no such file", f.display())
-                    })?;
+                    let abs = f
+                        .canonicalize()
+                        .with_context(|| format!("{flag} {}: no such file", f.display()))?;
                     extra.push_str(&format!(" {flag} {}", shell_quote(&abs.to_string_lossy())));
                 }
             }
