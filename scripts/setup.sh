@@ -8,8 +8,6 @@ command -v git >/dev/null || { echo "setup: git is required" >&2; exit 2; }
 git config --global user.name >/dev/null 2>&1 || git config --global user.name "leakscan tests"
 git config --global user.email >/dev/null 2>&1 || git config --global user.email "tests@leakscan.invalid"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
-# Fuzz targets (fuzz/, built by scripts/test.sh): cargo-fuzz, pinned.
-command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
 # GNU time measures peak RSS in tests/hostile.rs.
 [ -x /usr/bin/time ] || { (apt-get update && apt-get install -y time) >/dev/null 2>&1 || sudo apt-get install -y time >/dev/null; }
 [ -x /usr/bin/time ] || { echo "setup: GNU time (/usr/bin/time) is required by tests/hostile.rs" >&2; exit 2; }

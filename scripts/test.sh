@@ -40,5 +40,3 @@ assert runs[0] == runs[1] == runs[2], "findings differ between the history reade
 print(f"{len(runs[0])} findings, identical")
 PY
 rm -rf "$self"
-echo "== fuzz targets build (cargo-fuzz; stable toolchain with nightly flags allowed)"
-(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build -s none)

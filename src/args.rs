@@ -20,7 +20,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan files on disk (honours .gitignore and .ignore, skips .git/).
+    /// Scan files on disk (honours .gitignore and .ignore unless --no-ignore,
+    /// counting what they exclude; scans hidden files; skips .git/).
     Dir {
         /// Files or directories to scan [default: .]
         paths: Vec<PathBuf>,
@@ -29,6 +30,17 @@ pub enum Command {
         /// Follow symbolic links.
         #[arg(long)]
         follow_symlinks: bool,
+        /// Also scan files that .gitignore, .ignore and .git/info/exclude
+        /// exclude (an audit: that is where .env files and keys hide).
+        #[arg(long)]
+        no_ignore: bool,
+        /// Accepted for ripgrep's habits; hidden files are always scanned.
+        #[arg(long, hide = true)]
+        hidden: bool,
+        /// `-u`: same as --no-ignore (`-uu`, `-uuu` too: hidden and binary
+        /// files are always scanned).
+        #[arg(short = 'u', action = clap::ArgAction::Count)]
+        unrestricted: u8,
     },
     /// Scan standard input.
     Stdin {
@@ -123,6 +135,14 @@ pub enum HookCommand {
         /// Replace an existing foreign hook instead of chaining it.
         #[arg(long)]
         force: bool,
+        /// Config file the hooks pass to every scan (written into the hook
+        /// as an absolute path).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Baseline the hooks pass to every scan (written into the hook as
+        /// an absolute path).
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
     },
     /// Remove leakscan's hooks and restore the hooks they chained.
     Uninstall,
@@ -130,16 +150,30 @@ pub enum HookCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// List every enabled rule: id, category, name.
+    /// List every enabled rule: id, category, provider, name, verifier.
     List {
-        #[arg(long)]
+        /// Config file [default: .leakscan.toml in the project root].
+        #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-        format: OutputFormat,
+        /// Output format: text (a table), json (an array of every rule
+        /// field) or jsonl (one rule a line).
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
     },
     /// Prove a rule pack against its own examples and counterexamples
     /// (the built-in packs when no file is given).
-    Check { file: Option<PathBuf> },
+    Check {
+        /// Rule pack (TOML) to check [default: the built-in packs].
+        file: Option<PathBuf>,
+    },
+}
+
+/// `rules list --format` values (no SARIF: a rule list is not a scan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Text,
+    Json,
+    Jsonl,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -177,11 +211,16 @@ pub struct ScanArgs {
     /// Print secrets whole instead of redacted.
     #[arg(long)]
     pub no_redact: bool,
+    /// Leave out `snippet` (the matched line, secrets redacted) from JSON
+    /// findings.
+    #[arg(long)]
+    pub no_snippet: bool,
     /// Worker threads [default: one per core].
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
     pub threads: usize,
-    /// Skip files and blobs larger than this many bytes (counted as skips).
-    #[arg(long, value_name = "BYTES", default_value_t = leakscan_scanner::scan::DEFAULT_MAX_FILE_SIZE)]
+    /// Skip files and blobs larger than this (counted as skips): bytes, or
+    /// with a unit: 512KiB, 10MiB, 10MB (K, M, G are KiB, MiB, GiB) [default: 25MiB].
+    #[arg(long, value_name = "SIZE", default_value = "25MiB", hide_default_value = true, value_parser = parse_size)]
     pub max_file_size: u64,
     /// No summary or progress on stderr.
     #[arg(long, short = 'q')]
@@ -256,6 +295,7 @@ impl ScanArgs {
             no_redact: self.no_redact,
             verify: self.verifying(),
             verify_neighbours: false,
+            no_ignore: false,
         }
     }
 }
@@ -265,12 +305,75 @@ impl ScanArgs {
 pub struct CiArgs {
     /// The checked-out repository [default: $GITHUB_WORKSPACE].
     pub path: Option<PathBuf>,
-    /// What to scan: the event's changes, the whole history, or the tree.
-    #[arg(long = "scan", value_enum, default_value_t = crate::ci::event::ScanMode::Changes)]
+    /// What to scan: `changes` (a push's or pull request's commits; the
+    /// whole history on a schedule), `history` (the checked-out commit's
+    /// whole history) or `tree` (the checked-out files) [default: changes].
+    #[arg(
+        long = "scan",
+        value_name = "MODE",
+        value_enum,
+        default_value_t = crate::ci::event::ScanMode::Changes,
+        hide_default_value = true,
+        hide_possible_values = true
+    )]
     pub scan_mode: crate::ci::event::ScanMode,
     /// Where to write the SARIF file [default: leakscan.sarif in $GITHUB_WORKSPACE].
     #[arg(long, value_name = "FILE")]
     pub sarif_file: Option<PathBuf>,
     #[command(flatten)]
     pub scan: ScanArgs,
+}
+
+/// `--max-file-size` values: a number of bytes, or a number with a unit
+/// (`B`; `K`/`KiB`, `M`/`MiB`, `G`/`GiB` in powers of 1024; `KB`, `MB`,
+/// `GB` in powers of 1000), case-insensitive, an optional space between.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let unit = unit.trim().to_ascii_lowercase();
+    let mult: u64 = match unit.as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` (use B, KiB, MiB, GiB, KB, MB or GB, e.g. 10MiB)"
+            ));
+        }
+    };
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (e.g. 1048576, 512KiB, 10MB)"))?;
+    let bytes = value * mult as f64;
+    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
+        return Err(format!("`{text}` is too large"));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_with_units() {
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("512KiB"), Ok(512 * 1024));
+        assert_eq!(parse_size("10MB"), Ok(10_000_000));
+        assert_eq!(parse_size("10 mib"), Ok(10 << 20));
+        assert_eq!(parse_size("1.5G"), Ok(3 << 29));
+        assert_eq!(
+            parse_size("25MiB"),
+            Ok(leakscan_scanner::scan::DEFAULT_MAX_FILE_SIZE)
+        );
+        assert!(parse_size("10XB").is_err());
+        assert!(parse_size("MB").is_err());
+    }
 }

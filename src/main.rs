@@ -13,10 +13,28 @@ fn main() -> ExitCode {
     let args = args::Cli::parse();
     match commands::run(args) {
         Ok(code) => ExitCode::from(code),
+        // A reader that went away (`leakscan rules list | head -1`) is not
+        // an error: end quietly, as other command-line tools do.
+        Err(err) if broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            let msg = leakscan_scanner::sanitize::sanitize(&format!("{err:#}"));
-            eprintln!("leakscan: error: {msg}");
+            // Each line sanitized on its own: multi-line messages (a TOML
+            // parse error points at the bad spot) keep their line breaks.
+            let msg: Vec<String> = format!("{err:#}")
+                .lines()
+                .map(leakscan_scanner::sanitize::sanitize)
+                .collect();
+            eprintln!("leakscan: error: {}", msg.join("\n"));
             ExitCode::from(2)
         }
     }
+}
+
+fn broken_pipe(err: &anyhow::Error) -> bool {
+    let pipe = Some(std::io::ErrorKind::BrokenPipe);
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>().map(|io| io.kind()) == pipe
+            || e.downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == pipe
+    })
 }

@@ -752,3 +752,53 @@ fn stats_and_strict_apply_to_ci() {
     assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("too-large"), "{}", r.stderr);
 }
+
+/// Issue 15 item 8: `leakscan ci` honours `--format` without `-o` like
+/// every scan command, and the job log holds every finding (annotations
+/// stop at 10).
+#[test]
+fn issue15_item8_ci_prints_the_full_report_to_the_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (up, c, _) = upstream(tmp.path());
+    let many: String = ('a'..='l')
+        .map(|ch| format!("T_{ch}={}\n", gitutil::token(ch)))
+        .collect();
+    write(&up, "many.env", &many);
+    let c4 = commit_all(&up, "twelve tokens");
+    let ws = tmp.path().join("ws");
+    clone(&up, &ws, None);
+    let runner = Runner::new(
+        &tmp.path().join("runner"),
+        &ws,
+        "push",
+        &json!({"before": c[2], "after": c4, "ref": "refs/heads/main",
+                "repository": {"default_branch": "main"}}),
+        &c4,
+    );
+    let r = ci(&runner, &[]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_only_own_commands(&r);
+    assert_eq!(errors(&r).len(), 10, "{}", r.stdout);
+    for line in 1..=12 {
+        assert!(
+            r.stdout.contains(&format!("many.env:{line}:")),
+            "line {line} missing from the log:\n{}",
+            r.stdout
+        );
+    }
+    for ch in 'a'..='l' {
+        assert!(!r.stdout.contains(&gitutil::token(ch)));
+    }
+
+    let r = ci(&runner, &["--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_only_own_commands(&r);
+    let json: String = r
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("::"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let v: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    assert_eq!(v.len(), 12, "{json}");
+}

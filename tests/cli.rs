@@ -142,7 +142,7 @@ fn stdin_with_path_label_in_every_format() {
         assert!(r.stdout.contains("ci/build.log"), "{format}: {}", r.stdout);
         assert!(!r.stdout.contains(GITHUB), "{format} leaks the secret");
         assert!(!r.stderr.contains(GITHUB));
-        assert_eq!(r.stderr, "scanned 1 files (48 B) in [T]s; 1 finding\n");
+        assert_eq!(r.stderr, "scanned 1 file (48 B) in [T]s; 1 finding\n");
         match format {
             "json" => {
                 let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -354,7 +354,7 @@ fn rules_check_good_pack_exits_0_and_failing_pack_exits_1() {
         (r.code, r.stdout.as_str(), r.stderr.as_str()),
         (
             0,
-            "1 rules: every example matches and no counterexample does\n",
+            "1 rule: every example matches and no counterexample does\n",
             ""
         )
     );
@@ -363,7 +363,7 @@ fn rules_check_good_pack_exits_0_and_failing_pack_exits_1() {
         (r.code, r.stdout.as_str(), r.stderr.as_str()),
         (
             1,
-            "bad.toml: rule `acme-token`: counterexample \"ACME=acme_fedcba9876543210\" gives a finding\n1 failure(s) in 1 rules\n",
+            "bad.toml: rule `acme-token`: counterexample \"ACME=acme_fedcba9876543210\" gives a finding\n1 failure in 1 rule\n",
             ""
         )
     );

@@ -166,3 +166,64 @@ fn inline_allowed_count_covers_only_added_lines() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("1 suppressed: 1 inline"), "{stderr}");
 }
+
+/// Issue 15 item 2: a finding suppressed by the ignore file or a baseline
+/// does not block the commit, and the hook says nothing about a secret.
+#[test]
+fn issue15_hint_follows_reported_findings_only() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    write(&r, "a.txt", "a\n");
+    commit_all(&r, "first");
+    write(&r, "app.cfg", &format!("token = {}\n", token('f')));
+    git(&r, &["add", "app.cfg"]);
+    let out = leakscan(&r)
+        .args(["staged", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let fp = json_findings(&out)[0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The ignore file: 0 findings, 1 suppressed, no hint.
+    write(&r, ".leakscanignore", &format!("{fp}  # test fixture\n"));
+    let out = leakscan(&r).arg("staged").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("0 findings; 1 suppressed"), "{stderr}");
+    assert!(!stderr.contains("add 1 secret"), "{stderr}");
+    assert!(!stderr.contains("Before committing"), "{stderr}");
+    std::fs::remove_file(r.join(".leakscanignore")).unwrap();
+
+    // A baseline: the same.
+    let base = t.path().join("base.json");
+    let out = leakscan(&r)
+        .args(["staged", "--format", "json", "-o"])
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let out = leakscan(&r)
+        .args(["staged", "--baseline"])
+        .arg(&base)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("Before committing"), "{stderr}");
+
+    // Two reported secrets: plural, "remove them".
+    write(
+        &r,
+        "app.cfg",
+        &format!("token = {}\nother = {}\n", token('f'), token('g')),
+    );
+    git(&r, &["add", "app.cfg"]);
+    let out = leakscan(&r).arg("staged").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("add 2 secrets"), "{stderr}");
+    assert!(stderr.contains("remove them from"), "{stderr}");
+}

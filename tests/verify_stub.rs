@@ -31,6 +31,7 @@ fn finding(rule: &str, secret: &str, context: &[(&str, &str)]) -> Finding {
         provenance: None,
         details: BTreeMap::new(),
         verification: None,
+        snippet: None,
         raw: Secret::new(secret),
         span: (0, 1),
         context: ctx,

@@ -25,6 +25,9 @@ pub struct Config {
     /// The file it was read from, for messages.
     #[serde(skip)]
     pub source: Option<PathBuf>,
+    /// The file's text, to point at the line of a bad value.
+    #[serde(skip)]
+    pub text: String,
     /// The scanned root it was discovered for ([`Config::discover`]): where
     /// `.leakscanignore` is looked up and what path scopes are relative to.
     #[serde(skip)]
@@ -60,12 +63,74 @@ pub struct AllowConfig {
     pub secrets: Vec<String>,
 }
 
+/// Where `.leakscan.toml` and `.leakscanignore` are looked up for a scan
+/// starting at `start` (a file or a folder), and what reported paths are
+/// judged relative to (path scopes, `allow.paths`, docs and tests): the
+/// nearest folder, from `start`'s up to the repository's top folder (the
+/// first holding `.git`), that holds either file, as git and ripgrep find
+/// their files; else the repository's top folder; `start`'s folder outside
+/// a repository. Written relative to `start` when `start` is
+/// relative (`sub/..` becomes `.`, `.` one level down becomes `..`), so
+/// reported paths and path scopes stay comparable.
+pub fn project_root(start: &Path) -> PathBuf {
+    let dir = if start.is_dir() {
+        start.to_path_buf()
+    } else {
+        match start.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    };
+    let Ok(abs) = dir.canonicalize() else {
+        return dir;
+    };
+    let above = |up: usize| {
+        if up == 0 {
+            dir.clone()
+        } else {
+            normalize(&(0..up).fold(dir.clone(), |p, _| p.join("..")))
+        }
+    };
+    for (up, d) in abs.ancestors().enumerate() {
+        let has = |name: &str| d.join(name).is_file();
+        if has(DEFAULT_CONFIG) || has(crate::suppress::IGNORE_FILE) || d.join(".git").exists() {
+            return above(up);
+        }
+    }
+    dir
+}
+
+/// Removes `.` and `name/..` pairs lexically (`sub/..` → `.`).
+fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            _ => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
+
 impl Config {
     /// Reads and validates a config file; errors name the file, line and key.
     pub fn load(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config {}", path.display()))?;
         let mut config = Config::parse(&text, &path.display().to_string())?;
+        config.text = text;
         config.base_dir = path
             .parent()
             .map(Path::to_path_buf)
@@ -94,14 +159,11 @@ impl Config {
         Ok(config)
     }
 
-    /// `explicit` if given (it must exist), else `.leakscan.toml` in `root`
-    /// if present, else the defaults.
-    pub fn discover(explicit: Option<&Path>, root: &Path) -> Result<Config> {
-        let dir = if root.is_dir() {
-            root.to_path_buf()
-        } else {
-            root.parent().map(Path::to_path_buf).unwrap_or_default()
-        };
+    /// `explicit` if given (it must exist), else `.leakscan.toml` in the
+    /// project root ([`project_root`] of `start`) if present, else the
+    /// defaults. Every command finds the same config for the same files.
+    pub fn discover(explicit: Option<&Path>, start: &Path) -> Result<Config> {
+        let dir = project_root(start);
         let mut config = Config::discover_in(explicit, &dir)?;
         config.root = dir;
         Ok(config)
@@ -123,6 +185,42 @@ impl Config {
         } else {
             Ok(Config::default())
         }
+    }
+
+    /// Every rule id the config names (`disable`, `entropy`) must be one of
+    /// `known`: a typo would silently leave the rule on. The error names the
+    /// file, the line and the closest known id.
+    pub fn check_rule_ids(&self, known: &[&str]) -> Result<()> {
+        let named = self
+            .rules
+            .disable
+            .iter()
+            .map(|id| ("rules.disable", id))
+            .chain(self.rules.entropy.keys().map(|id| ("rules.entropy", id)));
+        for (key, id) in named {
+            if known.contains(&id.as_str()) {
+                continue;
+            }
+            let file = self
+                .source
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "the config".into());
+            let line = self
+                .text
+                .lines()
+                .position(|l| l.contains(&format!("\"{id}\"")) || l.contains(&format!("'{id}'")))
+                .map(|n| format!(":{}", n + 1))
+                .unwrap_or_default();
+            let hint = closest(id, known)
+                .map(|k| format!(" (did you mean `{k}`? `leakscan rules list` shows every id)"))
+                .unwrap_or_else(|| " (`leakscan rules list` shows every id)".into());
+            bail!(
+                "invalid config {file}{line}: {key}: unknown rule id `{}`{hint}",
+                crate::sanitize::sanitize(id)
+            );
+        }
+        Ok(())
     }
 
     /// The path allowlist compiled.
@@ -148,5 +246,43 @@ impl Config {
                 Ok((name, pack))
             })
             .collect()
+    }
+}
+
+/// The known id nearest `id` by edit distance, if it is near enough to be
+/// a typo (at most a third of its length).
+fn closest<'a>(id: &str, known: &[&'a str]) -> Option<&'a str> {
+    let (best, d) = known
+        .iter()
+        .map(|k| (*k, edit_distance(id, k)))
+        .min_by_key(|(_, d)| *d)?;
+    (d <= id.chars().count().max(3) / 3 + 1).then_some(best)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_suggests_typos_only() {
+        let known = ["github-token", "aws-access-key-id"];
+        assert_eq!(closest("github-tokn", &known), Some("github-token"));
+        assert_eq!(closest("no-such-rule", &known), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

@@ -51,6 +51,56 @@ pub fn redact(secret: &str) -> String {
     out
 }
 
+/// Longest snippet kept (characters); a longer line is cut around the secret.
+pub const SNIPPET_MAX: usize = 160;
+
+/// The line of `data` holding `span`, each of `spans` on it replaced by the
+/// redaction of its text, cut to [`SNIPPET_MAX`] characters around `span`
+/// and sanitized.
+pub fn snippet(data: &[u8], span: (usize, usize), spans: &[(usize, usize)]) -> String {
+    let start = data[..span.0.min(data.len())]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = data[span.0.min(data.len())..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(data.len(), |i| span.0 + i);
+    let mut on_line: Vec<(usize, usize)> = spans
+        .iter()
+        .copied()
+        .filter(|&(s, e)| s < end && e > start)
+        .collect();
+    on_line.sort_unstable();
+    let mut out = String::new();
+    let mut at = start;
+    let mut secret_at = 0;
+    for (s, e) in on_line {
+        let s = s.max(at);
+        if s >= e.min(end) {
+            continue;
+        }
+        out.push_str(&String::from_utf8_lossy(&data[at..s]));
+        if s <= span.0 {
+            secret_at = out.chars().count();
+        }
+        out.push_str(&redact(&String::from_utf8_lossy(&data[s..e.min(end)])));
+        at = e.min(end);
+    }
+    out.push_str(&String::from_utf8_lossy(&data[at..end]));
+    let out = out.trim_end_matches('\r');
+    let chars: Vec<char> = out.chars().collect();
+    let text: String = if chars.len() > SNIPPET_MAX {
+        let from = secret_at
+            .saturating_sub(SNIPPET_MAX / 3)
+            .min(chars.len() - SNIPPET_MAX);
+        chars[from..from + SNIPPET_MAX].iter().collect()
+    } else {
+        out.to_string()
+    };
+    crate::sanitize::sanitize(text.trim())
+}
+
 /// The fingerprint format, stable forever:
 /// `{rule}:{16 hex}` where the hex is the first 64 bits of
 /// SHA-256("leakscan-fp-v1" NUL rule NUL secret). Path-scoped entries in
@@ -106,6 +156,9 @@ pub struct Provenance {
     pub date: String,
     /// First line of the commit message, sanitized.
     pub message: String,
+    /// The file is gone from HEAD: the secret lives on in history only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 /// One reported credential at one location.
@@ -134,6 +187,11 @@ pub struct Finding {
     pub details: BTreeMap<String, serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub verification: Option<Verification>,
+    /// The matched line with every candidate secret on it replaced by its
+    /// redaction (even with `--no-redact`), sanitized, at most
+    /// [`SNIPPET_MAX`] characters; `None` with `--no-snippet`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub snippet: Option<String>,
     /// The credential; never serialized.
     #[serde(skip)]
     pub raw: Secret,

@@ -39,6 +39,9 @@ pub struct ScanOptions {
     /// Verification may read known config files beside a finding's file
     /// (set by `dir` scans, where paths are files on disk).
     pub verify_neighbours: bool,
+    /// Walk files that .gitignore, .ignore and .git/info/exclude exclude
+    /// (`--no-ignore`); otherwise they are skipped and counted.
+    pub no_ignore: bool,
 }
 
 impl Default for ScanOptions {
@@ -50,6 +53,7 @@ impl Default for ScanOptions {
             no_redact: false,
             verify: false,
             verify_neighbours: false,
+            no_ignore: false,
         }
     }
 }
@@ -99,6 +103,11 @@ pub fn all_packs(config: &Config) -> Result<Vec<(String, leakscan_rules::Pack)>>
 impl Scanner {
     pub fn new(config: Config, options: ScanOptions) -> Result<Scanner> {
         let packs = all_packs(&config)?;
+        let known: Vec<&str> = packs
+            .iter()
+            .flat_map(|(_, p)| p.rules.iter().map(|r| r.id.as_str()))
+            .collect();
+        config.check_rule_ids(&known)?;
         let set = RuleSet::build(
             &packs,
             &config.rules.disable,
@@ -214,6 +223,9 @@ impl Scanner {
         } else {
             BTreeMap::new()
         };
+        // Every candidate's span (rejected ones too): a snippet never shows
+        // another secret on the same line.
+        let spans: Vec<(usize, usize)> = matches.iter().map(|m| (m.start, m.end)).collect();
         let mut to_finding = |m: &RawMatch| {
             let rule = &rules.rules[m.rule].rule;
             let (line, column) = li.locate(m.start);
@@ -238,6 +250,7 @@ impl Scanner {
                 provenance: None,
                 details: m.details.clone(),
                 verification: None,
+                snippet: Some(finding::snippet(data, (m.start, m.end), &spans)),
                 raw: m.secret.clone(),
                 span: (m.start, m.end),
                 context: if rule.verify.is_some() && !extra.is_empty() {

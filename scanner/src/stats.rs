@@ -13,10 +13,22 @@ pub const MAX_ERRORS_KEPT: usize = 100;
 /// (their targets inside the tree are scanned as themselves), FIFOs,
 /// sockets and devices, and submodule gitlinks (another repository). Every
 /// other reason makes the result incomplete (`--strict`).
-pub const DELIBERATE_SKIPS: &[&str] = &["path-allowlist", "symlink", "not-a-file", "submodule"];
+pub const DELIBERATE_SKIPS: &[&str] = &[
+    "path-allowlist",
+    "symlink",
+    "not-a-file",
+    "submodule",
+    "gitignored",
+];
 
 /// Skip reasons used by the sources, for reference in docs and tests.
 pub mod reason {
+    /// A shallow clone's boundary commits: history before them is missing
+    /// (counted per boundary commit; `git fetch --unshallow` completes it).
+    pub const SHALLOW: &str = "shallow-boundary";
+    /// Excluded by .gitignore, .ignore or .git/info/exclude (`dir` without
+    /// `--no-ignore`); a folder counts once.
+    pub const GITIGNORED: &str = "gitignored";
     /// Larger than `--max-file-size` (never read whole).
     pub const TOO_LARGE: &str = "too-large";
     /// Open or read failed (permission denied, vanished, name too long...).
@@ -34,7 +46,11 @@ pub mod reason {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Stats {
+    /// Files read (for a history scan: blobs, each once).
     pub files_scanned: u64,
+    /// Commits a history or range scan walked (absent for files on disk).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commits_scanned: Option<u64>,
     pub bytes_scanned: u64,
     /// Skips by reason (`too-large`, `unreadable`, `symlink`, ...).
     pub skipped: BTreeMap<String, u64>,
@@ -68,6 +84,9 @@ impl Stats {
 
     pub fn merge(&mut self, other: Stats) {
         self.files_scanned += other.files_scanned;
+        if let Some(c) = other.commits_scanned {
+            *self.commits_scanned.get_or_insert(0) += c;
+        }
         self.bytes_scanned += other.bytes_scanned;
         for (k, v) in other.skipped {
             *self.skipped.entry(k).or_default() += v;

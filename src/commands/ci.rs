@@ -7,14 +7,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use leakscan_scanner::report::ReportContext;
 use leakscan_scanner::report::github::{self, SummaryInfo};
 use leakscan_scanner::report::sarif::{self, SarifOptions};
-use leakscan_scanner::report::{self, ReportContext};
 use leakscan_scanner::scan::Scanner;
 use leakscan_scanner::source::git::GitScanOptions;
 use leakscan_scanner::{Config, ScanResult};
 
-use crate::args::{CiArgs, OutputFormat};
+use crate::args::CiArgs;
 use crate::ci::event::{self, RunnerEnv};
 use crate::ci::git::{Git, Plan, resolve};
 
@@ -74,7 +74,7 @@ fn run_in(mut args: CiArgs, env: &RunnerEnv) -> Result<u8> {
 
     let config = Config::discover(args.scan.config.as_deref(), &repo)?;
     let scanner = Scanner::new(config, args.scan.to_options())?;
-    let mut result = match &resolved.plan {
+    let result = match &resolved.plan {
         Plan::Nothing { reason } => {
             notice(&format!("leakscan: {reason}."));
             ScanResult::default()
@@ -105,69 +105,40 @@ fn run_in(mut args: CiArgs, env: &RunnerEnv) -> Result<u8> {
         )?,
     };
 
-    // The same post-scan steps as `finish()` (which ci cannot use: it
-    // renders elsewhere): inline allows were applied by the scan; now the
-    // ignore file and --baseline, then --verify.
-    let (stale, ignore_path) = super::ignore::apply(&scanner, &args.scan, &mut result)?;
-    super::verify::apply(&scanner, &args.scan, &mut result)?;
-    result.stats.findings = result.findings.len() as u64;
-
-    let ctx = ReportContext {
-        rules: scanner.matcher.rules(),
-        stats: &result.stats,
-        color: false,
+    // Everything after the scan is `finish()`'s, with ci's own outputs
+    // written once the findings are final.
+    let mut write = |result: &ScanResult, ctx: &ReportContext<'_>| -> Result<()> {
+        write_sarif(&sarif_file, result, ctx, &args)?;
+        // Annotations: the top findings, escaped.
+        for a in github::annotations(&result.findings) {
+            println!("{a}");
+        }
+        let info = SummaryInfo {
+            scope: scope.clone(),
+            notices: resolved.notices.clone(),
+            sarif_file: Some(sarif_file.display().to_string()),
+            files_scanned: result.stats.files_scanned,
+            errors: result.stats.errors_total,
+        };
+        if let Some(path) = &env.step_summary {
+            append(path, &github::job_summary(&result.findings, &info))
+                .with_context(|| format!("writing the job summary {}", path.display()))?;
+        }
+        if let Some(path) = &env.output {
+            let outputs = step_outputs(&[
+                ("findings", result.findings.len().to_string()),
+                ("sarif-file", sarif_file.display().to_string()),
+            ]);
+            append(path, &outputs)
+                .with_context(|| format!("writing step outputs {}", path.display()))?;
+        }
+        Ok(())
     };
-    write_sarif(&sarif_file, &result, &ctx, &args)?;
-    if let Some(out) = &args.scan.output {
-        write_report(out, args.scan.format, &result, &ctx, &args)?;
-    }
-
-    // Annotations: the top findings, escaped.
-    for a in github::annotations(&result.findings) {
-        println!("{a}");
-    }
-    let info = SummaryInfo {
+    let extras = super::CiExtras {
         scope: scope.clone(),
-        notices: resolved.notices.clone(),
-        sarif_file: Some(sarif_file.display().to_string()),
-        files_scanned: result.stats.files_scanned,
-        errors: result.stats.errors_total,
+        write: &mut write,
     };
-    if let Some(path) = &env.step_summary {
-        append(path, &github::job_summary(&result.findings, &info))
-            .with_context(|| format!("writing the job summary {}", path.display()))?;
-    }
-    if let Some(path) = &env.output {
-        let outputs = step_outputs(&[
-            ("findings", result.findings.len().to_string()),
-            ("sarif-file", sarif_file.display().to_string()),
-        ]);
-        append(path, &outputs)
-            .with_context(|| format!("writing step outputs {}", path.display()))?;
-    }
-    if !args.scan.quiet {
-        // Every line of the stats summary may hold a path from the scan.
-        for line in report::summary(&result.stats).lines() {
-            eprintln!("{}", github::safe_log_line(line));
-        }
-        eprintln!(
-            "{}",
-            github::safe_log_line(&format!("leakscan: scanned {scope}"))
-        );
-    }
-    if let Some(path) = &args.scan.stats {
-        super::stats::write(path, &result.stats)?;
-    }
-    if args.scan.report_stale {
-        super::ignore::print_stale(&stale, &ignore_path);
-    }
-    if args.scan.strict && result.stats.incomplete_total() > 0 {
-        for line in super::stats::strict_message(&result.stats).lines() {
-            eprintln!("{}", github::safe_log_line(line));
-        }
-        return Ok(2);
-    }
-    Ok(if result.findings.is_empty() { 0 } else { 1 })
+    Ok(super::finish_in(&scanner, &args.scan, result, Some(extras))?.code)
 }
 
 fn write_sarif(
@@ -193,29 +164,6 @@ fn write_sarif(
     sarif::render_with(&result.findings, ctx, &opts, &mut w)?;
     w.flush()
         .with_context(|| format!("writing the SARIF file {}", path.display()))?;
-    Ok(())
-}
-
-fn write_report(
-    path: &Path,
-    format: OutputFormat,
-    result: &ScanResult,
-    ctx: &ReportContext<'_>,
-    args: &CiArgs,
-) -> Result<()> {
-    let file = std::fs::File::create(path)
-        .with_context(|| format!("creating report file {}", path.display()))?;
-    let mut w = std::io::BufWriter::new(file);
-    if format == OutputFormat::Sarif {
-        let opts = SarifOptions {
-            category: args.scan.sarif_category.clone(),
-        };
-        sarif::render_with(&result.findings, ctx, &opts, &mut w)?;
-    } else {
-        report::render(format.to_report(), &result.findings, ctx, &mut w)?;
-    }
-    w.flush()
-        .with_context(|| format!("writing report file {}", path.display()))?;
     Ok(())
 }
 

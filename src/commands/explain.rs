@@ -29,16 +29,21 @@ pub struct ExplainArgs {
     /// Repository for --rev [default: the one containing the current directory].
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
-    /// Scanned root: where .leakscan.toml and .leakscanignore are looked up
+    /// Scanned root: PATH is judged relative to it (docs/tests, path
+    /// scopes), as `leakscan dir DIR` judges its files
     /// [default: the git work tree holding the file, else the current directory].
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Config file [default: .leakscan.toml in the project root].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Ignore file [default: .leakscanignore in the project root].
     #[arg(long, value_name = "FILE")]
     pub ignore_file: Option<PathBuf>,
+    /// Baseline whose fingerprints count as suppressed.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
     pub format: ExplainFormat,
 }
@@ -152,7 +157,11 @@ pub fn run(args: ExplainArgs) -> Result<u8> {
     let root = tidy_root(root);
     let config = Config::discover(args.config.as_deref(), &root)?;
     let scanner = Scanner::new(config, Default::default())?;
-    let supp = Suppressor::load(&root, args.ignore_file.as_deref(), args.baseline.as_deref())?;
+    let supp = Suppressor::load(
+        &scanner.config.root,
+        args.ignore_file.as_deref(),
+        args.baseline.as_deref(),
+    )?;
     let ex = explain(&scanner, &supp, &rel, &data, line);
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());

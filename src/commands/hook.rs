@@ -22,7 +22,21 @@ const REPLACED: &str = ".leakscan-replaced";
 pub fn run(command: HookCommand) -> Result<u8> {
     let dir = hooks_dir()?;
     match command {
-        HookCommand::Install { pre_push, force } => {
+        HookCommand::Install {
+            pre_push,
+            force,
+            config,
+            baseline,
+        } => {
+            let mut extra = String::new();
+            for (flag, file) in [("--config", &config), ("--baseline", &baseline)] {
+                if let Some(f) = file {
+                    let abs = f
+                        .canonicalize()
+                        .with_context(|| format!("{flag} {}: no such file", f.display()))?;
+                    extra.push_str(&format!(" {flag} {}", shell_quote(&abs.to_string_lossy())));
+                }
+            }
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("creating the hooks folder {}", dir.display()))?;
             let bin = std::env::current_exe().context("finding the leakscan binary")?;
@@ -32,7 +46,9 @@ pub fn run(command: HookCommand) -> Result<u8> {
                 hooks.push(("pre-push", PRE_PUSH));
             }
             for (name, script) in hooks {
-                let script = script.replace("@LEAKSCAN_BIN@", &bin);
+                let script = script
+                    .replace("@LEAKSCAN_BIN@", &bin)
+                    .replace(" @LEAKSCAN_ARGS@", &extra);
                 let msg = install(&dir, name, &script, force)?;
                 eprintln!("leakscan: {name}: {msg}");
             }
@@ -145,4 +161,9 @@ fn write_executable(path: &Path, text: &str) -> Result<()> {
             .with_context(|| format!("making {} executable", path.display()))?;
     }
     Ok(())
+}
+
+/// `'text'` for sh, with `'` written `'\''`.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }

@@ -74,13 +74,7 @@ pub(crate) fn preflight(command: &mut Command) -> Result<()> {
         _ => None,
     }
     .unwrap_or_else(|| PathBuf::from("."));
-    let root = if root.is_file() {
-        root.parent()
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_default()
-    } else {
-        root
-    };
+    let root = leakscan_scanner::config::project_root(&root);
     if let Some(args) = scan_args(command) {
         // Loads `--ignore-file`, or `.leakscanignore` at the root if present.
         Suppressor::load(&root, args.ignore_file.as_deref(), None)?;

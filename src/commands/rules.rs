@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use leakscan_scanner::Config;
 use leakscan_scanner::scan::{Scanner, all_packs};
 
-use crate::args::{OutputFormat, RulesCommand};
+use crate::args::{RulesCommand, RulesFormat};
 
 pub fn run(command: RulesCommand) -> Result<u8> {
     match command {
@@ -18,7 +18,7 @@ pub fn run(command: RulesCommand) -> Result<u8> {
             let stdout = std::io::stdout();
             let mut w = stdout.lock();
             match format {
-                OutputFormat::Json | OutputFormat::Jsonl | OutputFormat::Sarif => {
+                RulesFormat::Json | RulesFormat::Jsonl => {
                     let list: Vec<_> = rules
                         .iter()
                         .map(|r| {
@@ -31,10 +31,17 @@ pub fn run(command: RulesCommand) -> Result<u8> {
                             v
                         })
                         .collect();
-                    serde_json::to_writer_pretty(&mut w, &list)?;
-                    writeln!(w)?;
+                    if format == RulesFormat::Json {
+                        serde_json::to_writer_pretty(&mut w, &list)?;
+                        writeln!(w)?;
+                    } else {
+                        for v in &list {
+                            serde_json::to_writer(&mut w, v)?;
+                            writeln!(w)?;
+                        }
+                    }
                 }
-                OutputFormat::Text => {
+                RulesFormat::Text => {
                     for r in rules {
                         writeln!(
                             w,
@@ -66,16 +73,26 @@ pub fn run(command: RulesCommand) -> Result<u8> {
             };
             let failures = leakscan_scanner::rulecheck::check_packs(&packs)?;
             let total: usize = packs.iter().map(|(_, p)| p.rules.len()).sum();
+            let mut w = std::io::stdout().lock();
+            let rules = plural(total, "rule");
             if failures.is_empty() {
-                println!("{total} rules: every example matches and no counterexample does");
+                writeln!(
+                    w,
+                    "{rules}: every example matches and no counterexample does"
+                )?;
                 Ok(0)
             } else {
                 for f in &failures {
-                    println!("{f}");
+                    writeln!(w, "{f}")?;
                 }
-                println!("{} failure(s) in {total} rules", failures.len());
+                writeln!(w, "{} in {rules}", plural(failures.len(), "failure"))?;
                 Ok(1)
             }
         }
     }
+}
+
+/// `1 rule`, `2 rules`.
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }

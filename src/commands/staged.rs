@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 
 use anyhow::Result;
 use leakscan_scanner::Config;
-use leakscan_scanner::sanitize::sanitize;
 use leakscan_scanner::scan::Scanner;
 use leakscan_scanner::source::staged;
 
@@ -24,28 +23,39 @@ pub fn run(scan: ScanArgs) -> Result<u8> {
         })
         .collect();
     let result = scanner.scan_staged_with(&repo, &heads)?;
-    let paths: BTreeSet<String> = result.findings.iter().map(|f| sanitize(&f.path)).collect();
-    let n = result.findings.len();
-    let code = super::finish(&scanner, &scan, result)?;
-    if n > 0 {
-        let mut hint = format!(
-            "leakscan: the staged changes add {n} secret{}. Before committing:\n",
-            if n == 1 { "" } else { "s" }
-        );
-        hint.push_str(
-            "  - remove it from the file and stage the file again, or unstage the file:\n",
-        );
-        for p in &paths {
-            hint.push_str(&format!(
-                "      git restore --staged -- '{}'\n",
-                p.replace('\'', "'\\''")
-            ));
-        }
-        hint.push_str(
-            "  - a false positive: add a `leakscan:allow` comment on the same line\n  \
-             - `git commit --no-verify` skips this check (the secret would still be committed)\n",
-        );
-        eprint!("{hint}");
+    let unborn = repo.head().is_err();
+    let out = super::finish_outcome(&scanner, &scan, result)?;
+    // The hint follows what was reported: suppressed findings (ignore file,
+    // baseline) do not block the commit and are not mentioned.
+    if out.reported > 0 {
+        eprint!("{}", hint(out.reported, &out.paths, unborn));
     }
-    Ok(code)
+    Ok(out.code)
+}
+
+/// What to do when the commit is blocked. Before the first commit there is
+/// no HEAD to restore from: `git rm --cached` unstages instead.
+fn hint(n: usize, paths: &BTreeSet<String>, unborn: bool) -> String {
+    let (secrets, them) = if n == 1 {
+        ("1 secret".to_string(), "it")
+    } else {
+        (format!("{n} secrets"), "them")
+    };
+    let mut hint = format!(
+        "leakscan: the staged changes add {secrets}. Before committing:\n  \
+         - remove {them} from the file and stage the file again, or unstage the file:\n"
+    );
+    for p in paths {
+        let q = p.replace('\'', "'\\''");
+        if unborn {
+            hint.push_str(&format!("      git rm --cached -- '{q}'\n"));
+        } else {
+            hint.push_str(&format!("      git restore --staged -- '{q}'\n"));
+        }
+    }
+    hint.push_str(
+        "  - a false positive: add a `leakscan:allow` comment on the same line\n  \
+         - `git commit --no-verify` skips this check (the secret would still be committed)\n",
+    );
+    hint
 }

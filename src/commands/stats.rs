@@ -25,8 +25,24 @@ pub fn strict_message(stats: &Stats) -> String {
         .filter(|(k, _)| !leakscan_scanner::stats::DELIBERATE_SKIPS.contains(&k.as_str()))
         .map(|(k, v)| format!("{v} {k}"))
         .collect();
+    // The advice fits the reasons: only a too-large skip is helped by a
+    // larger --max-file-size.
+    let too_large = leakscan_scanner::stats::reason::TOO_LARGE;
+    let mut fixes = Vec::new();
+    if stats.skipped.contains_key(too_large) {
+        fixes.push("raise --max-file-size");
+    }
+    if stats
+        .skipped
+        .keys()
+        .any(|k| k != too_large && !leakscan_scanner::stats::DELIBERATE_SKIPS.contains(&k.as_str()))
+    {
+        fixes.push("fix the unreadable inputs (see the read errors above)");
+    }
+    fixes.push("or drop --strict");
     format!(
-        "leakscan: error: --strict: the scan is incomplete ({}); fix the inputs or raise --max-file-size, or drop --strict",
-        parts.join(", ")
+        "leakscan: error: --strict: the scan is incomplete ({}); {}",
+        parts.join(", "),
+        fixes.join(", ")
     )
 }

@@ -292,6 +292,7 @@ mod tests {
             provenance: None,
             details: Default::default(),
             verification: None,
+            snippet: None,
             raw: crate::finding::Secret::new(format!("AKIAFAKETESTKEY{i:05}")),
             span: (0, 0),
             context: Default::default(),

@@ -6,19 +6,51 @@ use std::io::Write;
 use anyhow::Result;
 
 use crate::finding::Finding;
+use crate::matcher::RuleSet;
 
-pub fn render_array(findings: &[Finding], out: &mut dyn Write) -> Result<()> {
-    let text = serde_json::to_string_pretty(findings)?;
+pub fn render_array(findings: &[Finding], rules: &RuleSet, out: &mut dyn Write) -> Result<()> {
+    let values = findings
+        .iter()
+        .map(|f| value(f, rules))
+        .collect::<Result<Vec<_>>>()?;
+    let text = serde_json::to_string_pretty(&values)?;
     writeln!(out, "{}", escape_invisible(&text))?;
     Ok(())
 }
 
-pub fn render_lines(findings: &[Finding], out: &mut dyn Write) -> Result<()> {
+pub fn render_lines(findings: &[Finding], rules: &RuleSet, out: &mut dyn Write) -> Result<()> {
     for f in findings {
-        let line = serde_json::to_string(f)?;
+        let line = serde_json::to_string(&value(f, rules)?)?;
         writeln!(out, "{}", escape_invisible(&line))?;
     }
     Ok(())
+}
+
+/// A finding as JSON, with its rule's `severity` (`critical`, `high`,
+/// `medium`, `low`, from the rule's security-severity) and `confidence`
+/// (unless the finding carries its own).
+fn value(f: &Finding, rules: &RuleSet) -> Result<serde_json::Value> {
+    let mut v = serde_json::to_value(f)?;
+    if let (Some(obj), Some(cr)) = (v.as_object_mut(), rules.get(&f.rule)) {
+        obj.entry("severity")
+            .or_insert_with(|| severity_label(cr.rule.severity()).into());
+        obj.entry("confidence")
+            .or_insert_with(|| cr.rule.confidence.as_str().into());
+    }
+    Ok(v)
+}
+
+/// GitHub's bands for a security-severity score.
+pub fn severity_label(score: f32) -> &'static str {
+    if score >= 9.0 {
+        "critical"
+    } else if score >= 7.0 {
+        "high"
+    } else if score >= 4.0 {
+        "medium"
+    } else {
+        "low"
+    }
 }
 
 /// serde_json escapes control characters but passes bidi overrides and

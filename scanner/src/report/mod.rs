@@ -50,17 +50,26 @@ pub fn render(
 ) -> Result<()> {
     match format {
         Format::Text => text::render(findings, ctx, out),
-        Format::Json => json::render_array(findings, out),
-        Format::Jsonl => json::render_lines(findings, out),
+        Format::Json => json::render_array(findings, ctx.rules, out),
+        Format::Jsonl => json::render_lines(findings, ctx.rules, out),
         Format::Sarif => sarif::render(findings, ctx, out),
     }
 }
 
 /// One-paragraph summary for stderr: files, bytes, skips, findings, time.
 pub fn summary(stats: &Stats) -> String {
+    let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    // A history scan reads blobs (each once) of commits, not files.
+    let what = match stats.commits_scanned {
+        Some(c) => format!(
+            "{}, {}",
+            plural(c, "commit"),
+            plural(stats.files_scanned, "blob")
+        ),
+        None => plural(stats.files_scanned, "file"),
+    };
     let mut s = format!(
-        "scanned {} files ({}) in {:.2}s; {} finding{}",
-        stats.files_scanned,
+        "scanned {what} ({}) in {:.2}s; {} finding{}",
         human_bytes(stats.bytes_scanned),
         stats.elapsed_ms as f64 / 1000.0,
         stats.findings,
@@ -82,22 +91,46 @@ pub fn summary(stats: &Stats) -> String {
             .map(|(k, v)| format!("{v} {k}"))
             .collect();
         s.push_str(&format!("; skipped: {}", parts.join(", ")));
+        if stats.skipped.contains_key(crate::stats::reason::GITIGNORED) {
+            s.push_str(" (--no-ignore scans gitignored files)");
+        }
+        if stats.skipped.contains_key(crate::stats::reason::SHALLOW) {
+            s.push_str(
+                "; a shallow clone: the history before its boundary was not scanned \
+                 (git fetch --unshallow, or fetch-depth: 0 in GitHub Actions)",
+            );
+        }
     }
-    if stats.errors_total > 0 {
-        s.push_str(&format!("; {} read error(s):", stats.errors_total));
-        for e in &stats.errors {
-            // Sources sanitize what they put here; sanitizing again is a
-            // no-op on clean text and a guard against one that forgot.
-            s.push_str(&format!("\n  {}", crate::sanitize::sanitize_line(e)));
-        }
-        if stats.errors_total as usize > stats.errors.len() {
-            s.push_str(&format!(
-                "\n  ... and {} more",
-                stats.errors_total as usize - stats.errors.len()
-            ));
-        }
+    if let Some(errors) = read_errors(stats) {
+        s.push_str("; ");
+        s.push_str(&errors);
     }
     s
+}
+
+/// `N read errors:` and the errors, one an indented line; `None` if there
+/// were none. Printed even with `--quiet`.
+pub fn read_errors(stats: &Stats) -> Option<String> {
+    if stats.errors_total == 0 {
+        return None;
+    }
+    let mut s = format!(
+        "{} read error{}:",
+        stats.errors_total,
+        if stats.errors_total == 1 { "" } else { "s" }
+    );
+    for e in &stats.errors {
+        // Sources sanitize what they put here; sanitizing again is a
+        // no-op on clean text and a guard against one that forgot.
+        s.push_str(&format!("\n  {}", crate::sanitize::sanitize_line(e)));
+    }
+    if stats.errors_total as usize > stats.errors.len() {
+        s.push_str(&format!(
+            "\n  ... and {} more",
+            stats.errors_total as usize - stats.errors.len()
+        ));
+    }
+    Some(s)
 }
 
 pub fn human_bytes(n: u64) -> String {

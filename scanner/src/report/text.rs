@@ -66,9 +66,18 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
             p.wrap("2", &f.rule),
             f.category
         )?;
+        // A file gone from HEAD: where to find it (commit and date) beside it.
+        let gone = match &f.provenance {
+            Some(prov) if prov.deleted => format!(
+                "  (deleted; in commit {} of {})",
+                &prov.commit[..prov.commit.len().min(12)],
+                prov.date.get(..10).unwrap_or(&prov.date)
+            ),
+            _ => String::new(),
+        };
         writeln!(
             out,
-            "  {}",
+            "  {}{gone}",
             p.wrap(
                 "36",
                 &format!("{}:{}:{}", sanitize_line(&f.path), f.line, f.column)
@@ -108,7 +117,12 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
         }
         writeln!(out, "  fingerprint: {}", f.fingerprint)?;
         if group.len() > 1 {
-            writeln!(out, "  same secret at {} more places:", group.len() - 1)?;
+            let more = group.len() - 1;
+            writeln!(
+                out,
+                "  same secret at {more} more place{}:",
+                if more == 1 { "" } else { "s" }
+            )?;
             for g in &group[1..] {
                 let place = format!("{}:{}:{}", sanitize_line(&g.path), g.line, g.column);
                 match &g.provenance {

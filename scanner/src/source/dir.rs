@@ -1,7 +1,8 @@
-//! Files on disk: a parallel walk honouring .gitignore and .ignore, skipping
-//! `.git/`, not following symlinks unless asked, with oversized and
-//! unreadable files counted as skips.
+//! Files on disk: a parallel walk honouring .gitignore and .ignore (unless
+//! `no_ignore`; what they exclude is counted), skipping `.git/`, not following
+//! symlinks unless asked, with oversized and unreadable files counted as skips.
 
+use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -23,6 +24,21 @@ pub fn display_path(path: &Path) -> String {
 struct Shared {
     findings: Vec<Finding>,
     stats: Stats,
+    /// Folders the walk entered (to count what ignore rules excluded).
+    dirs: Vec<PathBuf>,
+    /// Every path the walk yielded, errors included.
+    seen: Vec<PathBuf>,
+}
+
+impl Shared {
+    fn new() -> Self {
+        Shared {
+            findings: Vec::new(),
+            stats: Stats::default(),
+            dirs: Vec::new(),
+            seen: Vec::new(),
+        }
+    }
 }
 
 pub fn scan(scanner: &Scanner, roots: &[PathBuf]) -> Result<ScanResult> {
@@ -38,27 +54,22 @@ pub fn scan(scanner: &Scanner, roots: &[PathBuf]) -> Result<ScanResult> {
     for r in &roots[1..] {
         builder.add(r);
     }
+    let honour = !scanner.options.no_ignore;
     builder
         .hidden(false)
-        .git_ignore(true)
+        .git_ignore(honour)
         .git_global(false)
-        .git_exclude(true)
-        .ignore(true)
-        .parents(true)
+        .git_exclude(honour)
+        .ignore(honour)
+        .parents(honour)
         .require_git(false)
         .follow_links(scanner.options.follow_symlinks)
         .threads(scanner.options.thread_count())
         .filter_entry(|e| e.file_name() != ".git");
-    let shared = Mutex::new(Shared {
-        findings: Vec::new(),
-        stats: Stats::default(),
-    });
+    let shared = Mutex::new(Shared::new());
     builder.build_parallel().run(|| {
         let shared = &shared;
-        let mut local = Shared {
-            findings: Vec::new(),
-            stats: Stats::default(),
-        };
+        let local = Shared::new();
         // Flushed into the shared state when the worker's closure is dropped.
         struct Flush<'a> {
             local: Shared,
@@ -70,16 +81,28 @@ pub fn scan(scanner: &Scanner, roots: &[PathBuf]) -> Result<ScanResult> {
                     s.findings.append(&mut self.local.findings);
                     let stats = std::mem::take(&mut self.local.stats);
                     s.stats.merge(stats);
+                    s.dirs.append(&mut self.local.dirs);
+                    s.seen.append(&mut self.local.seen);
                 }
             }
         }
-        local.findings.clear();
         let mut flush = Flush { local, shared };
         Box::new(move |entry| {
             let l = &mut flush.local;
             match entry {
-                Ok(e) => visit(scanner, roots, e, l),
+                Ok(e) => {
+                    if honour {
+                        l.seen.push(e.path().to_path_buf());
+                        if e.file_type().is_some_and(|t| t.is_dir()) {
+                            l.dirs.push(e.path().to_path_buf());
+                        }
+                    }
+                    visit(scanner, roots, e, l)
+                }
                 Err(err) => {
+                    if honour && let Some(p) = error_path(&err) {
+                        l.seen.push(p.to_path_buf());
+                    }
                     let (reason, path, text) = classify(&err);
                     l.stats.error(
                         reason,
@@ -90,13 +113,53 @@ pub fn scan(scanner: &Scanner, roots: &[PathBuf]) -> Result<ScanResult> {
             WalkState::Continue
         })
     });
-    let shared = shared
+    let mut shared = shared
         .into_inner()
         .map_err(|_| anyhow::anyhow!("a scan worker panicked"))?;
+    if honour {
+        let n = count_ignored(&shared.dirs, shared.seen.iter().cloned().collect());
+        if n > 0 {
+            *shared
+                .stats
+                .skipped
+                .entry(reason::GITIGNORED.to_string())
+                .or_default() += n;
+        }
+    }
     Ok(ScanResult {
         findings: shared.findings,
         stats: shared.stats,
     })
+}
+
+/// Children of the walked folders that the walk did not yield: what
+/// .gitignore, .ignore and .git/info/exclude excluded (a folder counts once,
+/// `.git` not at all).
+fn count_ignored(dirs: &[PathBuf], seen: HashSet<PathBuf>) -> u64 {
+    let mut n = 0;
+    for d in dirs {
+        let Ok(rd) = std::fs::read_dir(d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            if e.file_name() != ".git" && !seen.contains(&d.join(e.file_name())) {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// The innermost path a walk error names.
+fn error_path(err: &ignore::Error) -> Option<&Path> {
+    match err {
+        ignore::Error::WithPath { path, err } => error_path(err).or(Some(path)),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child),
+        _ => None,
+    }
 }
 
 /// A walk error's skip reason, the path it concerns, and what went wrong
@@ -173,7 +236,10 @@ fn visit(scanner: &Scanner, roots: &[PathBuf], entry: ignore::DirEntry, l: &mut 
         l.stats.skip(reason::NOT_A_FILE);
         return;
     }
-    if scanner.path_allowed(&shown) {
+    if scanner.path_allowed(&crate::suppress::relative_to_root(
+        &scanner.config.root,
+        &shown,
+    )) {
         l.stats.skip("path-allowlist");
         return;
     }
@@ -209,13 +275,16 @@ fn visit(scanner: &Scanner, roots: &[PathBuf], entry: ignore::DirEntry, l: &mut 
     l.stats.bytes_scanned += data.len() as u64;
     let mut found = scanner.scan_bytes(&shown, &data);
     if !found.is_empty() {
-        // Judged below the scanned root: a root inside a `tests` folder
-        // does not make every file a test.
+        // Judged below the scanned folder: a root inside a `tests` folder
+        // does not make every file a test (`leakscan explain --root DIR`
+        // judges the same way). A file given by name has nothing below it:
+        // judged from the project root, as `explain` does by default.
         let rel = roots
             .iter()
+            .filter(|r| r.is_dir())
             .find_map(|r| path.strip_prefix(r).ok())
             .map(display_path)
-            .unwrap_or_else(|| shown.clone());
+            .unwrap_or_else(|| crate::suppress::relative_to_root(&scanner.config.root, &shown));
         scanner.drop_in_docs_or_tests(&mut found, &mut l.stats, Some(&rel));
         l.findings.append(&mut found);
     }

@@ -154,9 +154,21 @@ impl Scanner {
         let mut result = if let Some((base, head)) = &opts.range {
             crate::source::range::scan(self, &r, base, head)?
         } else {
-            self.scan_history(&r, opts, progress, mode, reader)?
+            let mut result = self.scan_history(&r, opts, progress, mode, reader)?;
+            // A shallow clone's history stops at its boundary commits: what
+            // came before them was not scanned (a skip `--strict` fails on).
+            let boundary = shallow_boundary(&r);
+            if boundary > 0 {
+                *result
+                    .stats
+                    .skipped
+                    .entry(crate::stats::reason::SHALLOW.to_string())
+                    .or_default() += boundary;
+            }
+            result
         };
         self.drop_generic_in_docs_or_tests(&mut result);
+        mark_deleted(&r, &mut result.findings);
         sort_findings(&mut result.findings);
         result.stats.findings = result.findings.len() as u64;
         result.stats.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -217,6 +229,7 @@ impl Scanner {
                 (en, flagged, scan_stats)
             };
         stats.merge(scan_stats);
+        stats.commits_scanned = Some(en.commits.len() as u64);
         let mut findings = Vec::new();
         if !flagged.is_empty() {
             let flagged_oids: OidSet = flagged.keys().copied().collect();
@@ -1062,6 +1075,7 @@ pub(crate) fn provenance(repo: &Repository, commit: Oid) -> Result<Provenance> {
         email: crate::sanitize::sanitize_bytes(author.email_bytes()),
         date: rfc3339(author.when()),
         message: crate::sanitize::sanitize_bytes(first),
+        deleted: false,
     })
 }
 
@@ -1101,6 +1115,31 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// The repository's work tree, or its git dir for a bare repository (where
 /// the config file is looked for).
+/// Marks history findings whose file HEAD no longer has (`deleted`). An
+/// unborn or unreadable HEAD marks nothing.
+fn mark_deleted(repo: &Repository, findings: &mut [Finding]) {
+    let Ok(tree) = repo.head().and_then(|h| h.peel_to_tree()) else {
+        return;
+    };
+    for f in findings {
+        if let Some(p) = &mut f.provenance {
+            p.deleted = tree.get_path(Path::new(&f.path)).is_err();
+        }
+    }
+}
+
+/// How many commits of a shallow clone have parents the clone lacks (the
+/// lines of `shallow`); 0 for a complete repository.
+pub fn shallow_boundary(repo: &Repository) -> u64 {
+    if !repo.is_shallow() {
+        return 0;
+    }
+    std::fs::read_to_string(repo.commondir().join("shallow"))
+        .map(|t| t.lines().filter(|l| !l.trim().is_empty()).count() as u64)
+        .unwrap_or(1)
+        .max(1)
+}
+
 pub fn config_root(repo: &Path) -> Result<PathBuf> {
     let r = open(repo)?;
     Ok(r.workdir().unwrap_or_else(|| r.path()).to_path_buf())

@@ -22,6 +22,7 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
     // Reading only needs the bytes: no re-hash of every object read.
     git2::opts::strict_hash_verification(false);
     let mut result = ScanResult::default();
+    result.stats.commits_scanned = Some(0);
     let head_id = resolve_commit(repo, head)?;
     let mut walk = repo.revwalk().context("starting a revision walk")?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
@@ -32,6 +33,12 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
     } else {
         let base_id = match repo.revparse_single(base).and_then(|o| o.peel_to_commit()) {
             Ok(c) => c.id(),
+            Err(_) if !could_be_beyond_the_boundary(repo, base) => {
+                return Err(GitError::MissingRevision {
+                    rev: crate::sanitize::sanitize(base),
+                }
+                .into());
+            }
             Err(_) => {
                 return Err(GitError::MissingBase {
                     rev: crate::sanitize::sanitize(base),
@@ -52,6 +59,7 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
     let mut cache: HashMap<Oid, (Vec<Finding>, Vec<Finding>)> = HashMap::new();
     for id in walk {
         let id = id.context("walking the range")?;
+        *result.stats.commits_scanned.get_or_insert(0) += 1;
         let commit = repo.find_commit(id)?;
         let tree = commit.tree()?;
         let parents: Vec<Tree<'_>> = commit
@@ -158,4 +166,17 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
         }
     }
     Ok(result)
+}
+
+/// Whether a base that does not resolve may be history the repository lacks
+/// (an object id, or a name that resolves with `~`/`^` steps past what was
+/// fetched) rather than a name that does not exist: only then is fetching
+/// more history the fix.
+fn could_be_beyond_the_boundary(repo: &Repository, base: &str) -> bool {
+    let hex = base.len() >= 4 && base.bytes().all(|b| b.is_ascii_hexdigit());
+    if hex {
+        return true;
+    }
+    let name = base.split(['~', '^']).next().unwrap_or(base);
+    name != base && !name.is_empty() && repo.revparse_single(name).is_ok()
 }

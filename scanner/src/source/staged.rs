@@ -51,9 +51,15 @@ impl Scanner {
         let index = repo.index().context("reading the index")?;
         let mut opts = DiffOptions::new();
         opts.include_typechange(true).skip_binary_check(true);
-        let diff = repo
+        let mut diff = repo
             .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
             .context("comparing the index with HEAD")?;
+        // A moved file (`git mv`) adds no line: pair it with its old path,
+        // so only the lines a rename-and-edit adds count.
+        let mut similar = git2::DiffFindOptions::new();
+        similar.renames(true);
+        diff.find_similar(Some(&mut similar))
+            .context("finding renamed files among the staged changes")?;
         let odb = repo.odb()?;
         let limit = self.options.max_file_size;
         for delta in diff.deltas() {

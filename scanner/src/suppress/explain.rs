@@ -1,8 +1,8 @@
 //! `leakscan explain`: for every candidate on a line of a blob, each stage
 //! it went through (keyword prefilter, regex, entropy floor, allow words,
 //! secret allowlist, validator, overlap, path allowlist, inline allow,
-//! ignore file, baseline) with its verdict, and the final decision. Returns
-//! data; secrets appear only redacted.
+//! generic in docs/tests, ignore file, baseline) with its verdict, and the
+//! final decision. Returns data; secrets appear only redacted.
 
 use serde::Serialize;
 
@@ -134,7 +134,8 @@ pub fn explain(
         && (l == 0 || l > lines_total.max(1))
     {
         out.notes.push(format!(
-            "the blob has {lines_total} lines; there is no line {l}"
+            "the blob has {lines_total} line{}; there is no line {l}",
+            if lines_total == 1 { "" } else { "s" }
         ));
     }
     if bm.binary {
@@ -255,6 +256,33 @@ pub fn explain(
                 inline::ALLOW,
                 inline::ALLOW_NEXT_LINE
             ),
+        );
+        // Generic and format-less findings in docs, tests and examples:
+        // the scan's own predicate, on the finding the scan would make.
+        let docs_hit = if m.rejected.is_none() {
+            let (found, allowed) = scanner.findings_split(path, data, std::slice::from_ref(m));
+            found
+                .first()
+                .or(allowed.first())
+                .filter(|f| scanner.generic_in_docs_or_tests(f, path))
+                .map(|_| {
+                    format!(
+                        "{path} is {}: a generic or format-less rule's findings are not reported \
+                         there (`generic_in_docs_and_tests = true` in [rules] reports them)",
+                        crate::pathclass::docs_or_tests(path).unwrap_or("docs or tests")
+                    )
+                })
+        } else {
+            None
+        };
+        suppress(
+            "docs/tests",
+            docs_hit,
+            if rule.formatless || rule.category == leakscan_rules::Category::Generic {
+                "not documentation, a test or an example".into()
+            } else {
+                "the rule has a format of its own: reported in docs and tests too".into()
+            },
         );
         let rel = path.to_string();
         let ignore_hit = supp.ignore.as_ref().and_then(|ig| {

@@ -90,6 +90,30 @@ pub fn relative_to_root(root: &Path, path: &str) -> String {
     if root.is_empty() || root == "." {
         return path.to_string();
     }
+    // A root above the current folder (`..`, found by config discovery from
+    // a subfolder): a path relative to the current folder gets the folders
+    // between the root and here in front.
+    let ups = root.split('/').filter(|c| *c == "..").count();
+    if ups > 0
+        && root.split('/').all(|c| c == "..")
+        && !path.starts_with('/')
+        && let Ok(cwd) = std::env::current_dir()
+    {
+        let names: Vec<String> = cwd
+            .components()
+            .rev()
+            .take(ups)
+            .filter_map(|c| match c {
+                std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect();
+        if names.len() == ups {
+            let mut out: Vec<&str> = names.iter().rev().map(String::as_str).collect();
+            out.push(path);
+            return out.join("/");
+        }
+    }
     match path.strip_prefix(root) {
         Some(rest) if rest.starts_with('/') => rest.trim_start_matches('/').to_string(),
         _ => path.to_string(),
