@@ -71,6 +71,16 @@ pub const KNOWN_VALIDATORS: &[&str] = &[
     "azure-annotated-key",
     "discord-bot-token",
     "password-value",
+    "keyed-password",
+    "basic-pair",
+    "base64-password",
+    "http-authorization",
+    "url-query-password",
+    "pgpass",
+    "php-constant",
+    "kubernetes-secret",
+    "wireguard-key",
+    "filezilla-pass",
 ];
 
 /// Verifiers the engine may implement; names are checked for typos only.
