@@ -97,10 +97,15 @@ fn substitution(t: &str, open: &str) -> bool {
         // command: a name of code words either way.
         (open != "%(" || matches!(after, Some(b's' | b'd' | b'r' | b'i' | b'f' | b'x')))
             && inner.len() >= 3
-            && inner
-                .split([' ', '/'])
-                .filter(|w| !w.is_empty())
-                .all(|w| reads_as_name(w) || w.starts_with('-'))
+            && inner.split([' ', '/']).filter(|w| !w.is_empty()).all(|w| {
+                // A command or a name with a vowel (`$(cat key)`,
+                // `%(name)s`); bare short consonants (`$(ffd)`) only
+                // with arguments.
+                is_code_word(w)
+                    || is_code_name(w)
+                    || (reads_as_name(w) && inner.contains(' '))
+                    || w.starts_with('-')
+            })
             && inner.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 2
     })
 }
@@ -140,7 +145,9 @@ fn reads_as_name(s: &str) -> bool {
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
         && s.split(['.', '-', '_']).filter(|p| !p.is_empty()).all(|w| {
-            is_code_word(w)
+            // Short lower-case words of code need no vowel (`ftp`, `pwd`).
+            (w.len() <= 4 && w.chars().all(|c| c.is_ascii_lowercase()))
+                || is_code_word(w)
                 || is_code_name(w)
                 || camel_humps(w).iter().all(|h| {
                     is_code_word(h) || (h.len() <= 2 && h.chars().all(|c| c.is_ascii_alphabetic()))
@@ -710,7 +717,13 @@ pub fn judge(v: &str, key: KeyStrength) -> Result<(), String> {
     if v.starts_with('*') && v.len() == 41 && is_hex(&v[1..]) {
         return Err("a MySQL password hash (`*` and 40 hex)".into());
     }
-    if is_call(v) || v.contains('`') || v.contains("::") || v.contains("->") {
+    // Calls and member chains (`process.current_process().authkey`,
+    // `self._authkey)`): every piece between brackets and dots is a name.
+    let code_chain = v.contains(['(', ')'])
+        && v.split(['(', ')', '.', ',', ';', '!']).all(|p| {
+            p.is_empty() || reads_as_name(p.trim_start_matches(['$', '@', '!', '&', '*']))
+        });
+    if code_chain || is_call(v) || v.contains('`') || v.contains("::") || v.contains("->") {
         return Err("a function call, an expression or inline code".into());
     }
     if v.starts_with("eyJ") {
@@ -1291,6 +1304,11 @@ mod tests {
             "sha512-Vb3Qx4w4sbDQ+G2SvvLJ3ZrZqPSW5cBs6Ed1dNIqnA1Zn9tHJIkdz4CxUnsI4Z+u4z9B6KaD29mTMfP8wBJbUw==",
             "abcd1234",
             "get_secret(name)",
+            "process.current_process().authkey",
+            "self._authkey)",
+            "self.ftp.pwd()",
+            "assert_fips_status_indicator!(",
+            "quote!(struct",
             "@db_password",
             "$DB_PASSWORD",
             "%(password)s",
