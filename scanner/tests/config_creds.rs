@@ -113,6 +113,8 @@ fn tune_split_every_positive_found_no_negative_reported() {
 }
 
 #[test]
+// The figures are the test's report (run with --nocapture).
+#[allow(clippy::print_stderr)]
 fn holdout_split_precision_and_recall() {
     let s = score("holdout");
     let recall = s.tp as f64 / (s.tp + s.fn_) as f64;
