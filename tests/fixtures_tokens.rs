@@ -22,6 +22,8 @@ const EXPECTED: &[(&str, &str, u64)] = &[
     (".pypirc", "pypi-token", 8),
     ("app/settings.py", "anthropic-api-key", 4),
     ("app/settings.py", "twilio-auth-token", 7),
+    // Issue 13: a `django-insecure-` key is a leak like any Django key.
+    ("app/settings.py", "generic-secret-assignment", 14),
     ("app/settings.py", "generic-secret-assignment", 20),
     ("config/settings.json", "generic-url-credentials", 3),
     ("config/settings.json", "slack-token", 8),
@@ -33,7 +35,7 @@ const EXPECTED: &[(&str, &str, u64)] = &[
     ),
     ("infra/terraform.tfvars", "generic-secret-assignment", 5),
     ("k8s/secret.yaml", "gitlab-token", 8),
-    ("k8s/secret.yaml", "generic-secret-assignment", 9),
+    ("k8s/secret.yaml", "kubernetes-secret-value", 9),
     (
         "src/main/resources/application.properties",
         "generic-secret-assignment",

@@ -77,6 +77,16 @@ pub const KNOWN_VALIDATORS: &[&str] = &[
     "password-value",
     "msal-cache-entry",
     "adal-cache-entry",
+    "keyed-password",
+    "basic-pair",
+    "base64-password",
+    "http-authorization",
+    "url-query-password",
+    "pgpass",
+    "php-constant",
+    "kubernetes-secret",
+    "wireguard-key",
+    "filezilla-pass",
 ];
 
 /// Verifiers the engine implements; a rule naming another is rejected.

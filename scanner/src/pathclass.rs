@@ -1,5 +1,6 @@
-//! Whether a path holds documentation, tests or examples, where generic
-//! (format-less) findings are tutorial passwords and test values: the
+//! Whether a path holds documentation, tests, examples, templates or
+//! vendored third-party code, where generic (format-less) findings are
+//! tutorial passwords and test values, not the project's leaks: the
 //! generic rules don't report there unless the config asks them to
 //! (`[rules] generic_in_docs_and_tests = true`). Rules for real formats
 //! (checksummed tokens, keys, assertions) report everywhere.
@@ -33,8 +34,31 @@ const DIRS: &[&str] = &[
     "demos",
 ];
 
+/// Folder names of vendored or generated third-party code (dependencies,
+/// virtualenvs, built documentation).
+const VENDORED_DIRS: &[&str] = &[
+    "node_modules",
+    "bower_components",
+    "vendor",
+    "site-packages",
+    "dist-packages",
+    "_build",
+    ".venv",
+    "venv",
+    ".tox",
+    "jspm_packages",
+];
+
 /// Extensions of prose documents.
-const DOC_EXTS: &[&str] = &[".md", ".markdown", ".rst", ".adoc", ".asciidoc"];
+const DOC_EXTS: &[&str] = &[
+    ".md",
+    ".markdown",
+    ".rst",
+    ".adoc",
+    ".asciidoc",
+    ".textile",
+    ".rdoc",
+];
 
 /// Why `rel` (a `/`-separated path relative to the scanned root or the
 /// repository) is documentation, a test or an example, or `None`.
@@ -48,6 +72,15 @@ pub fn docs_or_tests(rel: &str) -> Option<&'static str> {
         .any(|d| DIRS.iter().any(|x| d.eq_ignore_ascii_case(x)))
     {
         return Some("a documentation, test or example folder");
+    }
+    if parts
+        .iter()
+        .any(|d| VENDORED_DIRS.iter().any(|x| d.eq_ignore_ascii_case(x)))
+        || parts.windows(2).any(|w| {
+            (w[0] == "build" && w[1] == "lib") || (w[0] == "jenkins_home" && w[1] == "plugins")
+        })
+    {
+        return Some("vendored or generated third-party code");
     }
     if DOC_EXTS.iter().any(|e| file.ends_with(e)) {
         return Some("a documentation file");
@@ -75,6 +108,16 @@ pub fn docs_or_tests(rel: &str) -> Option<&'static str> {
     {
         return Some("an example file");
     }
+    let last = file.rsplit('.').next().unwrap_or("");
+    if file.contains('.')
+        && matches!(
+            last,
+            "template" | "tmpl" | "dist" | "tpl" | "example" | "sample"
+        )
+        || file.split(['.', '-', '_']).any(|w| w == "template")
+    {
+        return Some("a template file");
+    }
     None
 }
 
@@ -96,6 +139,14 @@ mod tests {
             "src/test/java/com/acme/AuthServiceTest.java",
             "config/settings.example.env",
             "Test/Fixtures/app.config",
+            "node_modules/pg/lib/defaults.js",
+            "vendor/bundle/gems/x/config.rb",
+            "lib/python3.12/site-packages/pkg/conf.py",
+            "build/lib/pkg/settings.py",
+            "config/app.yml.template",
+            ".env.dist",
+            "wp-config-sample.php",
+            "docs/guide.textile",
         ] {
             assert!(docs_or_tests(p).is_some(), "{p}");
         }

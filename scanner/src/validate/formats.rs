@@ -174,7 +174,8 @@ pub(super) fn docker_auth(s: &[u8]) -> Verdict {
     }
     // Registry tokens (GitHub, GitLab, npm...) are passwords too: only
     // shape is judged here.
-    super::generic::judge_value(password).map_err(|e| format!("password: {e}"))?;
+    super::generic::judge(password, super::generic::KeyStrength::Strong)
+        .map_err(|e| format!("password: {e}"))?;
     let mut details = BTreeMap::new();
     details.insert("username".to_string(), json!(user));
     Ok(Validated {
@@ -248,7 +249,7 @@ pub(super) fn discord_bot_token(s: &[u8]) -> Verdict {
 /// string): judged like a generic assigned value.
 pub(super) fn password_value(s: &[u8]) -> Verdict {
     let v = std::str::from_utf8(s).map_err(|_| "not UTF-8".to_string())?;
-    super::generic::judge_value(v)?;
+    super::generic::judge(v, super::generic::KeyStrength::Strong)?;
     Ok(Validated::default())
 }
 

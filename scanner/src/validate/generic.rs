@@ -42,13 +42,14 @@ pub(super) fn placeholder(s: &[u8]) -> Verdict {
         "fake",
     ];
     if let Some(w) = WORDS.iter().find(|w| t.contains(**w)) {
-        return Err(format!("placeholder word {w:?}"));
+        // Four random `x` can occur in generated text: a mask is mostly x.
+        if *w != "xxxx" || t.matches('x').count() * 3 >= t.len() {
+            return Err(format!("placeholder word {w:?}"));
+        }
     }
     const SIGILS: &[&str] = &[
         "${",
         "{{",
-        "$(",
-        "%(",
         "<%",
         "#{",
         "os.environ",
@@ -58,9 +59,19 @@ pub(super) fn placeholder(s: &[u8]) -> Verdict {
     if let Some(w) = SIGILS.iter().find(|w| t.contains(**w)) {
         return Err(format!("variable reference {w:?}"));
     }
-    if t.starts_with('$')
-        || t.starts_with('<') && t.ends_with('>')
-        || t.starts_with('%') && t.ends_with('%')
+    if let Some(w) = ["$(", "%("].iter().find(|w| substitution(&t, w)) {
+        return Err(format!("variable reference {w:?}"));
+    }
+    if t.starts_with('<') && t.ends_with('>')
+        || t.len() > 2
+            && t.starts_with('%')
+            && t.ends_with('%')
+            && reads_as_name(&String::from_utf8_lossy(&s[1..s.len() - 1]))
+    {
+        return Err("variable reference".into());
+    }
+    if let Some(rest) = t.strip_prefix('$')
+        && (rest.is_empty() || reference_name(&String::from_utf8_lossy(&s[1..])))
     {
         return Err("variable reference".into());
     }
@@ -69,6 +80,94 @@ pub(super) fn placeholder(s: &[u8]) -> Verdict {
         return Err("one repeated character".into());
     }
     Ok(Validated::default())
+}
+
+/// Whether `open` (`$(` or `%(`) starts a substitution in `t`: a name of
+/// letters, digits, `_`, `.`, `-` or spaces, then the closing `)`
+/// (`$(cat key)`, `%(name)s`), not generated characters around a `(`.
+fn substitution(t: &str, open: &str) -> bool {
+    t.match_indices(open).any(|(i, _)| {
+        let rest = &t[i + open.len()..];
+        let Some(end) = rest.find(')') else {
+            return false;
+        };
+        let inner = &rest[..end];
+        let after = rest.as_bytes().get(end + 1).copied();
+        // `%(name)s` ends with its conversion; `$(cmd args)` runs a
+        // command: a name of code words either way.
+        (open != "%(" || matches!(after, Some(b's' | b'd' | b'r' | b'i' | b'f' | b'x')))
+            && inner.len() >= 3
+            && inner.split([' ', '/']).filter(|w| !w.is_empty()).all(|w| {
+                // A command or a name with a vowel (`$(cat key)`,
+                // `%(name)s`); bare short consonants (`$(ffd)`) only
+                // with arguments.
+                is_code_word(w)
+                    || is_code_name(w)
+                    || (reads_as_name(w) && inner.contains(' '))
+                    || w.starts_with('-')
+            })
+            && inner.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 2
+    })
+}
+
+/// Whether the text after a sigil (`$`, `@`, `%`, `!`, `#`, `&`, `*`)
+/// reads as a name (`$DB_PASSWORD`, `@password`, `!Ref DbPass`, `&anchor`,
+/// `*alias`, `%env.password`): a reference, judged by the whole value. A
+/// generated value with a leading symbol mixes digits, cases and symbols
+/// and is not one.
+fn reference_name(rest: &str) -> bool {
+    if !rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        return false;
+    }
+    if reads_as_name(rest) {
+        return true;
+    }
+    // A name, then an index, a call, a tag's argument or a key:
+    // `$cfg[db]`, `@Value(x)`, `!Ref DbPass`, `%env:PASS`.
+    let Some(at) = rest.find(['[', '(', ' ', ':', '{']) else {
+        return false;
+    };
+    let head = &rest[..at];
+    let closed = match rest.as_bytes()[at] {
+        b'[' => rest.ends_with(']'),
+        b'(' => rest.ends_with(')') && is_call(rest),
+        b'{' => rest.ends_with('}'),
+        _ => true,
+    };
+    head.len() >= 2 && reads_as_name(head) && closed
+}
+
+/// Whether `s` is made of words of code joined by `.`, `-` or `_`
+/// (`DB_PASSWORD`, `env.db-password`, `dbPassword2`): a name, not
+/// generated text.
+fn reads_as_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        && s.split(['.', '-', '_']).filter(|p| !p.is_empty()).all(|w| {
+            // Short lower-case words of code need no vowel (`ftp`, `pwd`).
+            (w.len() <= 4 && w.chars().all(|c| c.is_ascii_lowercase()))
+                || is_code_word(w)
+                || is_code_name(w)
+                || camel_humps(w).iter().all(|h| {
+                    is_code_word(h) || (h.len() <= 2 && h.chars().all(|c| c.is_ascii_alphabetic()))
+                })
+        })
+}
+
+/// The humps of a camelCase word (`accessKeyId` gives `access`, `Key`,
+/// `Id`); digits stay with the hump before them.
+fn camel_humps(w: &str) -> Vec<&str> {
+    let b = w.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=b.len() {
+        if i == b.len() || (b[i].is_ascii_uppercase() && !b[i - 1].is_ascii_uppercase()) {
+            out.push(&w[start..i]);
+            start = i;
+        }
+    }
+    out
 }
 
 /// Words that make up tutorial and default passwords. A value whose letters
@@ -374,9 +473,14 @@ fn is_code_word(w: &str) -> bool {
     let mut chars = letters.chars();
     let first = chars.next().unwrap_or(' ');
     let rest: Vec<char> = chars.collect();
+    let capitals = first.is_ascii_uppercase() && rest.iter().all(|c| c.is_ascii_uppercase());
+    // A word of code has a vowel (`Nscyfw` of random text has none);
+    // acronyms (`HTTP`, `XML`) need not.
+    let vowel = letters
+        .chars()
+        .any(|c| matches!(c.to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o' | 'u' | 'y'));
     first.is_ascii_alphabetic()
-        && (rest.iter().all(|c| c.is_ascii_lowercase())
-            || (first.is_ascii_uppercase() && rest.iter().all(|c| c.is_ascii_uppercase())))
+        && (rest.iter().all(|c| c.is_ascii_lowercase()) && vowel || capitals)
 }
 
 /// snake_case, kebab-case or camelCase names made of code words
@@ -499,24 +603,127 @@ const PROVIDER_PREFIXES: &[&str] = &[
     "pk.eyJ",
 ];
 
+/// How strongly the key names a password: a strong key (`password`,
+/// `passwd`, `pwd`, `secret`, a `PASSWORD` constant) vouches for short
+/// mixed values and for hex of a digest's length (`secret_key_base`); a weak
+/// one (`token`, `api_key`, or none, as in a URL) leaves the value to prove
+/// itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStrength {
+    Weak,
+    Strong,
+}
+
 /// The shape checks shared by assigned values and URL passwords: rejects
 /// code, references, paths, hashes and ids, and tutorial passwords.
 pub fn judge_value(v: &str) -> Result<(), String> {
+    judge(v, KeyStrength::Weak)
+}
+
+/// Leading characters that never start a value (an expression, a list, a
+/// member), and those that start a reference only when a name follows.
+const NEVER_FIRST: &[char] = &['{', '[', ':', '.', ','];
+const SIGIL_FIRST: &[char] = &['$', '%', '(', '@', '#', '&', '*', '!', '-', '^', '=', '+'];
+
+/// Whether `v` is a call (`get_secret(name)`, `os.urandom(24)`, `fn()`):
+/// a name right before `(`, and the value closing with `)`.
+fn is_call(v: &str) -> bool {
+    let Some(open) = v.find('(') else {
+        return false;
+    };
+    let name = &v[..open];
+    let Some(args) = v[open + 1..]
+        .strip_suffix(')')
+        .or_else(|| v[open + 1..].strip_suffix(");"))
+    else {
+        return false;
+    };
+    // A name of code words, then arguments of names, numbers, quotes and
+    // commas (not the symbols a generated value strews around a `(`).
+    name.len() >= 2
+        && reads_as_name(name.trim_start_matches(['$', '@', '!', '&', '*', '%', '#', '-']))
+        && args.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    '_' | '.' | ',' | '\'' | '"' | ' ' | '=' | '-' | '/' | '[' | ']'
+                )
+        })
+}
+
+/// Whether a `%` in `v` starts a printf conversion: `%s`, `%d`, `%r` ...
+/// then the end or a character that is not a letter or digit (`user_%s`,
+/// `%s:%s`), or `%(name)s`.
+fn has_format_spec(v: &str) -> bool {
+    let b = v.as_bytes();
+    let mut specs = 0;
+    let mut rest = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && matches!(b.get(i + 1), Some(b's' | b'd' | b'r' | b'i' | b'f' | b'x'))
+            && !b.get(i + 2).is_some_and(|n| n.is_ascii_alphanumeric())
+        {
+            specs += 1;
+            rest.push(' ');
+            i += 2;
+            continue;
+        }
+        rest.push(b[i] as char);
+        i += 1;
+    }
+    // The text around the conversions must read as words or names
+    // (`__omit_place_holder__%s`, `%s:%s`, `user_%d`), not as generated
+    // characters that happen to hold `%d`.
+    specs > 0
+        && rest
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .filter(|p| !p.is_empty())
+            .all(|p| reads_as_name(p) || p.chars().all(|c| c.is_ascii_digit()))
+        || substitution(v, "%(")
+}
+
+/// A mixed-case run of letters that reads as random rather than as words:
+/// frequent case flips, and humps too short to be code words.
+fn random_letters(v: &str) -> bool {
+    let upper = v.chars().filter(|c| c.is_ascii_uppercase()).count();
+    let lower = v.chars().filter(|c| c.is_ascii_lowercase()).count();
+    v.len() >= 16 && upper >= 3 && lower >= 3 && case_flip_ratio(v) >= 0.18 && !is_code_name(v)
+}
+
+/// The shape checks with the key's strength (see [`KeyStrength`]).
+pub fn judge(v: &str, key: KeyStrength) -> Result<(), String> {
     placeholder(v.as_bytes())?;
+    // Django's development keys keep the generator's alphabet after the
+    // prefix: judge the random part.
+    let v = v.strip_prefix("django-insecure-").unwrap_or(v);
     let lower = v.to_ascii_lowercase();
     if v.len() < 8 {
         return Err("shorter than 8 characters".into());
     }
-    if let Some(c) = v.chars().next().filter(|c| {
-        matches!(
-            c,
-            '$' | '%' | '{' | '[' | '(' | '@' | '#' | '&' | '*' | '!' | ':' | '.' | '-'
-        )
-    }) {
-        return Err(format!("starts with {c:?}: a reference or an expression"));
+    if let Some(c) = v.chars().next().filter(|c| NEVER_FIRST.contains(c)) {
+        return Err(format!("starts with {c:?}: an expression or a list"));
     }
-    if v.contains('(') || v.contains(')') || v.contains('`') || v.contains("::") || v.contains("->")
-    {
+    if v.starts_with(SIGIL_FIRST) {
+        let rest = v.trim_start_matches(SIGIL_FIRST);
+        let repeated = v.len() >= 3 && v.as_bytes()[..3].iter().all(|&b| b == v.as_bytes()[0]);
+        if repeated || rest.is_empty() || reference_name(rest) {
+            return Err(format!(
+                "starts with {:?} then a name: a reference or an expression",
+                &v[..1]
+            ));
+        }
+    }
+    if v.starts_with('*') && v.len() == 41 && is_hex(&v[1..]) {
+        return Err("a MySQL password hash (`*` and 40 hex)".into());
+    }
+    // Calls and member chains (`process.current_process().authkey`,
+    // `self._authkey)`): every piece between brackets and dots is a name.
+    let code_chain = v.contains(['(', ')'])
+        && v.split(['(', ')', '.', ',', ';', '!']).all(|p| {
+            p.is_empty() || reads_as_name(p.trim_start_matches(['$', '@', '!', '&', '*']))
+        });
+    if code_chain || is_call(v) || v.contains('`') || v.contains("::") || v.contains("->") {
         return Err("a function call, an expression or inline code".into());
     }
     if v.starts_with("eyJ") {
@@ -544,7 +751,6 @@ pub fn judge_value(v: &str) -> Result<(), String> {
         "sha384-",
         "sha512-",
         "data:",
-        "django-insecure-",
         "md5:",
         "sha256:",
         "arn:",
@@ -552,6 +758,7 @@ pub fn judge_value(v: &str) -> Result<(), String> {
         "ref+",
         "secretref:",
         "keyvault:",
+        "scram-sha",
     ] {
         if lower.starts_with(prefix) {
             return Err(format!("starts with {prefix:?}: not a secret value"));
@@ -568,7 +775,7 @@ pub fn judge_value(v: &str) -> Result<(), String> {
     if is_uuid(v) {
         return Err("a UUID".into());
     }
-    if is_hex(v) && matches!(v.len(), 40 | 64 | 128) {
+    if key == KeyStrength::Weak && is_hex(v) && matches!(v.len(), 40 | 64 | 128) {
         return Err("a hex digest length (SHA-1, SHA-256, SHA-512)".into());
     }
     if v.split('.').count() > 1
@@ -587,6 +794,9 @@ pub fn judge_value(v: &str) -> Result<(), String> {
     {
         return Err("a dotted module or member path".into());
     }
+    if is_route(v) {
+        return Err("a path, a route or a list of words".into());
+    }
     if v.chars()
         .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
         && (v.contains('_') || !v.chars().any(|c| c.is_ascii_digit()))
@@ -595,6 +805,8 @@ pub fn judge_value(v: &str) -> Result<(), String> {
     }
     let has_letter = v.chars().any(|c| c.is_ascii_alphabetic());
     let has_digit = v.chars().any(|c| c.is_ascii_digit());
+    let has_upper = v.chars().any(|c| c.is_ascii_uppercase());
+    let has_lower = v.chars().any(|c| c.is_ascii_lowercase());
     let has_symbol = v
         .chars()
         .any(|c| !c.is_ascii_alphanumeric() && !matches!(c, '-' | '_' | '.'));
@@ -602,16 +814,19 @@ pub fn judge_value(v: &str) -> Result<(), String> {
         return Err("no letters: a number, a date or a version".into());
     }
     if !has_symbol && v.len() < 12 {
-        return Err("shorter than 12 characters without a symbol".into());
+        // Short values: only right after a strong key, and mixing upper
+        // case, lower case and digits as generated passwords do.
+        if key == KeyStrength::Weak || !(has_digit && has_upper && has_lower) {
+            return Err("shorter than 12 characters without a symbol".into());
+        }
     }
     if !has_digit && !has_symbol {
         // Letters and separators only: words, identifiers, camelCase names,
         // unless long and flipping case like generated text.
-        if !(v.len() >= 16 && case_flip_ratio(v) >= 0.3) {
+        if !random_letters(v) {
             return Err("letters only: a word or an identifier".into());
         }
-    }
-    if is_identifier(v) && !has_digit {
+    } else if is_identifier(v) && !has_digit {
         return Err("an identifier".into());
     }
     if is_code_name(v) {
@@ -630,11 +845,36 @@ pub fn judge_value(v: &str) -> Result<(), String> {
         return Err("a keyboard or alphabet sequence".into());
     }
     let e = entropy::shannon_entropy(v.as_bytes());
-    let floor = if v.len() >= 16 { 3.3 } else { 2.9 };
+    let floor = if v.len() >= 24 {
+        3.3
+    } else if v.len() >= 12 {
+        2.9
+    } else {
+        2.5
+    };
     if e < floor {
         return Err(format!("entropy {e:.2} too low for a generated secret"));
     }
     Ok(())
+}
+
+/// A path, a route or a list of words (`active_storage/disk#show`,
+/// `abs|acos|asin`, `app/models/user`): separated parts that are each a
+/// lower-case word or name.
+fn is_route(v: &str) -> bool {
+    let seps = ['/', '|', '#', '*', ':', ','];
+    if !v.contains(seps) {
+        return false;
+    }
+    let parts: Vec<&str> = v.split(seps).filter(|p| !p.is_empty()).collect();
+    parts.len() >= 2
+        && parts.iter().all(|p| {
+            let p = p.trim_start_matches(['.', '@', '~', '$']);
+            p.len() >= 2
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || matches!(c, '_' | '-' | '.'))
+                || is_code_name(p)
+        })
 }
 
 /// Password-hash formats (Django, Passlib, Werkzeug): `ALGORITHM$...`.
@@ -659,13 +899,10 @@ fn not_a_value(v: &str, lower: &str) -> Option<&'static str> {
     if HASH_FORMATS.iter().any(|h| lower.starts_with(h)) && v.contains(['$', ':']) {
         return Some("a password hash (algorithm$salt$hash), not a password");
     }
-    if ["%s", "%d", "%r", "%(", "{}", "{0}"]
-        .iter()
-        .any(|f| v.contains(f))
-    {
+    if has_format_spec(v) || ["{}", "{0}"].iter().any(|f| v.contains(f)) {
         return Some("a format string");
     }
-    if v.len() > 2 && v.starts_with('+') && v.ends_with('+') {
+    if v.len() > 2 && v.starts_with('+') && v.ends_with('+') && reads_as_name(&v[1..v.len() - 1]) {
         return Some("string concatenation (`\"+name+\"`)");
     }
     if v.contains('|') && v.contains(':') {
@@ -811,25 +1048,155 @@ const NON_SECRET_KEYS: &[&str] = &[
     "description",
     "title",
     "help",
+    "encryption",
+    "algorithm",
+    "cipher",
+    "method",
 ];
 
 /// Generic assignments: the key (text before the value in the match) must
 /// name a secret, and the value must look generated (see [`judge_value`]).
 pub(super) fn generic_secret(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
-    let key = String::from_utf8_lossy(&data[c.match_start..c.start]).to_ascii_lowercase();
-    let key = key.trim_end_matches(|ch: char| {
+    let raw_key = String::from_utf8_lossy(&data[c.match_start..c.start]);
+    let raw_key = raw_key.trim_end_matches(|ch: char| {
         ch.is_whitespace() || matches!(ch, '"' | '\'' | ':' | '=' | '>' | '<' | ',')
     });
-    if let Some(w) = NON_SECRET_KEYS.iter().find(|w| key.contains(**w)) {
+    // The name the keyword is part of: `AWS::ApiGateway::ApiKey`.
+    let name_start = data[..c.match_start]
+        .iter()
+        .rposition(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'.' | b'-')))
+        .map_or(0, |i| i + 1)
+        .max(c.match_start.saturating_sub(64));
+    if raw_key.contains("::")
+        || data[name_start..c.match_start]
+            .windows(2)
+            .any(|w| w == b"::")
+    {
+        return Err("the key is a type or resource name (`AWS::…::ApiKey`)".into());
+    }
+    if let Some(w) = non_secret_key(raw_key) {
         return Err(format!("the key names a {w:?}, not a secret"));
     }
     let v = std::str::from_utf8(s).map_err(|_| "not UTF-8".to_string())?;
-    judge_value(v)?;
+    if let Some(why) = doc_example(data, c.match_start) {
+        return Err(why.into());
+    }
+    if url_parameter(data, c.match_start) {
+        return Err("a URL parameter: the URL rules judge it with its host".into());
+    }
+    judge(v, key_strength_of(raw_key))?;
     Ok(Validated::default())
 }
 
+/// The words of a key name, lower-cased: split at separators and at
+/// camelCase humps (`dbPasswordHash` gives `db`, `password`, `hash`).
+fn key_words(key: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    for part in key.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let b = part.as_bytes();
+        let mut start = 0;
+        for i in 1..=b.len() {
+            if i == b.len() || (b[i].is_ascii_uppercase() && b[i - 1].is_ascii_lowercase()) {
+                if i > start {
+                    words.push(part[start..i].to_ascii_lowercase());
+                }
+                start = i;
+            }
+        }
+    }
+    words
+}
+
+/// The [`NON_SECRET_KEYS`] entry a key's words name, if any: whole words
+/// for short entries (`id`, `len`, `min`), word prefixes for longer ones
+/// (`hash` in `hashed`, `expir` in `expires`).
+fn non_secret_key(key: &str) -> Option<&'static str> {
+    let words = key_words(key);
+    NON_SECRET_KEYS.iter().copied().find(|w| {
+        let w_trim = w.trim_start_matches(['_', '-']);
+        words.iter().any(|word| {
+            word == w_trim
+                || (w_trim.len() >= 4 && (word.starts_with(w_trim) || word.ends_with(w_trim)))
+                || (w_trim == "sha"
+                    && word.starts_with("sha")
+                    && word[3..].chars().all(|c| c.is_ascii_digit()))
+        })
+    })
+}
+
+/// Strong when the key's words name a password or a secret.
+pub(super) fn key_strength_of(key: &str) -> KeyStrength {
+    let strong = key_words(key).iter().any(|w| {
+        w.starts_with("password")
+            || w.starts_with("passwd")
+            || matches!(
+                w.as_str(),
+                "pwd" | "pass" | "secret" | "secrets" | "passphrase"
+            )
+            || w.ends_with("password")
+            || w.ends_with("secret")
+    });
+    if strong {
+        KeyStrength::Strong
+    } else {
+        KeyStrength::Weak
+    }
+}
+
+/// Whether the key at `at` is a parameter of a URL on its line
+/// (`…://host/db?user=app&password=…`).
+fn url_parameter(data: &[u8], at: usize) -> bool {
+    let line_start = data[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let before = &data[line_start..at];
+    matches!(before.last(), Some(b'?' | b'&' | b';')) && before.windows(3).any(|w| w == b"://")
+}
+
+/// A documentation example on the line at `at`: a doc comment (`///`,
+/// `//!`, a ` * ` line of a block comment), a doctest (`>>>`), or a
+/// commented example whose result follows (`# => false`).
+fn doc_example(data: &[u8], at: usize) -> Option<&'static str> {
+    let line_start = data[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line_end = data[at..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(data.len(), |i| at + i);
+    let line = String::from_utf8_lossy(&data[line_start..line_end]);
+    let t = line.trim_start();
+    if t.starts_with("///") || t.starts_with("//!") || t.starts_with("* ") || t.starts_with("*\t") {
+        return Some("a documentation comment");
+    }
+    if t.starts_with(">>> ") || t.starts_with("... ") {
+        return Some("a doctest example");
+    }
+    if t.starts_with('#') || t.starts_with("//") {
+        // The next few lines: a commented result marks an example.
+        let after = &data[line_end.min(data.len())..];
+        let next: Vec<String> = String::from_utf8_lossy(&after[..after.len().min(400)])
+            .lines()
+            .skip(1)
+            .take(3)
+            .map(|l| l.trim_start().to_string())
+            .collect();
+        if line.contains("# =>")
+            || next.iter().any(|l| {
+                (l.starts_with('#') || l.starts_with("//"))
+                    && (l.contains("# =>") || l.contains("#=>") || l.contains("// =>"))
+            })
+        {
+            return Some("a commented example with its result (`# => …`)");
+        }
+    }
+    None
+}
+
 /// Hosts where credentials are tutorial or local-development noise.
-fn local_or_documentation_host(host: &str) -> bool {
+pub(super) fn local_or_documentation_host(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
     h == "localhost"
         || h.starts_with("127.")
@@ -936,8 +1303,20 @@ mod tests {
             "da39a3ee5e6b4b0d3255bfef95601890afd80709",
             "sha512-Vb3Qx4w4sbDQ+G2SvvLJ3ZrZqPSW5cBs6Ed1dNIqnA1Zn9tHJIkdz4CxUnsI4Z+u4z9B6KaD29mTMfP8wBJbUw==",
             "abcd1234",
-            "django-insecure-3k5#n@)c1^b%x8v9(q$2w!e7r6t0y",
             "get_secret(name)",
+            "process.current_process().authkey",
+            "self._authkey)",
+            "self.ftp.pwd()",
+            "assert_fips_status_indicator!(",
+            "quote!(struct",
+            "@db_password",
+            "$DB_PASSWORD",
+            "%(password)s",
+            "user_%s",
+            "active_storage/disk#show",
+            "abs|acos|asin|atan",
+            "scram-sha-256",
+            "*94BDCEBE19083CE2A1F959FD02F964C7AF4CFC29",
             "request_data2",
             "defaultApiToken2",
             "TokenKind::RightSquareBracket",
@@ -955,8 +1334,94 @@ mod tests {
             "a8f5f167f44f4964e6c998dee827110c",
             "ey9gLlviJAaKf8HjvE",
             "F0dIwoIzDfpc4yJq",
+            "django-insecure-3k5#n@)c1^b%x8v9(q$2w!e7r6t0y",
+            "%k7@Rw2#qLx9!mZp4Tb",
+            "!Hq8w#Kd2%Lm9xZr4Pt",
+            "q(7&x$2m#9v^k4+z!w8-p=j5*r)n3b%h6t_y0l1c@s",
+            "+&^w8g2*g3%hx8d3@5r=!&bpqd4_43-tor6_cs3ju$w@obx6mi",
+            "PcwNscyfw4Nxj5Ewalo4",
+            "QmXkPzRtVbNwLcYd",
         ] {
             assert!(judge_value(v).is_ok(), "{v}: {:?}", judge_value(v));
+        }
+        // After a strong key: short mixed values and digest-length hex.
+        for v in ["Rk4mW9qZt2", "9f2c4e1a7b3d8f6e0a5c2b9d4e7f1a3c6b8d0e2f"] {
+            assert!(judge(v, KeyStrength::Strong).is_ok(), "{v}");
+            assert!(judge_value(v).is_err(), "{v}");
+        }
+    }
+
+    /// Random values of `len` characters from `alphabet` that `keep`
+    /// accepts, and the ones [`judge`] rejects after a strong key.
+    fn rejected_random(alphabet: &[u8], len: usize, keep: fn(&str) -> bool) -> Vec<String> {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut rejected = Vec::new();
+        let mut tried = 0;
+        while tried < 3000 {
+            let v: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize] as char)
+                .collect();
+            if !keep(&v) {
+                continue;
+            }
+            tried += 1;
+            if let Err(why) = judge(&v, KeyStrength::Strong) {
+                rejected.push(format!("{v}: {why}"));
+            }
+        }
+        rejected
+    }
+
+    /// Issue 13: generated passwords (20 characters of letters, digits and
+    /// `!@#%`, as password managers make them), Django's generated keys and
+    /// 16-letter mixed-case values are accepted every time.
+    #[test]
+    fn generated_values_are_always_accepted() {
+        let classes = |v: &str| {
+            v.bytes().any(|b| b.is_ascii_uppercase())
+                && v.bytes().any(|b| b.is_ascii_lowercase())
+                && v.bytes().any(|b| b.is_ascii_digit())
+        };
+        // (alphabet, length, which values, how many of 3000 may be
+        // rejected): letters alone carry less evidence, and a value whose
+        // cases come in two blocks (`MLDUUVSDanvwfwuw`) reads like
+        // `wordACRONYM`; about one in 500 is let go.
+        for (alphabet, len, keep, tolerated) in [
+            (
+                &b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!@#%"[..],
+                20,
+                classes as fn(&str) -> bool,
+                0,
+            ),
+            (
+                &b"abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)"[..],
+                50,
+                (|_: &str| true) as fn(&str) -> bool,
+                0,
+            ),
+            (
+                &b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[..],
+                16,
+                (|v: &str| {
+                    v.bytes().filter(u8::is_ascii_uppercase).count() >= 4
+                        && v.bytes().filter(u8::is_ascii_lowercase).count() >= 4
+                }) as fn(&str) -> bool,
+                9,
+            ),
+        ] {
+            let rejected = rejected_random(alphabet, len, keep);
+            assert!(
+                rejected.len() <= tolerated,
+                "{} rejected:\n{}",
+                rejected.len(),
+                rejected.join("\n")
+            );
         }
     }
 

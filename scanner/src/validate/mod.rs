@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+mod configs;
 mod der;
 mod formats;
 mod generic;
@@ -82,6 +83,16 @@ pub fn validate(name: &str, c: &Candidate, data: &[u8]) -> Verdict {
         "password-value" => formats::password_value(secret),
         "msal-cache-entry" => msal::msal_cache_entry(secret, data, c),
         "adal-cache-entry" => msal::adal_cache_entry(secret, data, c),
+        "keyed-password" => configs::keyed_password(secret),
+        "basic-pair" => configs::basic_pair(secret),
+        "base64-password" => configs::base64_password(secret),
+        "http-authorization" => configs::http_authorization(secret, data, c),
+        "url-query-password" => configs::url_query_password(secret, data, c),
+        "pgpass" => configs::pgpass(secret, data, c),
+        "php-constant" => configs::php_constant(secret, data, c),
+        "kubernetes-secret" => configs::kubernetes_secret(secret, data, c),
+        "wireguard-key" => configs::wireguard_key(secret),
+        "filezilla-pass" => configs::filezilla_pass(secret, data, c),
         other => Err(format!("validator `{other}` is not implemented")),
     }
 }

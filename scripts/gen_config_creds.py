@@ -1,0 +1,374 @@
+#!/usr/bin/env python3
+"""Writes the labelled corpus of configuration-file credentials and their
+look-alikes (issue 13) under fixtures/config-creds/.
+
+Every value is drawn at random (a fixed seed per split, so the output is
+reproducible); host names are made-up company hosts, never example.com.
+Each record is one small file: its path, its text, the 1-based line of the
+credential (positives) or of the look-alike (negatives), and the shape.
+
+    python3 scripts/gen_config_creds.py            # writes tune.jsonl and holdout.jsonl
+
+`tune` is what the rules were tuned on; `holdout` (another seed, other
+hosts and names) is only measured.
+"""
+
+import base64
+import json
+import os
+import random
+import string
+import sys
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "fixtures", "config-creds")
+
+LETTERS = string.ascii_letters
+ALNUM = string.ascii_letters + string.digits
+GEN_PW = ALNUM + "!@#%"
+DJANGO = "abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)"
+WP = ALNUM + "!@#$%^&*()-_ []{}<>~`+=,.;:/?|"
+
+COMPANIES = {
+    "tune": ["acme-corp", "globex", "initech", "umbrella-labs", "hooli", "vandelay"],
+    "holdout": ["stark-ind", "wayne-ent", "tyrell", "cyberdyne", "soylent-co", "wonka"],
+}
+ENVS = ["prod", "staging", "eu-west", "internal", "us-east-1"]
+TLDS = ["io", "com", "net", "cloud"]
+
+
+class Gen:
+    def __init__(self, split, seed):
+        self.r = random.Random(seed)
+        self.split = split
+        self.records = []
+
+    def host(self, kind="db"):
+        r = self.r
+        return f"{kind}{r.randint(1, 9)}.{r.choice(ENVS)}.{r.choice(COMPANIES[self.split])}.{r.choice(TLDS)}"
+
+    def rand(self, alphabet, n):
+        return "".join(self.r.choice(alphabet) for _ in range(n))
+
+    def password(self, n=None):
+        """A generated password: letters, digits and `!@#%`, with at least
+        one digit and one of each case, as password managers make them."""
+        n = n or self.r.randint(14, 24)
+        while True:
+            v = self.rand(GEN_PW, n)
+            if (any(c.isdigit() for c in v) and any(c.islower() for c in v)
+                    and any(c.isupper() for c in v)):
+                return v
+
+    def alnum(self, n=None):
+        n = n or self.r.randint(14, 24)
+        while True:
+            v = self.rand(ALNUM, n)
+            if any(c.isdigit() for c in v) and any(c.islower() for c in v) and any(c.isupper() for c in v):
+                return v
+
+    def short(self):
+        """8-11 characters of upper, lower and digits."""
+        return self.alnum(self.r.randint(8, 11))
+
+    def letters_mixed(self):
+        while True:
+            v = self.rand(LETTERS, 16)
+            if sum(c.isupper() for c in v) >= 4 and sum(c.islower() for c in v) >= 4:
+                return v
+
+    def user(self):
+        return self.r.choice(["app", "deploy", "svc-report", "ci", "backup", "etl", "web", "billing"])
+
+    def add(self, label, shape, path, lines, line):
+        self.records.append({
+            "split": self.split,
+            "label": label,
+            "shape": shape,
+            "path": path,
+            "text": "\n".join(lines) + "\n",
+            "line": line,
+        })
+
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+def quote_yaml(v):
+    return v if v[0].isalnum() else f'"{v}"'
+
+
+def positives(g):
+    r = g.r
+    # Generated passwords after password: in YAML.
+    for _ in range(40):
+        pw = g.password(20)
+        key = r.choice(["password", "db_password", "redis_password", "smtp_password", "adminPassword"])
+        g.add("pos", "yaml-password", r.choice(["config/app.yml", "deploy/values.yaml", "config/settings.yaml"]),
+              ["database:", f"  host: {g.host()}", f"  {key}: {quote_yaml(pw)}"], 3)
+    # Django.
+    for _ in range(10):
+        key = g.rand(DJANGO, 50)
+        q = r.choice(["'", '"'])
+        g.add("pos", "django-secret-key", "mysite/settings.py",
+              ["import os", f"SECRET_KEY = {q}{key}{q}", "DEBUG = False"], 2)
+    for _ in range(5):
+        key = "django-insecure-" + g.rand(DJANGO, 50)
+        g.add("pos", "django-insecure", "mysite/settings.py", [f"SECRET_KEY = '{key}'"], 1)
+    for _ in range(8):
+        key = g.rand(DJANGO, 50)
+        g.add("pos", "django-env", ".env", ["DEBUG=0", f"DJANGO_SECRET_KEY={key}"], 2)
+    # Rails.
+    for _ in range(6):
+        g.add("pos", "rails-secret-key-base", "config/secrets.yml",
+              ["production:", f"  secret_key_base: {g.rand('0123456789abcdef', 128)}"], 2)
+    # PHP.
+    for _ in range(8):
+        g.add("pos", "php-define", "wp-config.php",
+              ["<?php", f"define( 'DB_HOST', '{g.host()}' );", f"define( 'DB_PASSWORD', '{g.password()}' );"], 3)
+    for _ in range(8):
+        name = r.choice(["AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY", "AUTH_SALT", "NONCE_SALT"])
+        salt = g.rand(WP.replace("'", ""), 64)
+        g.add("pos", "wordpress-salt", "wp-config.php", ["<?php", f"define('{name}', '{salt}');"], 2)
+    for _ in range(8):
+        g.add("pos", "php-variable", "config/database.php",
+              ["<?php", f"$host = '{g.host()}';", f"$password = '{g.password()}';"], 3)
+    # Credential URLs.
+    schemes = ["https", "amqp", "amqps", "ftp", "smtp", "mongodb+srv", "mqtt", "nats", "postgres", "mysql", "redis"]
+    for _ in range(40):
+        s = r.choice(schemes)
+        user = "" if s == "redis" and r.random() < 0.5 else g.user()
+        url = f"{s}://{user}:{g.alnum()}@{g.host(r.choice(['db', 'mq', 'cache', 'git', 'mail']))}:{r.randint(1000, 9999)}/x"
+        g.add("pos", f"url-{s}", r.choice([".env", "config/app.yml", "settings.py"]),
+              ["# services", f"SERVICE_URL={url}"], 2)
+    for _ in range(10):
+        g.add("pos", "git-credentials", ".git-credentials",
+              [f"https://{g.user()}:{g.alnum()}@{g.host('git')}"], 1)
+    for _ in range(10):
+        h = g.host()
+        g.add("pos", "jdbc-password", "src/main/resources/application.properties",
+              [f"spring.datasource.url=jdbc:mysql://{h}:3306/shop?user={g.user()}&password={g.alnum()}&useSSL=true"], 1)
+    # Files of their own format.
+    for _ in range(8):
+        g.add("pos", "pgpass", ".pgpass", [f"{g.host()}:5432:{g.user()}:{g.user()}:{g.password()}"], 1)
+    for _ in range(8):
+        g.add("pos", "my-cnf", ".my.cnf", ["[client]", f"host={g.host()}", f"user={g.user()}", f"password={g.short()}"], 4)
+    for _ in range(8):
+        g.add("pos", "netrc", ".netrc", [f"machine {g.host('api')}", f"  login {g.user()}", f"  password {g.password()}"], 3)
+    for _ in range(8):
+        g.add("pos", "npmrc-auth", ".npmrc",
+              [f"registry=https://{g.host('npm')}/", f"_auth={b64(g.user() + ':' + g.password())}"], 2)
+    for _ in range(5):
+        g.add("pos", "npmrc-password", ".npmrc",
+              [f"//{g.host('npm')}/:username={g.user()}", f"//{g.host('npm')}/:_password={b64(g.password())}"], 2)
+    for _ in range(6):
+        g.add("pos", "pypirc", ".pypirc",
+              ["[internal]", f"repository = https://{g.host('pypi')}/simple", f"username = {g.user()}", f"password = {g.password()}"], 4)
+    # Docker, Kubernetes, Helm.
+    for _ in range(8):
+        g.add("pos", "docker-auth", ".docker/config.json",
+              ['{', '  "auths": {', f'    "{g.host("registry")}": {{', f'      "auth": "{b64(g.user() + ":" + g.password())}"', '    }', '  }', '}'], 4)
+    for _ in range(10):
+        key = r.choice(["password", "db-password", "API_TOKEN", "redis-pass", "secret"])
+        g.add("pos", "k8s-data", "k8s/secret.yaml",
+              ["apiVersion: v1", "kind: Secret", "metadata:", "  name: app", "type: Opaque", "data:",
+               f"  username: {b64(g.user())}", f"  {key}: {b64(g.password())}"], 8)
+    for _ in range(6):
+        key = r.choice(["DB_PASS", "api-key", "password"])
+        g.add("pos", "k8s-stringdata", "k8s/secret.yaml",
+              ["apiVersion: v1", "kind: Secret", "metadata:", "  name: app", "stringData:", f"  {key}: {g.password()}"], 6)
+    for _ in range(6):
+        g.add("pos", "helm-values", "charts/app/values.yaml",
+              ["postgresql:", "  auth:", f"    password: {g.alnum()}"], 3)
+    # HTTP.
+    for _ in range(8):
+        g.add("pos", "http-basic", r.choice(["api.http", "scripts/deploy.sh", "client.py"]),
+              [f"GET https://{g.host('api')}/v1/builds", f"Authorization: Basic {b64(g.user() + ':' + g.password())}"], 2)
+    for _ in range(8):
+        g.add("pos", "http-bearer", r.choice(["client.js", "scripts/sync.sh"]),
+              [f'const headers = {{ "Authorization": "Bearer {g.alnum(32)}" }};'], 1)
+    for _ in range(8):
+        g.add("pos", "curl-u", "scripts/deploy.sh",
+              ["#!/bin/sh", f"curl -u {g.user()}:{g.password()} https://{g.host('ci')}/api/json"], 2)
+    for _ in range(5):
+        g.add("pos", "wget-password", "scripts/fetch.sh",
+              [f"wget --user={g.user()} --password={g.alnum()} https://{g.host('files')}/build.tgz"], 1)
+    # Code syntaxes.
+    for _ in range(8):
+        g.add("pos", "go-struct", "internal/db/config.go",
+              ["cfg := Config{", f'\tHost:     "{g.host()}",', f'\tPassword: "{g.password()}",', "}"], 3)
+    for _ in range(6):
+        g.add("pos", "index-assign", "app/config.py", [f'cfg["password"] = "{g.password()}"'], 1)
+    for _ in range(6):
+        g.add("pos", "comparison", "app/auth.py", [f'if password == "{g.password()}":', "    return True"], 1)
+    for _ in range(6):
+        g.add("pos", "kwarg", "app/db.py",
+              [f'conn = psycopg2.connect(host="{g.host()}", user="{g.user()}", password="{g.password()}")'], 1)
+    for _ in range(5):
+        g.add("pos", "network-credential", "Mailer.cs",
+              [f'client.Credentials = new NetworkCredential("{g.user()}", "{g.password()}");'], 1)
+    for _ in range(5):
+        g.add("pos", "powershell", "deploy.ps1",
+              [f'$secure = ConvertTo-SecureString "{g.password()}" -AsPlainText -Force'], 1)
+    for _ in range(5):
+        g.add("pos", "sql-identified", "db/init.sql",
+              [f"CREATE USER '{g.user()}'@'%' IDENTIFIED BY '{g.password()}';"], 1)
+    for _ in range(5):
+        g.add("pos", "sql-create-user", "db/init.sql",
+              [f"CREATE ROLE {g.user().replace('-', '_')} WITH LOGIN PASSWORD '{g.password()}';"], 1)
+    for _ in range(6):
+        g.add("pos", "properties", "src/main/resources/application.properties",
+              [f"spring.datasource.url=jdbc:postgresql://{g.host()}/app", f"spring.datasource.password={g.password()}"], 2)
+    for _ in range(8):
+        g.add("pos", "compose-letters", "docker-compose.yml",
+              ["services:", "  db:", "    environment:", f"      POSTGRES_PASSWORD: {g.letters_mixed()}"], 4)
+    for _ in range(6):
+        g.add("pos", "ini", "conf/service.ini", ["[database]", f"host = {g.host()}", f"password = {g.password()}"], 3)
+    for _ in range(5):
+        key = base64.b64encode(bytes(r.getrandbits(8) for _ in range(32))).decode()
+        g.add("pos", "wireguard", "wg0.conf", ["[Interface]", "Address = 10.8.0.1/24", f"PrivateKey = {key}"], 3)
+    for _ in range(5):
+        g.add("pos", "filezilla", "sitemanager.xml",
+              ["<Server>", f"  <Host>{g.host('ftp')}</Host>", f'  <Pass encoding="base64">{b64(g.password())}</Pass>', "</Server>"], 3)
+    for _ in range(5):
+        g.add("pos", "sftp-config", "sftp-config.json",
+              ["{", f'  "host": "{g.host("web")}",', f'  "password": "{g.password()}",', "}"], 3)
+    for _ in range(5):
+        g.add("pos", "ftpconfig", ".ftpconfig",
+              ["{", f'  "host": "{g.host("ftp")}",', f'  "pass": "{g.password()}"', "}"], 3)
+    for _ in range(6):
+        g.add("pos", "short-strong-key", "config/database.yml",
+              ["production:", f"  password: {g.short()}"], 2)
+
+
+def negatives(g):
+    r = g.r
+    placeholders = ["${DB_PASSWORD}", "{{ .Values.password }}", "<your-password>", "changeme", "CHANGE_ME",
+                    "your_password_here", "xxxxxxxxxxxx", "********", "%(password)s", "$DB_PASS"]
+    for _ in range(40):
+        p = r.choice(placeholders)
+        g.add("neg", "placeholder", r.choice(["config/app.yml", ".env", "settings.py"]),
+              [f"password: {quote_yaml(p) if p[0] not in '$<{%*' else chr(34) + p + chr(34)}"], 1)
+    for _ in range(15):
+        line = r.choice([
+            'password = os.environ["DB_PASSWORD"]',
+            'password = os.getenv("DB_PASSWORD")',
+            "SECRET_KEY = get_random_secret_key()",
+            "apiKey: process.env.API_KEY,",
+            "password = self.settings.password",
+            "token = request.headers.get('X-Token')",
+            "password: config.database.password",
+            "secret_key = settings.SECRET_KEY",
+            'password = vault.read("secret/db")["password"]',
+        ])
+        g.add("neg", "indirection", r.choice(["app/config.py", "src/client.js"]), [line], 1)
+    # Template and sample files with real-looking values.
+    for _ in range(25):
+        path = r.choice([".env.example", "config/database.yml.sample", "wp-config-sample.php",
+                         "config/app.yml.template", ".env.dist", "settings.example.py"])
+        g.add("neg", "sample-file", path, [f"DB_PASSWORD={g.password()}"], 1)
+    # Local and tutorial credentials.
+    for _ in range(35):
+        url = r.choice([
+            f"postgres://postgres:postgres@localhost:5432/app",
+            f"postgres://app:{g.alnum()}@127.0.0.1:5432/app",
+            f"mysql://scott:tiger@localhost/test",
+            f"redis://:{g.alnum()}@localhost:6379/0",
+            f"amqp://guest:guest@rabbitmq:5672/",
+            f"mongodb://root:example@mongo:27017/",
+            f"postgresql://user:{g.alnum()}@host.docker.internal/db",
+        ])
+        g.add("neg", "local-url", r.choice([".env", "config/app.yml"]), [f"DATABASE_URL={url}"], 1)
+    for _ in range(10):
+        g.add("neg", "local-pgpass", ".pgpass", [f"localhost:5432:*:postgres:{g.password()}"], 1)
+    for _ in range(10):
+        g.add("neg", "local-jdbc", "application.properties",
+              [f"spring.datasource.url=jdbc:mysql://localhost:3306/app?user=root&password={g.alnum()}"], 1)
+    # Tests, docs, vendored code.
+    for _ in range(25):
+        path = r.choice(["tests/test_db.py", "spec/models/user_spec.rb", "src/__tests__/auth.test.js",
+                         "docs/configuration.md", "README.md", "examples/app/settings.py",
+                         "node_modules/pg/lib/defaults.js", "vendor/bundle/gems/x/config.rb",
+                         "lib/python3.12/site-packages/pkg/conf.py", "docs/_build/html/config.html"])
+        g.add("neg", "docs-tests-vendored", path, [f'password = "{g.password()}"'], 1)
+    # Doc-comment examples.
+    for _ in range(15):
+        pw = g.alnum(13)
+        style = r.choice(["ruby", "rust", "javadoc", "doctest"])
+        if style == "ruby":
+            lines = ["# Example:", f'#   user.password = "{pw}"', '#   user.authenticate("wrong") # => false', "def authenticate(pw)"]
+            line = 2
+        elif style == "rust":
+            lines = ["/// ```", f'/// let password = "{pw}";', "/// ```", "fn check() {}"]
+            line = 2
+        elif style == "javadoc":
+            lines = ["/**", f' * conn.setPassword("{pw}");', f' * password = "{pw}"', " */"]
+            line = 3
+        else:
+            lines = ['def login(password):', '    """', f'    >>> login(password="{pw}")', '    """']
+            line = 3
+        g.add("neg", "doc-example", "src/auth.rb" if style == "ruby" else "src/lib.rs", lines, line)
+    # Project metadata and tables.
+    for _ in range(10):
+        guid = "-".join(g.rand("0123456789abcdef", n) for n in (8, 4, 4, 4, 12))
+        g.add("neg", "user-secrets-id", "App.csproj", ["<PropertyGroup>", f"  <UserSecretsId>{guid}</UserSecretsId>", "</PropertyGroup>"], 2)
+    for _ in range(10):
+        h = base64.b64encode(bytes(r.getrandbits(8) for _ in range(64))).decode()
+        g.add("neg", "lock-integrity", "package-lock.json",
+              ['    "node_modules/secret-handshake": {', f'      "integrity": "sha512-{h}"', "    }"], 2)
+    for _ in range(5):
+        g.add("neg", "scram", "postgresql.conf", ["#password_encryption = scram-sha-256", "listen_addresses = '*'"], 1)
+    for _ in range(10):
+        g.add("neg", "empty-password", r.choice([".env", "conf/app.ini"]),
+              ["password=", f"next_setting={g.alnum()}"], 1)
+    for _ in range(8):
+        words = "|".join(r.sample(["abs", "acos", "asin", "atan", "ceil", "floor", "round", "sqrt", "token", "secret"], 5))
+        g.add("neg", "highlighter", "src/mode/sql_highlight_rules.js", [f'"support.function.secret": "{words}",'], 1)
+    for _ in range(6):
+        g.add("neg", "route", "config/routes.rb", ['get "/disk/:encoded_token/*filename" => "active_storage/disk#show", as: :disk'], 1)
+    for _ in range(6):
+        g.add("neg", "id-map", "lib/resources.json", [f'"AWS::ApiGateway::ApiKey": "{g.rand("0123456789abcdef", 16)}",'], 1)
+    for _ in range(8):
+        g.add("neg", "i18n", "locales/fr.json", [r.choice(['"password": "Mot de passe",', '"password_hint": "Au moins 8 caractères",', '"token_expired": "Session expirée"'])], 1)
+    for _ in range(20):
+        g.add("neg", "tutorial-password", r.choice(["config/app.yml", ".env"]),
+              [f"password: {r.choice(['password123', 'P@ssw0rd!', 'Sup3rS3cr3t2024', 'admin1234', 'letmein!', 'Welcome2024!', 'hunter22', 'secret123'])}"], 1)
+    for _ in range(15):
+        g.add("neg", "identifier", r.choice(["config/app.yml", "src/app.ts"]),
+              [r.choice(["password: buildBotAccount", "secret_name: my-app-secret", 'tokenType: "refreshToken"',
+                         "password_field: user_password_confirmation", "secret: AZURE_SUBSCRIPTION_ID",
+                         'apiKey: "API_KEY_HEADER_NAME"'])], 1)
+    for _ in range(8):
+        g.add("neg", "hash-values", "db/seeds.rb",
+              [f'password_digest: "$2a$12${g.rand(ALNUM + "./", 53)}"'], 1)
+    for _ in range(6):
+        g.add("neg", "k8s-configmap", "k8s/configmap.yaml",
+              ["apiVersion: v1", "kind: ConfigMap", "data:", f"  password_file: /run/secrets/db"], 4)
+    for _ in range(6):
+        g.add("neg", "k8s-weak-data", "k8s/secret.yaml",
+              ["apiVersion: v1", "kind: Secret", "data:", f"  password: {b64(r.choice(['changeme', 'password', 'admin', 'postgres']))}"], 4)
+    for _ in range(6):
+        g.add("neg", "basic-weak", "api.http", [f"Authorization: Basic {b64('admin:' + r.choice(['admin', 'password', 'secret123']))}"], 1)
+    for _ in range(6):
+        g.add("neg", "curl-env", "scripts/deploy.sh", ['curl -u "$CI_USER:$CI_PASS" https://' + g.host("ci") + "/api"], 1)
+    for _ in range(5):
+        g.add("neg", "compose-default", "docker-compose.yml",
+              ["services:", "  db:", "    environment:", "      POSTGRES_PASSWORD: postgres"], 4)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for split, seed in [("tune", 13), ("holdout", 1313)]:
+        g = Gen(split, seed)
+        positives(g)
+        negatives(g)
+        path = os.path.join(OUT, f"{split}.jsonl")
+        with open(path, "w") as f:
+            for rec in g.records:
+                f.write(json.dumps(rec, sort_keys=True) + "\n")
+        pos = sum(r["label"] == "pos" for r in g.records)
+        print(f"{path}: {pos} positive, {len(g.records) - pos} negative", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
