@@ -176,6 +176,7 @@ fn finding(rule: &str, secret: &str, context: &[(&str, &str)]) -> Finding {
         raw: Secret::new(secret),
         span: (0, 1),
         context: ctx,
+        snippet: None,
     }
 }
 

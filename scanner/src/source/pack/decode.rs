@@ -731,8 +731,8 @@ mod tests {
             idx.extend(id(k));
         }
         idx.extend(std::iter::repeat_n(0u8, 4 * n));
-        for k in 0..n {
-            idx.extend((offsets[k] as u32).to_be_bytes());
+        for &off in offsets.iter().take(n) {
+            idx.extend((off as u32).to_be_bytes());
         }
         idx.extend([0u8; 40]);
         std::fs::create_dir_all(dir.join("pack")).unwrap();
