@@ -596,6 +596,85 @@ remediation = "none"
         }
     }
 
+    /// A counterexample that is an obvious placeholder: what a reader of
+    /// documentation or a template would see instead of a real value.
+    fn is_placeholder(text: &str) -> bool {
+        let lower = text.to_ascii_lowercase();
+        let xs = text
+            .as_bytes()
+            .split(|b| !matches!(b, b'x' | b'X'))
+            .any(|run| run.len() >= 4);
+        let angle = text
+            .find('<')
+            .is_some_and(|open| text[open + 1..].find('>').is_some_and(|close| close > 0));
+        xs || angle
+            || [
+                "${",
+                "your",
+                "example",
+                "placeholder",
+                "redacted",
+                "changeme",
+                "...",
+                "****",
+                "_here",
+                "replace",
+                "0000000000",
+            ]
+            .iter()
+            .any(|p| lower.contains(p))
+    }
+
+    #[test]
+    fn every_rule_has_two_examples_and_two_counterexamples_one_a_placeholder() {
+        let mut offenders = Vec::new();
+        for (name, pack) in builtin_packs().unwrap() {
+            for rule in &pack.rules {
+                if rule.binary {
+                    continue;
+                }
+                let mut problems = Vec::new();
+                if rule.examples.len() < 2 {
+                    problems.push(format!("{} examples", rule.examples.len()));
+                }
+                if rule.counterexamples.len() < 2 {
+                    problems.push(format!("{} counterexamples", rule.counterexamples.len()));
+                }
+                if !rule.counterexamples.iter().any(|c| is_placeholder(c)) {
+                    problems.push("no placeholder counterexample".to_string());
+                }
+                if !problems.is_empty() {
+                    offenders.push(format!("{name}/{} ({})", rule.id, problems.join(", ")));
+                }
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "{} rules need at least two examples and two counterexamples, one a placeholder:\n{}",
+            offenders.len(),
+            offenders.join("\n")
+        );
+    }
+
+    #[test]
+    fn placeholder_detection() {
+        for p in [
+            "KEY=<your-token>",
+            "hf_xxxxxxxxxxxx",
+            "TOKEN=${TOKEN}",
+            "sk-...",
+            "AKIAIOSFODNN7EXAMPLE",
+            "password: ****",
+            "api_key=paste_here",
+            "0000000000000000",
+        ] {
+            assert!(is_placeholder(p), "{p}");
+        }
+        for p in ["hf_PXGZJLqWtstMrvtpGYmsohTBTESTDYhETw", "a < b", "max"] {
+            assert!(!is_placeholder(p), "{p}");
+        }
+    }
+
     #[test]
     fn rejects_bad_regex_naming_rule() {
         let text = r#"
