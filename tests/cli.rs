@@ -86,7 +86,7 @@ fn dir_text_report_and_exit_1() {
     let fp_github = leakscan_fingerprint("github-token", GITHUB);
     let fp_stripe = leakscan_fingerprint("stripe-live-key", STRIPE);
     let findings = format!(
-        "Stripe live secret or restricted key stripe-live-key [token]\n  billing/.env:1:19\n  secret: sk_l…  (entropy 4.90)\n  fingerprint: {fp_stripe}\n  fix: Roll the key in the Stripe dashboard (Developers, API keys), review recent API activity, and load the new key from a secret store.\n\nGitHub token github-token [token]\n  src/app.py:2:11\n  secret: ghp_…  (entropy 4.78)\n  fingerprint: {fp_github}\n  fix: Revoke the token in GitHub settings (or via the credential revocation API) and create a new one with the least scope.\n\n"
+        "Stripe live secret or restricted key stripe-live-key [token]\n  billing/.env:1:19\n  secret: sk_l…  (entropy 4.90)\n  fingerprint: {fp_stripe}\n  fix: Roll the key in the Stripe dashboard (Developers, API keys), review recent API activity, and load the new key from a secret store. Revoke or rotate it at https://dashboard.stripe.com/apikeys\n\nGitHub token github-token [token]\n  src/app.py:2:11\n  secret: ghp_…  (entropy 4.78)\n  fingerprint: {fp_github}\n  fix: Revoke the token in GitHub settings (or via the credential revocation API) and create a new one with the least scope.\n\n"
     );
     // The findings, then the footer teaching how to suppress each one.
     let (head, footer) = r.stdout.split_at(findings.len().min(r.stdout.len()));

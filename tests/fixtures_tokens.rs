@@ -16,6 +16,8 @@ const EXPECTED: &[(&str, &str, u64)] = &[
     (".env", "aws-access-key-id", 3),
     (".env", "aws-secret-access-key", 4),
     (".env", "stripe-live-key", 5),
+    // Test-mode keys are findings too, at a lower severity.
+    (".env", "stripe-test-key", 6),
     (".env", "sendgrid-api-key", 7),
     (".env", "openai-api-key", 8),
     (".npmrc", "npm-token", 2),
