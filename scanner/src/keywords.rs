@@ -60,74 +60,143 @@ pub struct Piece {
 /// one pass costs the same for any number of prefixes.
 const TEDDY_MAX_PREFIXES: usize = 2 * TEDDY_PATTERNS;
 
-/// Bits of the hash that indexes [`HashedPrefixes::bits`] (8 KiB: stays in
+/// Bits of the hashes that index the bit tables (8 KiB each: they stay in
 /// the L1 cache).
 const HASH_BITS: u32 = 16;
 
-/// Four-byte prefixes in a hashed bit table, tested at every position of
-/// the lowercased blob: the prefix filter when keywords number in the
-/// hundreds.
+/// Keys of one width (the first four or eight bytes of keywords, as
+/// little-endian integers) in a hashed bit table, with an exact lookup
+/// behind it.
 #[derive(Debug, Clone)]
-struct HashedPrefixes {
-    /// Bit `h` is set when some prefix hashes to `h`.
-    bits: Vec<u64>,
-    /// Prefixes (as little-endian `u32`) sorted by hash, with their keywords.
-    groups: Vec<(u32, u32, Vec<usize>)>,
+struct KeyTable {
+    /// Bit `h` is set when some key hashes to `h`.
+    bits: Box<[u64; 1 << (HASH_BITS - 6)]>,
+    /// For each hash, where its keys start in `keys` (and the next hash's
+    /// entry where they end).
+    start: Vec<u32>,
+    /// Keys sorted by hash, with their keywords.
+    keys: Vec<(u64, Vec<usize>)>,
 }
 
-fn prefix_hash(x: u32) -> u32 {
-    x.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)
+fn hash32(x: u32) -> usize {
+    (x.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize
+}
+
+fn hash64(x: u64) -> usize {
+    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - HASH_BITS)) as usize
+}
+
+impl KeyTable {
+    fn new(mut keys: Vec<(u64, Vec<usize>)>, hash: impl Fn(u64) -> usize) -> KeyTable {
+        let mut bits = Box::new([0u64; 1 << (HASH_BITS - 6)]);
+        keys.sort_by_key(|k| (hash(k.0), k.0));
+        let mut start = vec![0u32; (1 << HASH_BITS) + 1];
+        for (k, _) in &keys {
+            let h = hash(*k);
+            bits[h >> 6] |= 1 << (h & 63);
+            start[h + 1] += 1;
+        }
+        for h in 0..1 << HASH_BITS {
+            start[h + 1] += start[h];
+        }
+        KeyTable { bits, start, keys }
+    }
+
+    #[inline(always)]
+    fn maybe(&self, h: usize) -> bool {
+        self.bits[h >> 6] >> (h & 63) & 1 != 0
+    }
+
+    /// The keywords whose key is exactly `key` (hashing to `h`).
+    fn get(&self, h: usize, key: u64) -> Option<&[usize]> {
+        let (lo, hi) = (self.start[h] as usize, self.start[h + 1] as usize);
+        self.keys[lo..hi]
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, m)| m.as_slice())
+    }
+}
+
+/// Keywords of four bytes or more, found in one pass however many there
+/// are: at every position of the lowercased blob its next four bytes are
+/// looked up in one table (keywords of 4 to 7 bytes) and its next eight in
+/// another (longer keywords, keyed by their first eight bytes, so that a
+/// common start like `test` or `cons` costs nothing unless the whole first
+/// eight bytes match).
+#[derive(Debug, Clone)]
+struct HashedPrefixes {
+    four: KeyTable,
+    eight: KeyTable,
 }
 
 impl HashedPrefixes {
-    fn new(groups: Vec<Group>) -> HashedPrefixes {
-        let mut bits = vec![0u64; 1 << (HASH_BITS - 6)];
-        let mut out: Vec<(u32, u32, Vec<usize>)> = groups
-            .into_iter()
-            .map(|(p, members)| {
-                let x = u32::from_le_bytes([p[0], p[1], p[2], p[3]]);
-                let h = prefix_hash(x);
-                bits[(h >> 6) as usize] |= 1 << (h & 63);
-                (h, x, members)
-            })
-            .collect();
-        out.sort_unstable_by_key(|g| (g.0, g.1));
-        HashedPrefixes { bits, groups: out }
+    fn new(groups: Vec<Group>, keywords: &[Vec<u8>]) -> HashedPrefixes {
+        let mut four: Vec<(u64, Vec<usize>)> = Vec::new();
+        let mut eight: Vec<(u64, Vec<usize>)> = Vec::new();
+        let add = |table: &mut Vec<(u64, Vec<usize>)>, key: u64, k: usize| match table
+            .iter_mut()
+            .find(|(x, _)| *x == key)
+        {
+            Some((_, m)) => m.push(k),
+            None => table.push((key, vec![k])),
+        };
+        for (_, members) in groups {
+            for k in members {
+                let kw = &keywords[k];
+                if kw.len() >= 8 {
+                    let key = u64::from_le_bytes(kw[..8].try_into().expect("eight bytes"));
+                    add(&mut eight, key, k);
+                } else {
+                    let key = u32::from_le_bytes(kw[..4].try_into().expect("four bytes"));
+                    add(&mut four, u64::from(key), k);
+                }
+            }
+        }
+        HashedPrefixes {
+            four: KeyTable::new(four, |k| hash32(k as u32)),
+            eight: KeyTable::new(eight, hash64),
+        }
     }
 
-    /// Calls `found(start, keywords)` for every position of `hay` where one
-    /// of the prefixes starts.
+    /// Calls `found(start, keywords)` for every position of `hay` where a
+    /// keyword's key starts. The bit tests are inlined in the loop; only a
+    /// set bit leaves it.
     #[inline]
     fn each(&self, hay: &[u8], mut found: impl FnMut(usize, &[usize])) {
-        let bits = self.bits.as_slice();
-        let mut check = |at: usize, x: u32| {
-            let h = prefix_hash(x);
-            if bits[(h >> 6) as usize] >> (h & 63) & 1 == 0 {
-                return;
-            }
-            let lo = self.groups.partition_point(|g| (g.0, g.1) < (h, x));
-            if let Some(g) = self.groups.get(lo)
-                && g.0 == h
-                && g.1 == x
-            {
-                found(at, &g.2);
-            }
-        };
         let mut i = 0;
-        // Five windows from every eight-byte load.
         while i + 8 <= hay.len() {
             let w = u64::from_le_bytes(hay[i..i + 8].try_into().expect("eight bytes"));
-            for s in 0..5 {
-                check(i + s, (w >> (8 * s)) as u32);
+            let (h4, h8) = (hash32(w as u32), hash64(w));
+            if self.four.maybe(h4) {
+                self.confirm(&self.four, h4, u64::from(w as u32), i, &mut found);
             }
-            i += 5;
-        }
-        while i + 4 <= hay.len() {
-            check(
-                i,
-                u32::from_le_bytes(hay[i..i + 4].try_into().expect("four bytes")),
-            );
+            if self.eight.maybe(h8) {
+                self.confirm(&self.eight, h8, w, i, &mut found);
+            }
             i += 1;
+        }
+        // Too close to the end for an eight-byte key.
+        while i + 4 <= hay.len() {
+            let x = u32::from_le_bytes(hay[i..i + 4].try_into().expect("four bytes"));
+            let h4 = hash32(x);
+            if self.four.maybe(h4) {
+                self.confirm(&self.four, h4, u64::from(x), i, &mut found);
+            }
+            i += 1;
+        }
+    }
+
+    #[inline(never)]
+    fn confirm(
+        &self,
+        table: &KeyTable,
+        h: usize,
+        key: u64,
+        at: usize,
+        found: &mut impl FnMut(usize, &[usize]),
+    ) {
+        if let Some(m) = table.get(h, key) {
+            found(at, m);
         }
     }
 }
@@ -350,7 +419,7 @@ impl KeywordSearch {
         let mut hashed = None;
         for (len, groups) in by_len.into_iter().enumerate() {
             if len == PREFIX_LEN && groups.len() > teddy_limit {
-                hashed = Some(HashedPrefixes::new(groups));
+                hashed = Some(HashedPrefixes::new(groups, keywords));
                 continue;
             }
             for bk in buckets(groups) {
