@@ -133,22 +133,25 @@ impl HashedPrefixes {
     fn new(groups: Vec<Group>, keywords: &[Vec<u8>]) -> HashedPrefixes {
         let mut four: Vec<(u64, Vec<usize>)> = Vec::new();
         let mut eight: Vec<(u64, Vec<usize>)> = Vec::new();
-        let add = |table: &mut Vec<(u64, Vec<usize>)>, key: u64, k: usize| match table
-            .iter_mut()
-            .find(|(x, _)| *x == key)
+        let mut at: std::collections::HashMap<(bool, u64), usize> = Default::default();
+        let mut add = |table: &mut Vec<(u64, Vec<usize>)>, long: bool, key: u64, k: usize| match at
+            .get(&(long, key))
         {
-            Some((_, m)) => m.push(k),
-            None => table.push((key, vec![k])),
+            Some(&j) => table[j].1.push(k),
+            None => {
+                at.insert((long, key), table.len());
+                table.push((key, vec![k]));
+            }
         };
         for (_, members) in groups {
             for k in members {
                 let kw = &keywords[k];
                 if kw.len() >= 8 {
                     let key = u64::from_le_bytes(kw[..8].try_into().expect("eight bytes"));
-                    add(&mut eight, key, k);
+                    add(&mut eight, true, key, k);
                 } else {
                     let key = u32::from_le_bytes(kw[..4].try_into().expect("four bytes"));
-                    add(&mut four, u64::from(key), k);
+                    add(&mut four, false, u64::from(key), k);
                 }
             }
         }
@@ -403,16 +406,21 @@ impl KeywordSearch {
         // confirm there.
         let mut by_len: Vec<Vec<(Vec<u8>, Vec<usize>)>> = vec![Vec::new(); PREFIX_LEN + 1];
         let mut short = Vec::new();
+        // Prefix -> (its length, its group): hundreds of keywords.
+        let mut seen: std::collections::HashMap<Vec<u8>, (usize, usize)> = Default::default();
         for (i, k) in keywords.iter().enumerate() {
             if k.len() < 3 {
                 short.push((memmem::Finder::new(k).into_owned(), i));
                 continue;
             }
             let p = &k[..k.len().min(PREFIX_LEN)];
-            let groups = &mut by_len[p.len()];
-            match groups.iter_mut().find(|(q, _)| q == p) {
-                Some((_, members)) => members.push(i),
-                None => groups.push((p.to_vec(), vec![i])),
+            match seen.get(p) {
+                Some(&(len, g)) => by_len[len][g].1.push(i),
+                None => {
+                    let groups = &mut by_len[p.len()];
+                    seen.insert(p.to_vec(), (p.len(), groups.len()));
+                    groups.push((p.to_vec(), vec![i]));
+                }
             }
         }
         let mut searchers = Vec::new();

@@ -248,6 +248,9 @@ impl Matcher {
     pub fn new(set: RuleSet) -> Result<Matcher> {
         let mut keywords: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        // Hundreds of keywords: a linear search for each cost milliseconds
+        // of start-up.
+        let mut index: std::collections::HashMap<String, usize> = Default::default();
         let mut keywordless = Vec::new();
         let binary_keywords = set
             .rules
@@ -259,9 +262,10 @@ impl Matcher {
             }
             for k in &r.rule.keywords {
                 let k = k.to_ascii_lowercase();
-                match keywords.iter().position(|x| *x == k) {
-                    Some(p) => keyword_rules[p].push(i),
+                match index.get(&k) {
+                    Some(&p) => keyword_rules[p].push(i),
                     None => {
+                        index.insert(k.clone(), keywords.len());
                         keywords.push(k);
                         keyword_rules.push(vec![i]);
                     }
