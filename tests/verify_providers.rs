@@ -12,8 +12,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use leakscan_rules::Category;
-use leakscan_scanner::finding::{Finding, Secret, VerifyStatus};
+use leakscan_scanner::finding::{Finding, VerifyStatus};
 use leakscan_scanner::verify::{self, Endpoints, VerifyOptions};
 use verify_common::*;
 
@@ -151,33 +150,6 @@ fn issue14_budget_bounds_the_whole_pass() {
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("10s"), "{}", run.stderr);
-}
-
-fn finding(rule: &str, secret: &str, context: &[(&str, &str)]) -> Finding {
-    let mut ctx: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (k, v) in context {
-        ctx.entry(k.to_string()).or_default().push(v.to_string());
-    }
-    Finding {
-        rule: rule.into(),
-        name: rule.into(),
-        category: Category::Token,
-        path: "stub/file".into(),
-        line: 1,
-        column: 1,
-        end_line: 1,
-        end_column: 2,
-        secret: "redacted".into(),
-        fingerprint: format!("{rule}:0000"),
-        entropy: 4.0,
-        provenance: None,
-        details: BTreeMap::new(),
-        verification: None,
-        raw: Secret::new(secret),
-        span: (0, 1),
-        context: ctx,
-        snippet: None,
-    }
 }
 
 #[test]

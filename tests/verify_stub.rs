@@ -6,37 +6,9 @@ mod verify_common;
 
 use std::collections::BTreeMap;
 
-use leakscan_rules::Category;
 use leakscan_scanner::finding::{Finding, Secret, VerifyStatus};
 use leakscan_scanner::verify::{self, Endpoints, Provider, VerifyOptions};
 use verify_common::*;
-
-fn finding(rule: &str, secret: &str, context: &[(&str, &str)]) -> Finding {
-    let mut ctx: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (k, v) in context {
-        ctx.entry(k.to_string()).or_default().push(v.to_string());
-    }
-    Finding {
-        rule: rule.into(),
-        name: rule.into(),
-        category: Category::Token,
-        path: "stub/file".into(),
-        line: 1,
-        column: 1,
-        end_line: 1,
-        end_column: 2,
-        secret: "redacted".into(),
-        fingerprint: format!("{rule}:0000"),
-        entropy: 4.0,
-        provenance: None,
-        details: BTreeMap::new(),
-        verification: None,
-        snippet: None,
-        raw: Secret::new(secret),
-        span: (0, 1),
-        context: ctx,
-    }
-}
 
 /// Verifies one finding with `verifier`, every provider pointed at `stub`.
 fn check(stub: &Stub, verifier: &str, f: Finding) -> (VerifyStatus, String) {

@@ -3,12 +3,16 @@
 //! credentials, and a leakscan runner that checks no secret leaks.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use leakscan_rules::Category;
+use leakscan_scanner::finding::{Finding, Secret};
 
 /// Fake Entra secrets (SEC101/156 shape: 3 chars, 8, Q~, 34 chars).
 pub const SECRET_RIGHT: &str = "abc8Q~TESTsecretRIGHTforLeakscanIdp0001x";
@@ -371,4 +375,33 @@ pub fn verdict(run: &Run, rule: &str) -> (String, String) {
         v["status"].as_str().unwrap_or("none").to_string(),
         v["detail"].as_str().unwrap_or("").to_string(),
     )
+}
+
+/// A finding of `rule` holding `secret`, with context values, as the
+/// scanner hands it to the verifiers.
+pub fn finding(rule: &str, secret: &str, context: &[(&str, &str)]) -> Finding {
+    let mut ctx: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (k, v) in context {
+        ctx.entry(k.to_string()).or_default().push(v.to_string());
+    }
+    Finding {
+        rule: rule.into(),
+        name: rule.into(),
+        category: Category::Token,
+        path: "stub/file".into(),
+        line: 1,
+        column: 1,
+        end_line: 1,
+        end_column: 2,
+        secret: "redacted".into(),
+        fingerprint: format!("{rule}:0000"),
+        entropy: 4.0,
+        provenance: None,
+        details: BTreeMap::new(),
+        verification: None,
+        snippet: None,
+        raw: Secret::new(secret),
+        span: (0, 1),
+        context: ctx,
+    }
 }
