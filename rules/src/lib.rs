@@ -34,6 +34,10 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ),
     ("identity", include_str!("../packs/identity.toml")),
     ("config-files", include_str!("../packs/config-files.toml")),
+    (
+        "commands-and-calls",
+        include_str!("../packs/commands-and-calls.toml"),
+    ),
     ("generic", include_str!("../packs/generic.toml")),
 ];
 
@@ -530,6 +534,24 @@ include!(concat!(env!("OUT_DIR"), "/packs_json.rs"));
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn every_pack_file_is_built_in() {
+        // A pack file missing from BUILTIN_PACKS would be silently unused.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("packs");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| {
+                let p = e.unwrap().path();
+                (p.extension()? == "toml").then(|| p.file_stem()?.to_str().map(String::from))?
+            })
+            .collect();
+        files.sort();
+        let mut listed: Vec<String> = BUILTIN_PACKS.iter().map(|(n, _)| n.to_string()).collect();
+        listed.sort();
+        assert_eq!(files, listed);
+    }
+
     use super::*;
 
     #[test]
