@@ -259,16 +259,16 @@ pub struct ScanArgs {
     #[arg(long, value_name = "NAME=URL")]
     pub verify_endpoint: Vec<String>,
     /// Credentials verified at once.
-    #[arg(long, value_name = "N", default_value_t = leakscan_scanner::verify::DEFAULT_CONCURRENCY)]
+    #[arg(long, value_name = "N", default_value_t = leakscan_verify::DEFAULT_CONCURRENCY)]
     pub verify_concurrency: usize,
     /// Time for each verification request, one attempt (10, 10s, 500ms, 1m).
     #[arg(long, value_name = "DURATION", default_value = "10s",
-          value_parser = leakscan_scanner::verify::parse_duration)]
+          value_parser = leakscan_verify::parse_duration)]
     pub verify_timeout: std::time::Duration,
     /// Time for the whole verification pass; credentials not reached in
     /// time are reported `unknown: budget exhausted`.
     #[arg(long, value_name = "DURATION", default_value = "3m",
-          value_parser = leakscan_scanner::verify::parse_duration)]
+          value_parser = leakscan_verify::parse_duration)]
     pub verify_budget: std::time::Duration,
     /// Write the scan's counters (files, bytes, skips by reason, read
     /// errors) to FILE as JSON.

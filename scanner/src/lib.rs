@@ -3,6 +3,7 @@
 //! The library never prints and never exits; it returns data.
 
 pub mod config;
+pub mod credential_context;
 pub mod finding;
 pub mod keywords;
 pub mod matcher;
@@ -15,7 +16,6 @@ pub mod source;
 pub mod stats;
 pub mod suppress;
 pub mod validate;
-pub mod verify;
 
 pub use config::Config;
 pub use finding::{Finding, Secret};

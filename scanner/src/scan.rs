@@ -219,7 +219,7 @@ impl Scanner {
                 .iter()
                 .any(|m| m.rejected.is_none() && rules.rules[m.rule].rule.verify.is_some());
         let extra = if verify_context {
-            crate::verify::context::extract(path, data)
+            crate::credential_context::extract(path, data)
         } else {
             BTreeMap::new()
         };
@@ -255,7 +255,7 @@ impl Scanner {
                 span: (m.start, m.end),
                 context: if rule.verify.is_some() && !extra.is_empty() {
                     let mut c = m.context.clone();
-                    crate::verify::context::merge(&mut c, extra.clone());
+                    crate::credential_context::merge(&mut c, extra.clone());
                     c
                 } else {
                     m.context.clone()

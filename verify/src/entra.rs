@@ -2,11 +2,12 @@
 //! the AADSTS error-code table (kept as data), and the token-endpoint
 //! plumbing shared with the certificate and assertion flows.
 
-use super::context::{CLIENT_ID, ENTRA_HOST, TENANT};
+use leakscan_scanner::credential_context::{CLIENT_ID, ENTRA_HOST, TENANT};
+use leakscan_scanner::finding::{Finding, Verification, VerifyStatus};
+
 use super::endpoints::{ENTRA_CLOUDS, Provider};
 use super::http::{Req, Resp};
 use super::{Ctx, dead, has_access_token, live, oauth_error, skipped, unknown};
-use crate::finding::{Finding, Verification, VerifyStatus};
 
 /// Most (client id, tenant) pairs tried for one credential.
 pub const MAX_PAIRS: usize = 8;
@@ -183,7 +184,7 @@ pub fn classify(resp: &Resp, overridden: bool) -> Answer {
             unknown(format!(
                 "unparseable: HTTP {} error `{}` without an AADSTS code",
                 resp.status,
-                crate::sanitize::sanitize(&error)
+                leakscan_scanner::sanitize::sanitize(&error)
             )),
             None,
         );

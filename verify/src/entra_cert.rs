@@ -6,16 +6,16 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use leakscan_scanner::credential_context::CERT_PEM;
+use leakscan_scanner::finding::{Finding, Verification, VerifyStatus};
 use serde::Serialize;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::context::CERT_PEM;
 use super::endpoints::Provider;
 use super::entra::{classify, cloud, combine, pairs, token_url};
 use super::http::Req;
 use super::{Ctx, live, now_secs, rfc3339, skipped, unknown};
-use crate::finding::{Finding, Verification, VerifyStatus};
 
 /// Passwords tried on a keystore: empty and the usual defaults.
 pub const COMMON_PASSWORDS: &[&str] = &[

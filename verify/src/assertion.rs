@@ -7,12 +7,12 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use leakscan_scanner::finding::{Finding, Verification, VerifyStatus};
 
 use super::endpoints::{ENTRA_CLOUDS, Provider};
 use super::entra::{classify, valid_tenant};
 use super::http::Req;
 use super::{Ctx, dead, live, now_secs, rfc3339, unknown};
-use crate::finding::{Finding, Verification, VerifyStatus};
 
 /// The claims read from a JWT payload.
 #[derive(Debug, Default)]

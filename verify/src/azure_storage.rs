@@ -7,13 +7,15 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
+use leakscan_scanner::credential_context::{
+    AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_SUFFIX, AZURE_STORAGE_SUFFIXES,
+};
+use leakscan_scanner::finding::{Finding, Verification};
 use sha2::Sha256;
 
-use super::context::{AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_SUFFIX, AZURE_STORAGE_SUFFIXES};
 use super::endpoints::AZURE_STORAGE;
 use super::http::{Req, Resp};
 use super::{Ctx, dead, live, skipped, unknown};
-use crate::finding::{Finding, Verification};
 
 /// Storage REST API version sent and signed.
 pub const API_VERSION: &str = "2021-08-06";
@@ -68,10 +70,13 @@ pub fn classify(resp: &Resp) -> Verification {
         // Network rules, missing permission: authenticated or not, we can't tell.
         (403, c) => unknown(format!(
             "HTTP 403 {}: refused by the account's rules, not for the key",
-            crate::sanitize::sanitize(c)
+            leakscan_scanner::sanitize::sanitize(c)
         )),
         (429, _) | (503, "ServerBusy") => unknown("throttled"),
-        (s, c) => unknown(format!("HTTP {s} {}", crate::sanitize::sanitize(c))),
+        (s, c) => unknown(format!(
+            "HTTP {s} {}",
+            leakscan_scanner::sanitize::sanitize(c)
+        )),
     }
 }
 
@@ -104,7 +109,7 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
     match ctx.send_to(AZURE_STORAGE, req) {
         Ok(r) => {
             let mut v = classify(&r);
-            if v.status == crate::finding::VerifyStatus::Live {
+            if v.status == leakscan_scanner::finding::VerifyStatus::Live {
                 v.detail.push_str(&format!(" (account {account})"));
                 v.access = vec![format!("storage account {account}.blob.{suffix}")];
             }

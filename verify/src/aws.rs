@@ -3,13 +3,13 @@
 //! different secrets in quick succession can give spurious signature errors).
 
 use hmac::{Hmac, Mac};
+use leakscan_scanner::credential_context::AWS_ACCESS_KEY_ID;
+use leakscan_scanner::finding::{Finding, Verification, VerifyStatus};
 use sha2::{Digest, Sha256};
 
-use super::context::AWS_ACCESS_KEY_ID;
 use super::endpoints::Provider;
 use super::http::{Req, Resp};
 use super::{Ctx, dead, live, skipped, unknown};
-use crate::finding::{Finding, Verification, VerifyStatus};
 
 const BODY: &str = "Action=GetCallerIdentity&Version=2011-06-15";
 const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
@@ -104,7 +104,9 @@ pub fn classify(resp: &Resp) -> Verification {
     let code = xml_field(&resp.body, "Code").unwrap_or_default();
     match (resp.status, code.as_str()) {
         (200, _) => {
-            let arn = crate::sanitize::sanitize(&xml_field(&resp.body, "Arn").unwrap_or_default());
+            let arn = leakscan_scanner::sanitize::sanitize(
+                &xml_field(&resp.body, "Arn").unwrap_or_default(),
+            );
             let mut v = live(format!("ok: {arn}"));
             if !arn.is_empty() {
                 v.access = vec![arn];
@@ -119,7 +121,10 @@ pub fn classify(resp: &Resp) -> Verification {
         }
         (403, "ExpiredToken") => dead("ExpiredToken"),
         (429, _) | (400, "Throttling") => unknown("throttled"),
-        (s, c) => unknown(format!("HTTP {s} {}", crate::sanitize::sanitize(c))),
+        (s, c) => unknown(format!(
+            "HTTP {s} {}",
+            leakscan_scanner::sanitize::sanitize(c)
+        )),
     }
 }
 

@@ -13,12 +13,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::finding::{Finding, Verification, VerifyStatus};
+use leakscan_scanner::finding::{Finding, Verification, VerifyStatus};
 
 pub mod assertion;
 pub mod aws;
 pub mod azure_storage;
-pub mod context;
 pub mod endpoints;
 pub mod entra;
 pub mod entra_cert;
@@ -146,7 +145,7 @@ pub fn skipped(detail: impl Into<String>) -> Verification {
 fn verdict(status: VerifyStatus, detail: impl Into<String>) -> Verification {
     Verification {
         status,
-        detail: crate::sanitize::sanitize(&detail.into()),
+        detail: leakscan_scanner::sanitize::sanitize(&detail.into()),
         access: Vec::new(),
     }
 }
@@ -514,7 +513,7 @@ pub fn verify_findings(
             continue;
         };
         if opts.read_neighbours {
-            context::add_neighbours(f);
+            leakscan_scanner::credential_context::add_neighbours(f);
         }
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(salt.as_bytes()).expect("any key size");
         mac.update(name.as_bytes());
@@ -590,7 +589,7 @@ pub fn verify_findings(
                             sent: &sent,
                             label: format!(
                                 "{}:{} {}",
-                                crate::sanitize::sanitize(&f.path),
+                                leakscan_scanner::sanitize::sanitize(&f.path),
                                 f.line,
                                 f.rule
                             ),
@@ -645,7 +644,7 @@ pub fn sort_live_first(findings: &mut [Finding]) {
 }
 
 /// The verifier name of each rule that has one.
-pub fn verifier_map(rules: &crate::matcher::RuleSet) -> BTreeMap<String, String> {
+pub fn verifier_map(rules: &leakscan_scanner::matcher::RuleSet) -> BTreeMap<String, String> {
     rules
         .rules
         .iter()
@@ -690,7 +689,12 @@ pub(crate) fn token_roles(resp: &Resp) -> Vec<String> {
             a.iter()
                 .filter_map(|x| x.as_str())
                 .take(48)
-                .map(|s| crate::sanitize::sanitize(s).chars().take(96).collect())
+                .map(|s| {
+                    leakscan_scanner::sanitize::sanitize(s)
+                        .chars()
+                        .take(96)
+                        .collect()
+                })
                 .collect()
         })
         .unwrap_or_default()

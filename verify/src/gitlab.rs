@@ -1,10 +1,11 @@
 //! GitLab tokens on gitlab.com: `GET /api/v4/user` with `PRIVATE-TOKEN`.
 //! Self-managed instances need an explicit `--verify-endpoint gitlab=URL`.
 
+use leakscan_scanner::finding::{Finding, Verification};
+
 use super::endpoints::Provider;
 use super::http::{Req, Resp};
 use super::{Ctx, dead, live, unknown};
-use crate::finding::{Finding, Verification};
 
 pub fn classify(resp: &Resp) -> Verification {
     match resp.status {
