@@ -9,7 +9,8 @@ use sha2::{Digest, Sha256};
 
 use super::endpoints::Provider;
 use super::http::{Req, Resp};
-use super::{Ctx, dead, live, skipped, unknown};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, skipped, unknown};
 
 const BODY: &str = "Action=GetCallerIdentity&Version=2011-06-15";
 const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
@@ -90,7 +91,7 @@ impl Signing<'_> {
 
 fn amz_date_now() -> String {
     // rfc3339 gives 2026-11-27T11:00:00Z; SigV4 wants 20261127T110000Z.
-    super::rfc3339(super::now_secs()).replace(['-', ':'], "")
+    crate::verdict::rfc3339(crate::verdict::now_secs()).replace(['-', ':'], "")
 }
 
 fn xml_field(body: &str, name: &str) -> Option<String> {

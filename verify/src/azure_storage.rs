@@ -15,7 +15,8 @@ use sha2::Sha256;
 
 use super::endpoints::AZURE_STORAGE;
 use super::http::{Req, Resp};
-use super::{Ctx, dead, live, skipped, unknown};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, skipped, unknown};
 
 /// Storage REST API version sent and signed.
 pub const API_VERSION: &str = "2021-08-06";
@@ -26,7 +27,7 @@ pub fn http_date(secs: u64) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let iso = super::rfc3339(secs); // 2026-12-07T12:00:00Z
+    let iso = crate::verdict::rfc3339(secs); // 2026-12-07T12:00:00Z
     let (y, m, d) = (&iso[0..4], &iso[5..7], &iso[8..10]);
     let month = MONTHS[m.parse::<usize>().unwrap_or(1).clamp(1, 12) - 1];
     let weekday = DAYS[((secs / 86400) % 7) as usize];
@@ -101,7 +102,7 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
         None => format!("https://{account}.blob.{suffix}"),
     };
     let url = format!("{base}/?restype=service&comp=properties");
-    let date = http_date(super::now_secs());
+    let date = http_date(crate::verdict::now_secs());
     let req = Req::get(url.clone(), url)
         .header("x-ms-date", date.clone())
         .header("x-ms-version", API_VERSION.into())

@@ -5,7 +5,8 @@ use leakscan_scanner::finding::{Finding, Verification};
 
 use super::endpoints::Provider;
 use super::http::{Req, Resp};
-use super::{Ctx, dead, live, unknown};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, unknown};
 
 /// `repo, read:org` → `["repo", "read:org"]` (a comma-separated scope header).
 pub fn scopes(header: &str) -> Vec<String> {

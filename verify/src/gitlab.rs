@@ -5,7 +5,8 @@ use leakscan_scanner::finding::{Finding, Verification};
 
 use super::endpoints::Provider;
 use super::http::{Req, Resp};
-use super::{Ctx, dead, live, unknown};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, unknown};
 
 pub fn classify(resp: &Resp) -> Verification {
     match resp.status {

@@ -12,7 +12,9 @@ use serde::Serialize;
 
 use super::endpoints::{GOOGLE_TOKEN_URL, Provider};
 use super::http::{Req, Resp};
-use super::{Ctx, dead, has_access_token, live, now_secs, oauth_error, skipped, unknown};
+use crate::oauth::{has_access_token, oauth_error};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, now_secs, skipped, unknown};
 
 fn token_url(ctx: &Ctx<'_>) -> String {
     format!("{}/token", ctx.opts.endpoints.base(Provider::Google))

@@ -6,7 +6,8 @@ use leakscan_scanner::finding::{Finding, Verification};
 
 use super::endpoints::{Provider, SLACK_WEBHOOK_BASE};
 use super::http::{Req, Resp};
-use super::{Ctx, dead, live, skipped, unknown};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, skipped, unknown};
 
 pub fn classify_token(resp: &Resp) -> Verification {
     let Some(v) = resp.json() else {

@@ -5,7 +5,8 @@ use leakscan_scanner::finding::{Finding, Verification};
 
 use super::endpoints::Provider;
 use super::http::{Req, Resp};
-use super::{Ctx, dead, live, unknown};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, unknown};
 
 /// Live or test mode and restricted or not (from the key, which Stripe
 /// answered for), plus the account when the answer names one.

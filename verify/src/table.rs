@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use super::endpoints::key;
 use super::http::{Req, Resp, pct};
-use super::{Ctx, dead, live, skipped, unknown};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, skipped, unknown};
 
 /// Where the token goes.
 #[derive(Debug, Clone, Copy)]
