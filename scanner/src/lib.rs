@@ -8,6 +8,7 @@ pub mod finding;
 pub mod keywords;
 pub mod matcher;
 pub mod pathclass;
+pub mod paths;
 pub mod report;
 pub mod rulecheck;
 pub mod sanitize;

@@ -91,7 +91,7 @@ fn tidy_root(root: PathBuf) -> PathBuf {
 }
 
 fn to_slash(p: &Path) -> String {
-    leakscan_scanner::source::dir::display_path(p)
+    leakscan_scanner::paths::display_path(p)
 }
 
 pub fn run(args: ExplainArgs) -> Result<u8> {

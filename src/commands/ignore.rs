@@ -8,7 +8,7 @@ use anyhow::Result;
 use clap::Args;
 use leakscan_scanner::ScanResult;
 use leakscan_scanner::scan::Scanner;
-use leakscan_scanner::source::dir::display_path;
+use leakscan_scanner::paths::display_path;
 use leakscan_scanner::suppress::{self, IgnoreEntry, Suppressor};
 
 use crate::args::{Command, ScanArgs};

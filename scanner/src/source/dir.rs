@@ -11,15 +11,9 @@ use anyhow::{Result, bail};
 use ignore::{WalkBuilder, WalkState};
 
 use crate::finding::Finding;
+use crate::paths::{display_path, relative_to_root};
 use crate::scan::{ScanResult, Scanner};
 use crate::stats::{Stats, reason};
-
-/// The path as reported: `/`-separated, without a leading `./`.
-pub fn display_path(path: &Path) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
-    let s = s.strip_prefix("./").unwrap_or(&s);
-    s.to_string()
-}
 
 struct Shared {
     findings: Vec<Finding>,
@@ -236,7 +230,7 @@ fn visit(scanner: &Scanner, roots: &[PathBuf], entry: ignore::DirEntry, l: &mut 
         l.stats.skip(reason::NOT_A_FILE);
         return;
     }
-    if scanner.path_allowed(&crate::suppress::relative_to_root(
+    if scanner.path_allowed(&relative_to_root(
         &scanner.config.root,
         &shown,
     )) {
@@ -284,7 +278,7 @@ fn visit(scanner: &Scanner, roots: &[PathBuf], entry: ignore::DirEntry, l: &mut 
             .filter(|r| r.is_dir())
             .find_map(|r| path.strip_prefix(r).ok())
             .map(display_path)
-            .unwrap_or_else(|| crate::suppress::relative_to_root(&scanner.config.root, &shown));
+            .unwrap_or_else(|| relative_to_root(&scanner.config.root, &shown));
         scanner.drop_in_docs_or_tests(&mut found, &mut l.stats, Some(&rel));
         l.findings.append(&mut found);
     }

@@ -295,7 +295,7 @@ pub fn explain(
                     .unwrap_or_default();
                 format!(
                     "{}:{}: `{}`{reason}",
-                    crate::source::dir::display_path(&ig.path),
+                    crate::paths::display_path(&ig.path),
                     e.line,
                     e.text()
                 )
@@ -304,7 +304,7 @@ pub fn explain(
         let ignore_miss = match &supp.ignore {
             Some(ig) => format!(
                 "no entry for {fingerprint} in {}",
-                crate::source::dir::display_path(&ig.path)
+                crate::paths::display_path(&ig.path)
             ),
             None => format!(
                 "no ignore file ({} at the scanned root)",
@@ -319,13 +319,13 @@ pub fn explain(
             .map(|b| {
                 format!(
                     "{fingerprint} is in {}",
-                    crate::source::dir::display_path(&b.path)
+                    crate::paths::display_path(&b.path)
                 )
             });
         let base_miss = match &supp.baseline {
             Some(b) => format!(
                 "{fingerprint} is not in {}",
-                crate::source::dir::display_path(&b.path)
+                crate::paths::display_path(&b.path)
             ),
             None => "no --baseline given".into(),
         };
@@ -366,7 +366,7 @@ pub fn explain(
 fn config_name(scanner: &Scanner) -> String {
     scanner.config.source.as_ref().map_or_else(
         || "the config".into(),
-        |p| crate::source::dir::display_path(p),
+        |p| crate::paths::display_path(p),
     )
 }
 
