@@ -2,6 +2,7 @@
 //! matches, findings add location and fingerprint, reports render them.
 //! The library never prints and never exits; it returns data.
 
+pub mod bytes;
 pub mod config;
 pub mod credential_context;
 pub mod finding;
