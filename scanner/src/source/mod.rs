@@ -1,6 +1,7 @@
 //! Sources produce blobs to scan: files on disk (`dir`), git history
 //! (`git`), commit ranges (`range`) and the index (`staged`).
 
+pub mod commit;
 pub mod dir;
 pub mod git;
 pub mod id;
