@@ -9,5 +9,6 @@ pub mod lines;
 mod locate;
 pub mod pack;
 pub mod range;
+pub mod sink;
 pub mod staged;
 pub mod trees;

@@ -16,7 +16,7 @@ use anyhow::Result;
 pub use baseline::Baseline;
 pub use ignore::{IgnoreEntry, IgnoreFile};
 
-use crate::scan::ScanResult;
+use crate::finding::ScanResult;
 
 /// The ignore file's name at the scanned root.
 pub const IGNORE_FILE: &str = ".leakscanignore";
