@@ -5,6 +5,7 @@
 pub mod bytes;
 pub mod config;
 pub mod credential_context;
+pub mod explain;
 pub mod finding;
 pub mod keywords;
 pub mod matcher;

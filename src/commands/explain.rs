@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use leakscan_scanner::Config;
-use leakscan_scanner::suppress::explain::{Explanation, Verdict, explain};
+use leakscan_scanner::explain::{Explanation, Verdict, explain};
 use leakscan_scanner::sanitize::sanitize;
 use leakscan_scanner::scan::Scanner;
 use leakscan_scanner::suppress::Suppressor;

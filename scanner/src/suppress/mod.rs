@@ -1,10 +1,10 @@
 //! Suppression: inline `leakscan:allow` comments (applied where the blob is
 //! at hand), the `.leakscanignore` file and baselines (applied to a scan's
-//! findings), and `explain`. Everything matches on the fingerprint, never on
-//! commits or line numbers, so it survives rebases, squashes and moves.
+//! findings). Everything matches on the fingerprint, never on commits or
+//! line numbers, so it survives rebases, squashes and moves. (`explain`,
+//! which replays the whole pipeline for one line, sits above it: `crate::explain`.)
 
 pub mod baseline;
-pub mod explain;
 pub mod ignore;
 pub mod inline;
 

@@ -6,10 +6,10 @@
 
 use serde::Serialize;
 
-use super::{Suppressor, inline};
 use crate::finding::{self, LineIndex};
 use crate::matcher::Stage;
 use crate::scan::Scanner;
+use crate::suppress::{Suppressor, inline};
 
 /// What one stage decided about a candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -234,7 +234,7 @@ pub fn explain(
         };
         suppress(
             "fingerprint",
-            super::is_fingerprint_text(rules, data, m.start, m.end)
+            crate::suppress::is_fingerprint_text(rules, data, m.start, m.end)
                 .then(|| "the text is a leakscan fingerprint (rule:hash), not a secret".into()),
             "not a leakscan fingerprint".into(),
         );
@@ -308,7 +308,7 @@ pub fn explain(
             ),
             None => format!(
                 "no ignore file ({} at the scanned root)",
-                super::IGNORE_FILE
+                crate::suppress::IGNORE_FILE
             ),
         };
         suppress("ignore file", ignore_hit, ignore_miss);
@@ -364,10 +364,11 @@ pub fn explain(
 }
 
 fn config_name(scanner: &Scanner) -> String {
-    scanner.config.source.as_ref().map_or_else(
-        || "the config".into(),
-        |p| crate::paths::display_path(p),
-    )
+    scanner
+        .config
+        .source
+        .as_ref()
+        .map_or_else(|| "the config".into(), |p| crate::paths::display_path(p))
 }
 
 fn pass_detail(scanner: &Scanner, rule: &leakscan_rules::Rule, st: Stage, entropy: f32) -> String {
