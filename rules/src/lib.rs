@@ -108,7 +108,7 @@ pub const KNOWN_VERIFIERS: &[&str] = &[
     "stripe",
     "aws",
     "azure-storage",
-    // The engine's table verifiers (scanner/src/verify/table.rs); a test
+    // The verify crate's table verifiers (verify/src/table.rs); a test
     // there keeps the two lists equal.
     "openai",
     "anthropic",

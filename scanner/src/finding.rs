@@ -267,6 +267,13 @@ pub fn char_count(bytes: &[u8]) -> usize {
     bytes.iter().filter(|b| (**b & 0xC0) != 0x80).count()
 }
 
+/// What a scan produces: findings in report order, and the counters.
+#[derive(Debug, Default)]
+pub struct ScanResult {
+    pub findings: Vec<Finding>,
+    pub stats: crate::stats::Stats,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

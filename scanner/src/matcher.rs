@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use leakscan_rules::{Category, Pack, Rule};
 use regex::bytes::{Regex, RegexBuilder};
 
+use crate::bytes::memmem;
 use crate::finding::Secret;
 use crate::keywords::{Hits, KeywordSearch, Piece};
 use crate::validate;
@@ -587,14 +588,6 @@ fn resolve_overlaps(set: &RuleSet, matches: &mut [RawMatch]) {
             }
         }
     }
-}
-
-/// Position of `needle` in `hay` (small inputs; no allocation).
-pub fn memmem(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
-        return Some(0);
-    }
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use anyhow::Result;
 use globset::GlobSet;
 
 use crate::config::Config;
+pub use crate::finding::ScanResult;
 use crate::finding::{self, Finding, LineIndex};
 use crate::matcher::{Matcher, RawMatch, RuleSet};
 use crate::stats::Stats;
@@ -68,13 +69,6 @@ impl ScanOptions {
             self.threads
         }
     }
-}
-
-/// Findings in report order, and the counters.
-#[derive(Debug, Default)]
-pub struct ScanResult {
-    pub findings: Vec<Finding>,
-    pub stats: Stats,
 }
 
 /// A ready-to-run engine: compiled rules, config, options.
@@ -219,7 +213,7 @@ impl Scanner {
                 .iter()
                 .any(|m| m.rejected.is_none() && rules.rules[m.rule].rule.verify.is_some());
         let extra = if verify_context {
-            crate::verify::context::extract(path, data)
+            crate::credential_context::extract(path, data)
         } else {
             BTreeMap::new()
         };
@@ -255,7 +249,7 @@ impl Scanner {
                 span: (m.start, m.end),
                 context: if rule.verify.is_some() && !extra.is_empty() {
                     let mut c = m.context.clone();
-                    crate::verify::context::merge(&mut c, extra.clone());
+                    crate::credential_context::merge(&mut c, extra.clone());
                     c
                 } else {
                     m.context.clone()
@@ -322,4 +316,42 @@ pub fn group_by_fingerprint(findings: &[Finding]) -> BTreeMap<&str, Vec<&Finding
         g.entry(f.fingerprint.as_str()).or_default().push(f);
     }
     g
+}
+
+/// The engine receives the blobs sources read: the source never sees the
+/// matcher, the config or the suppression rules.
+impl crate::source::sink::BlobSink for Scanner {
+    fn read_options(&self) -> crate::source::sink::ReadOptions {
+        crate::source::sink::ReadOptions {
+            threads: self.options.thread_count(),
+            max_file_size: self.options.max_file_size,
+            follow_symlinks: self.options.follow_symlinks,
+            no_ignore: self.options.no_ignore,
+        }
+    }
+
+    fn excluded(&self, path: &str) -> bool {
+        self.path_allowed(&crate::paths::relative_to_root(&self.config.root, path))
+    }
+
+    fn blob(
+        &self,
+        path: &str,
+        below: Option<&str>,
+        data: &[u8],
+        stats: &mut Stats,
+    ) -> Vec<Finding> {
+        let mut found = self.scan_bytes(path, data);
+        if !found.is_empty() {
+            // Judged below the scanned folder: a root inside a `tests` folder
+            // does not make every file a test (`leakscan explain --root DIR`
+            // judges the same way). A file given by name has nothing below it:
+            // judged from the project root, as `explain` does by default.
+            let rel = below
+                .map(str::to_string)
+                .unwrap_or_else(|| crate::paths::relative_to_root(&self.config.root, path));
+            self.drop_in_docs_or_tests(&mut found, stats, Some(&rel));
+        }
+        found
+    }
 }

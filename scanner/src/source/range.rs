@@ -9,7 +9,7 @@ use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Sort, Tree};
 
 use crate::finding::Finding;
 use crate::scan::{ScanResult, Scanner};
-use crate::source::git::{GitError, provenance, resolve_commit};
+use crate::source::commit::{GitError, provenance, resolve_commit};
 use crate::source::lines::{added_blob, new_findings};
 
 /// A base of forty (or sixty-four) zeros: a new branch, as in a pre-push

@@ -6,10 +6,10 @@
 
 use serde::Serialize;
 
-use super::{Suppressor, inline};
 use crate::finding::{self, LineIndex};
 use crate::matcher::Stage;
 use crate::scan::Scanner;
+use crate::suppress::{Suppressor, inline};
 
 /// What one stage decided about a candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -234,7 +234,7 @@ pub fn explain(
         };
         suppress(
             "fingerprint",
-            super::is_fingerprint_text(rules, data, m.start, m.end)
+            crate::suppress::is_fingerprint_text(rules, data, m.start, m.end)
                 .then(|| "the text is a leakscan fingerprint (rule:hash), not a secret".into()),
             "not a leakscan fingerprint".into(),
         );
@@ -295,7 +295,7 @@ pub fn explain(
                     .unwrap_or_default();
                 format!(
                     "{}:{}: `{}`{reason}",
-                    crate::source::dir::display_path(&ig.path),
+                    crate::paths::display_path(&ig.path),
                     e.line,
                     e.text()
                 )
@@ -304,11 +304,11 @@ pub fn explain(
         let ignore_miss = match &supp.ignore {
             Some(ig) => format!(
                 "no entry for {fingerprint} in {}",
-                crate::source::dir::display_path(&ig.path)
+                crate::paths::display_path(&ig.path)
             ),
             None => format!(
                 "no ignore file ({} at the scanned root)",
-                super::IGNORE_FILE
+                crate::suppress::IGNORE_FILE
             ),
         };
         suppress("ignore file", ignore_hit, ignore_miss);
@@ -319,13 +319,13 @@ pub fn explain(
             .map(|b| {
                 format!(
                     "{fingerprint} is in {}",
-                    crate::source::dir::display_path(&b.path)
+                    crate::paths::display_path(&b.path)
                 )
             });
         let base_miss = match &supp.baseline {
             Some(b) => format!(
                 "{fingerprint} is not in {}",
-                crate::source::dir::display_path(&b.path)
+                crate::paths::display_path(&b.path)
             ),
             None => "no --baseline given".into(),
         };
@@ -364,10 +364,11 @@ pub fn explain(
 }
 
 fn config_name(scanner: &Scanner) -> String {
-    scanner.config.source.as_ref().map_or_else(
-        || "the config".into(),
-        |p| crate::source::dir::display_path(p),
-    )
+    scanner
+        .config
+        .source
+        .as_ref()
+        .map_or_else(|| "the config".into(), |p| crate::paths::display_path(p))
 }
 
 fn pass_detail(scanner: &Scanner, rule: &leakscan_rules::Rule, st: Stage, entropy: f32) -> String {
