@@ -87,6 +87,9 @@ pub const KNOWN_VALIDATORS: &[&str] = &[
     "kubernetes-secret",
     "wireguard-key",
     "filezilla-pass",
+    "nkey-seed",
+    "secret-file",
+    "password-hash",
 ];
 
 /// Verifiers the engine implements; a rule naming another is rejected.
@@ -185,6 +188,9 @@ pub enum Category {
     CloudKey,
     Token,
     Generic,
+    /// A password hash that can be cracked offline (`.htpasswd`, shadow
+    /// lines, crypt hashes in SQL dumps): lower severity than a password.
+    PasswordHash,
 }
 
 impl Category {
@@ -196,6 +202,7 @@ impl Category {
             Category::CloudKey => "cloud-key",
             Category::Token => "token",
             Category::Generic => "generic",
+            Category::PasswordHash => "password-hash",
         }
     }
 
@@ -206,6 +213,7 @@ impl Category {
             Category::ClientSecret | Category::Assertion => 8.5,
             Category::Token => 8.0,
             Category::Generic => 6.0,
+            Category::PasswordHash => 4.0,
         }
     }
 }
