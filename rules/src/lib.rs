@@ -90,6 +90,7 @@ pub const KNOWN_VALIDATORS: &[&str] = &[
     "nkey-seed",
     "secret-file",
     "password-hash",
+    "code-password",
 ];
 
 /// Verifiers the engine implements; a rule naming another is rejected.

@@ -165,7 +165,8 @@ fn secret_files_by_name_in_dir_staged_and_history() {
     std::fs::create_dir_all(root.join("config")).unwrap();
     std::fs::create_dir_all(root.join("ssl")).unwrap();
     std::fs::write(root.join("config/master.key"), format!("{key}\n")).unwrap();
-    std::fs::write(root.join(".vault-token"), "hvs.CAESIJq9x7VtR2mWk4pLz8nQ3sYb").unwrap();
+    // A legacy service token (`s.`): no content rule knows it.
+    std::fs::write(root.join(".vault-token"), "s.Jq9x7VtR2mWk4pLz8nQ3sYbT").unwrap();
     // The same kind of content under names that are not secret files.
     std::fs::write(root.join("ssl/server.key"), "0b9d3f7a1c5e7f3a9c0e5b1d4f8a2c6e\n").unwrap();
     std::fs::write(root.join("notes.txt"), "9d3f7a1c5e7f3a9c0e5b1d4f8a2c6e0b\n").unwrap();

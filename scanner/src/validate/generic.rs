@@ -1170,7 +1170,7 @@ fn url_parameter(data: &[u8], at: usize) -> bool {
 /// A documentation example on the line at `at`: a doc comment (`///`,
 /// `//!`, a ` * ` line of a block comment), a doctest (`>>>`), or a
 /// commented example whose result follows (`# => false`).
-fn doc_example(data: &[u8], at: usize) -> Option<&'static str> {
+pub(super) fn doc_example(data: &[u8], at: usize) -> Option<&'static str> {
     let line_start = data[..at]
         .iter()
         .rposition(|&b| b == b'\n')

@@ -89,6 +89,7 @@ pub fn validate(name: &str, c: &Candidate, data: &[u8]) -> Verdict {
         "msal-cache-entry" => msal::msal_cache_entry(secret, data, c),
         "adal-cache-entry" => msal::adal_cache_entry(secret, data, c),
         "keyed-password" => configs::keyed_password(secret),
+        "code-password" => configs::code_password(secret, data, c),
         "basic-pair" => configs::basic_pair(secret),
         "base64-password" => configs::base64_password(secret),
         "http-authorization" => configs::http_authorization(secret, data, c),
