@@ -146,12 +146,23 @@ fn generic_and_config_packs_prove_their_examples() {
 /// Runs `git` in `dir`, failing the test on a non-zero exit.
 fn git(dir: &Path, args: &[&str]) {
     let out = std::process::Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(args)
         .current_dir(dir)
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Issue 13: files whose whole content is one secret are found by name on
@@ -168,7 +179,11 @@ fn secret_files_by_name_in_dir_staged_and_history() {
     // A legacy service token (`s.`): no content rule knows it.
     std::fs::write(root.join(".vault-token"), "s.Jq9x7VtR2mWk4pLz8nQ3sYbT").unwrap();
     // The same kind of content under names that are not secret files.
-    std::fs::write(root.join("ssl/server.key"), "0b9d3f7a1c5e7f3a9c0e5b1d4f8a2c6e\n").unwrap();
+    std::fs::write(
+        root.join("ssl/server.key"),
+        "0b9d3f7a1c5e7f3a9c0e5b1d4f8a2c6e\n",
+    )
+    .unwrap();
     std::fs::write(root.join("notes.txt"), "9d3f7a1c5e7f3a9c0e5b1d4f8a2c6e0b\n").unwrap();
 
     let scanner = Scanner::new(Config::default(), ScanOptions::default()).expect("scanner");
@@ -176,7 +191,12 @@ fn secret_files_by_name_in_dir_staged_and_history() {
     let mut rules: Vec<(String, String)> = dir
         .findings
         .iter()
-        .map(|f| (f.rule.clone(), f.path.rsplit('/').next().unwrap_or("").to_string()))
+        .map(|f| {
+            (
+                f.rule.clone(),
+                f.path.rsplit('/').next().unwrap_or("").to_string(),
+            )
+        })
         .collect();
     rules.sort();
     assert_eq!(
@@ -188,7 +208,10 @@ fn secret_files_by_name_in_dir_staged_and_history() {
         "{:?}",
         dir.findings
     );
-    assert!(dir.findings.iter().all(|f| !f.secret.contains(key)), "redacted");
+    assert!(
+        dir.findings.iter().all(|f| !f.secret.contains(key)),
+        "redacted"
+    );
 
     // Staged: the new key file is reported by the pre-commit scan.
     git(root, &["init", "-q"]);
@@ -196,14 +219,23 @@ fn secret_files_by_name_in_dir_staged_and_history() {
     let repo = git2::Repository::open(root).expect("repo");
     let staged = scanner.scan_staged(&repo).expect("staged scan");
     let staged_rules: Vec<&str> = staged.findings.iter().map(|f| f.rule.as_str()).collect();
-    assert_eq!(staged_rules, vec!["rails-master-key"], "{:?}", staged.findings);
+    assert_eq!(
+        staged_rules,
+        vec!["rails-master-key"],
+        "{:?}",
+        staged.findings
+    );
 
     // History: committed, then copied under another name and deleted.
     git(root, &["commit", "-q", "-m", "app"]);
     git(root, &["mv", "config/master.key", "config/old-master.txt"]);
     git(root, &["commit", "-q", "-m", "rename"]);
     let hist = scanner
-        .scan_git(root, &leakscan_scanner::source::git::GitScanOptions::default(), None)
+        .scan_git(
+            root,
+            &leakscan_scanner::source::git::GitScanOptions::default(),
+            None,
+        )
         .expect("history scan");
     let mut at: Vec<(String, String)> = hist
         .findings
@@ -213,7 +245,10 @@ fn secret_files_by_name_in_dir_staged_and_history() {
     at.sort();
     at.dedup();
     assert!(
-        at.contains(&("rails-master-key".to_string(), "config/master.key".to_string())),
+        at.contains(&(
+            "rails-master-key".to_string(),
+            "config/master.key".to_string()
+        )),
         "{at:?}"
     );
     assert!(at.iter().all(|(r, _)| r == "rails-master-key"), "{at:?}");
@@ -224,17 +259,27 @@ fn secret_files_by_name_in_dir_staged_and_history() {
 fn password_hashes_off_in_staged_by_default() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let root = tmp.path();
-    std::fs::write(root.join(".htpasswd"), "deploy:$apr1$Qz7vK2pa$/eK62jvYzAeHSfq9yGOnx0\n").unwrap();
+    std::fs::write(
+        root.join(".htpasswd"),
+        "deploy:$apr1$Qz7vK2pa$/eK62jvYzAeHSfq9yGOnx0\n",
+    )
+    .unwrap();
     let scanner = Scanner::new(Config::default(), ScanOptions::default()).expect("scanner");
     let dir = scanner.scan_dirs(&[root.to_path_buf()]).expect("dir scan");
     assert_eq!(dir.findings.len(), 1, "{:?}", dir.findings);
-    assert_eq!(dir.findings[0].category, leakscan_rules::Category::PasswordHash);
+    assert_eq!(
+        dir.findings[0].category,
+        leakscan_rules::Category::PasswordHash
+    );
     git(root, &["init", "-q"]);
     git(root, &["add", ".htpasswd"]);
     let repo = git2::Repository::open(root).expect("repo");
     let staged = scanner.scan_staged(&repo).expect("staged scan");
     assert!(staged.findings.is_empty(), "{:?}", staged.findings);
-    assert_eq!(staged.stats.suppressed.get("password-hash (off in staged)"), Some(&1));
+    assert_eq!(
+        staged.stats.suppressed.get("password-hash (off in staged)"),
+        Some(&1)
+    );
     let mut config = Config::default();
     config.rules.password_hashes_in_staged = true;
     let on = Scanner::new(config, ScanOptions::default()).expect("scanner");

@@ -276,7 +276,12 @@ impl Scanner {
 /// it was seen at (oldest commit first); when that path names a secret
 /// file, the finding is reported at every location of the blob, whatever
 /// it is called there (the same bytes are the same secret).
-fn secret_files_pass(scanner: &Scanner, repo: &Repository, blobs: &[BlobEntry], flagged: &mut Flagged) {
+fn secret_files_pass(
+    scanner: &Scanner,
+    repo: &Repository,
+    blobs: &[BlobEntry],
+    flagged: &mut Flagged,
+) {
     for b in blobs {
         if crate::validate::secret_file_rule(&b.path).is_none() {
             continue;
@@ -289,7 +294,10 @@ fn secret_files_pass(scanner: &Scanner, repo: &Repository, blobs: &[BlobEntry], 
         scanner.add_file_matches(&b.path, data, &mut matches);
         let found = flagged.entry(b.oid).or_default();
         for f in scanner.findings_from("", data, &matches) {
-            if !found.iter().any(|x| x.span.0 < f.span.1 && f.span.0 < x.span.1) {
+            if !found
+                .iter()
+                .any(|x| x.span.0 < f.span.1 && f.span.0 < x.span.1)
+            {
                 found.push(f);
             }
         }

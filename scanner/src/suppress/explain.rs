@@ -116,7 +116,11 @@ pub fn explain(
     let rules = scanner.matcher.rules();
     // Files whose whole content is one secret are judged by their name.
     for m in crate::validate::file_matches(rules, path, data) {
-        if !bm.matches.iter().any(|x| x.start < m.end && m.start < x.end) {
+        if !bm
+            .matches
+            .iter()
+            .any(|x| x.start < m.end && m.start < x.end)
+        {
             bm.matches.push(m);
         }
     }

@@ -39,14 +39,40 @@ pub fn scored(rule: &Rule) -> bool {
 
 /// Files whose kind is configuration: a value there is set, not computed.
 fn config_file(path: &str) -> bool {
-    let name = path.rsplit(['/', '\\']).next().unwrap_or(path).to_ascii_lowercase();
+    let name = path
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(path)
+        .to_ascii_lowercase();
     const EXTS: &[&str] = &[
-        ".env", ".yml", ".yaml", ".ini", ".cfg", ".conf", ".properties", ".toml", ".json", ".xml",
-        ".config", ".cnf", ".tfvars", ".http",
+        ".env",
+        ".yml",
+        ".yaml",
+        ".ini",
+        ".cfg",
+        ".conf",
+        ".properties",
+        ".toml",
+        ".json",
+        ".xml",
+        ".config",
+        ".cnf",
+        ".tfvars",
+        ".http",
     ];
     const NAMES: &[&str] = &[
-        ".env", ".npmrc", ".pypirc", ".netrc", ".pgpass", ".git-credentials", ".my.cnf", ".dockercfg",
-        "wp-config.php", "settings.py", "database.php", "local_settings.py",
+        ".env",
+        ".npmrc",
+        ".pypirc",
+        ".netrc",
+        ".pgpass",
+        ".git-credentials",
+        ".my.cnf",
+        ".dockercfg",
+        "wp-config.php",
+        "settings.py",
+        "database.php",
+        "local_settings.py",
     ];
     NAMES.contains(&name.as_str())
         || name.starts_with(".env.")
@@ -61,7 +87,10 @@ pub fn score(f: &mut Finding, rule: &Rule, line_before: &str, line_after: &str) 
         return;
     }
     let mut parts: Vec<(String, i64)> = Vec::new();
-    parts.push((format!("rule `{}` is {}", rule.id, rule.confidence.as_str()), i64::from(rank(rule.confidence))));
+    parts.push((
+        format!("rule `{}` is {}", rule.id, rule.confidence.as_str()),
+        i64::from(rank(rule.confidence)),
+    ));
     let key = line_before
         .trim_end_matches(|c: char| c.is_whitespace() || "\"':=>,(\\".contains(c))
         .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
@@ -85,7 +114,14 @@ pub fn score(f: &mut Finding, rule: &Rule, line_before: &str, line_after: &str) 
     .filter(|b| **b)
     .count();
     if v.len() >= 20 && classes >= 3 && f.entropy >= 4.0 {
-        parts.push((format!("{} characters, {classes} character classes, entropy {:.1}", v.len(), f.entropy), 1));
+        parts.push((
+            format!(
+                "{} characters, {classes} character classes, entropy {:.1}",
+                v.len(),
+                f.entropy
+            ),
+            1,
+        ));
     } else if v.len() < 12 {
         parts.push((format!("short value ({} characters)", v.len()), -1));
     }
@@ -130,7 +166,10 @@ pub fn apply_path(f: &mut Finding) {
             parts.push(json!(format!("file: {t}")));
         }
     }
-    score.insert("confidence".to_string(), json!(band(base + file_points).as_str()));
+    score.insert(
+        "confidence".to_string(),
+        json!(band(base + file_points).as_str()),
+    );
 }
 
 /// A finding's confidence: its score's band, else its rule's.

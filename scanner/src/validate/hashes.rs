@@ -37,7 +37,10 @@ pub(super) fn password_hash(s: &[u8]) -> Verdict {
     let algo = algorithm(v).ok_or("no known hash prefix")?;
     let hash = v.rsplit(['$', '}']).next().unwrap_or("");
     let lower = hash.to_ascii_lowercase();
-    if ["xxxx", "example", "hash", "your"].iter().any(|w| lower.contains(w)) {
+    if ["xxxx", "example", "hash", "your"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
         return Err("placeholder words in the hash".into());
     }
     let e = entropy::shannon_entropy(hash.as_bytes());
@@ -61,7 +64,9 @@ mod tests {
         let ok = password_hash(b"$apr1$Qz7vK2pa$/eK62jvYzAeHSfq9yGOnx0").expect("apr1");
         assert_eq!(ok.details["algorithm"], "apr1-md5");
         assert!(password_hash(b"$1$aB3dE5fG$0TCHHzlpe5iFMm2woxQs7/").is_ok());
-        assert!(password_hash(b"$2y$10$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").is_err());
+        assert!(
+            password_hash(b"$2y$10$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").is_err()
+        );
         assert!(password_hash(b"plain").is_err());
     }
 }

@@ -48,7 +48,11 @@ fn is_hex(s: &[u8]) -> bool {
 /// Judges a secret file's content (surrounding whitespace trimmed) for the
 /// rule its name gave: the shape each tool writes, and never a
 /// placeholder.
-pub fn judge(rule: &str, path: &str, v: &[u8]) -> Result<BTreeMap<String, serde_json::Value>, String> {
+pub fn judge(
+    rule: &str,
+    path: &str,
+    v: &[u8],
+) -> Result<BTreeMap<String, serde_json::Value>, String> {
     if v.is_empty() {
         return Err("empty file".into());
     }
@@ -70,7 +74,9 @@ pub fn judge(rule: &str, path: &str, v: &[u8]) -> Result<BTreeMap<String, serde_
         "rails-master-key" => return Err("a Rails master key is 32 hex digits".into()),
         // Jenkins: master.key is 512 hex digits, initialAdminPassword 32.
         "jenkins-secret-file" if is_hex(v) && (32..=1024).contains(&v.len()) => {}
-        "jenkins-secret-file" => return Err("a Jenkins secret file holds 32 to 1024 hex digits".into()),
+        "jenkins-secret-file" => {
+            return Err("a Jenkins secret file holds 32 to 1024 hex digits".into());
+        }
         "vault-token-file" => {
             let prefixed = ["hvs.", "hvb.", "hvr.", "s.", "b.", "r."]
                 .iter()
@@ -88,9 +94,9 @@ pub fn judge(rule: &str, path: &str, v: &[u8]) -> Result<BTreeMap<String, serde_
             if !(16..=512).contains(&v.len()) {
                 return Err(format!("{} characters: not a key", v.len()));
             }
-            let key_chars = v
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-'));
+            let key_chars = v.iter().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-')
+            });
             if !key_chars {
                 return Err("characters outside hex, base64 and base64url".into());
             }
@@ -135,7 +141,10 @@ pub fn file_matches(set: &RuleSet, path: &str, data: &[u8]) -> Vec<RawMatch> {
         Ok(d) => (d, None),
         Err(why) => (
             BTreeMap::new(),
-            Some((crate::matcher::Stage::Validator, format!("secret-file: {why}"))),
+            Some((
+                crate::matcher::Stage::Validator,
+                format!("secret-file: {why}"),
+            )),
         ),
     };
     vec![RawMatch {
@@ -158,13 +167,28 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(rule_for_path("config/master.key"), Some("rails-master-key"));
-        assert_eq!(rule_for_path("app/config/credentials/production.key"), Some("rails-master-key"));
+        assert_eq!(
+            rule_for_path("app/config/credentials/production.key"),
+            Some("rails-master-key")
+        );
         assert_eq!(rule_for_path("credentials/production.key"), None);
-        assert_eq!(rule_for_path("jenkins_home/secrets/master.key"), Some("jenkins-secret-file"));
-        assert_eq!(rule_for_path("secrets/initialAdminPassword"), Some("jenkins-secret-file"));
-        assert_eq!(rule_for_path("/srv/jenkins/secret.key"), Some("secret-key-file"));
+        assert_eq!(
+            rule_for_path("jenkins_home/secrets/master.key"),
+            Some("jenkins-secret-file")
+        );
+        assert_eq!(
+            rule_for_path("secrets/initialAdminPassword"),
+            Some("jenkins-secret-file")
+        );
+        assert_eq!(
+            rule_for_path("/srv/jenkins/secret.key"),
+            Some("secret-key-file")
+        );
         assert_eq!(rule_for_path("home/.vault-token"), Some("vault-token-file"));
-        assert_eq!(rule_for_path("nsc/keys/U/AB/user.nk"), Some("nats-nkey-seed"));
+        assert_eq!(
+            rule_for_path("nsc/keys/U/AB/user.nk"),
+            Some("nats-nkey-seed")
+        );
         assert_eq!(rule_for_path("master.key"), None);
         assert_eq!(rule_for_path("config/master.key.example"), None);
         assert_eq!(rule_for_path("ssl/server.key"), None);
@@ -175,10 +199,24 @@ mod tests {
         let hex32 = b"7f3a9c0e5b1d4f8a2c6e0b9d3f7a1c5e";
         assert!(judge("rails-master-key", "config/master.key", hex32).is_ok());
         assert!(judge("rails-master-key", "config/master.key", b"7f3a9c0e5b1d").is_err());
-        assert!(judge("rails-master-key", "config/master.key", b"<your-master-key>").is_err());
+        assert!(
+            judge(
+                "rails-master-key",
+                "config/master.key",
+                b"<your-master-key>"
+            )
+            .is_err()
+        );
         assert!(judge("rails-master-key", "config/master.key", &[b'0'; 32]).is_err());
         assert!(judge("jenkins-secret-file", "secrets/initialAdminPassword", hex32).is_ok());
-        assert!(judge("vault-token-file", ".vault-token", b"hvs.CAESIJq9x7VtR2mWk4pLz8nQ3sYb").is_ok());
+        assert!(
+            judge(
+                "vault-token-file",
+                ".vault-token",
+                b"hvs.CAESIJq9x7VtR2mWk4pLz8nQ3sYb"
+            )
+            .is_ok()
+        );
         assert!(judge("vault-token-file", ".vault-token", b"root").is_err());
         assert!(judge("secret-key-file", "secret.key", b"q8Zt3VmP2wXk9LrB7nYc4HsD").is_ok());
         assert!(judge("secret-key-file", "secret.key", b"changeme").is_err());
