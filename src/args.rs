@@ -280,6 +280,20 @@ pub struct ScanArgs {
     /// excluded on purpose (allowlisted paths, unfollowed symlinks) do not count.
     #[arg(long)]
     pub strict: bool,
+    /// Report only findings of this confidence or more: low, medium, high,
+    /// very-high (generic findings are scored one by one; see `explain`).
+    #[arg(long, value_name = "LEVEL", value_parser = parse_confidence)]
+    pub min_confidence: Option<leakscan_rules::Confidence>,
+}
+
+fn parse_confidence(s: &str) -> Result<leakscan_rules::Confidence, String> {
+    match s {
+        "low" => Ok(leakscan_rules::Confidence::Low),
+        "medium" => Ok(leakscan_rules::Confidence::Medium),
+        "high" => Ok(leakscan_rules::Confidence::High),
+        "very-high" => Ok(leakscan_rules::Confidence::VeryHigh),
+        _ => Err("expected low, medium, high or very-high".into()),
+    }
 }
 
 impl ScanArgs {

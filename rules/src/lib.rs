@@ -91,6 +91,10 @@ pub const KNOWN_VALIDATORS: &[&str] = &[
     "kubernetes-secret",
     "wireguard-key",
     "filezilla-pass",
+    "nkey-seed",
+    "secret-file",
+    "password-hash",
+    "code-password",
 ];
 
 /// Verifiers the engine implements; a rule naming another is rejected.
@@ -189,6 +193,9 @@ pub enum Category {
     CloudKey,
     Token,
     Generic,
+    /// A password hash that can be cracked offline (`.htpasswd`, shadow
+    /// lines, crypt hashes in SQL dumps): lower severity than a password.
+    PasswordHash,
 }
 
 impl Category {
@@ -200,6 +207,7 @@ impl Category {
             Category::CloudKey => "cloud-key",
             Category::Token => "token",
             Category::Generic => "generic",
+            Category::PasswordHash => "password-hash",
         }
     }
 
@@ -210,6 +218,7 @@ impl Category {
             Category::ClientSecret | Category::Assertion => 8.5,
             Category::Token => 8.0,
             Category::Generic => 6.0,
+            Category::PasswordHash => 4.0,
         }
     }
 }

@@ -112,8 +112,18 @@ pub fn explain(
     data: &[u8],
     line: Option<usize>,
 ) -> Explanation {
-    let bm = scanner.matcher.scan_blob(data, true);
+    let mut bm = scanner.matcher.scan_blob(data, true);
     let rules = scanner.matcher.rules();
+    // Files whose whole content is one secret are judged by their name.
+    for m in crate::validate::file_matches(rules, path, data) {
+        if !bm
+            .matches
+            .iter()
+            .any(|x| x.start < m.end && m.start < x.end)
+        {
+            bm.matches.push(m);
+        }
+    }
     let lower = data.to_ascii_lowercase();
     let mut out = Explanation {
         path: path.to_string(),
@@ -210,6 +220,26 @@ pub fn explain(
                 pass_detail(scanner, rule, *st, m.entropy)
             };
             stages.push(stage(st.as_str(), verdict, detail));
+        }
+        // Generic findings: the confidence score and its parts.
+        if m.rejected.is_none() && crate::validate::confidence::scored(rule) {
+            let (found, allowed) = scanner.findings_split(path, data, std::slice::from_ref(m));
+            if let Some(score) = found
+                .first()
+                .or(allowed.first())
+                .and_then(|f| f.details.get("score"))
+            {
+                let band = score["confidence"].as_str().unwrap_or("low");
+                let parts: Vec<&str> = score["parts"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|p| p.as_str()).collect())
+                    .unwrap_or_default();
+                stages.push(stage(
+                    "confidence",
+                    Verdict::Pass,
+                    format!("{band} ({})", parts.join("; ")),
+                ));
+            }
         }
         let mut decision: Option<String> = m
             .rejected

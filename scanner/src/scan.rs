@@ -126,8 +126,20 @@ impl Scanner {
 
     /// Scans one blob in memory and returns its findings (no provenance).
     pub fn scan_bytes(&self, path: &str, data: &[u8]) -> Vec<Finding> {
-        let matches = self.matcher.scan(data);
+        let mut matches = self.matcher.scan(data);
+        self.add_file_matches(path, data, &mut matches);
         self.findings_from(path, data, &matches)
+    }
+
+    /// Adds the matches of files whose whole content is one secret,
+    /// recognised by `path` (see [`crate::validate::file_matches`]), where
+    /// no content rule already covers the span.
+    pub fn add_file_matches(&self, path: &str, data: &[u8], matches: &mut Vec<RawMatch>) {
+        for m in crate::validate::file_matches(self.matcher.rules(), path, data) {
+            if m.rejected.is_none() && !matches.iter().any(|x| x.start < m.end && m.start < x.end) {
+                matches.push(m);
+            }
+        }
     }
 
     /// Whether a finding at `rel` (relative to the scanned root or the
@@ -194,7 +206,8 @@ impl Scanner {
     /// Scans one blob: the findings to report, and those an inline
     /// `leakscan:allow` comment drops (not counted here).
     pub fn scan_bytes_split(&self, path: &str, data: &[u8]) -> (Vec<Finding>, Vec<Finding>) {
-        let matches = self.matcher.scan(data);
+        let mut matches = self.matcher.scan(data);
+        self.add_file_matches(path, data, &mut matches);
         self.findings_split(path, data, &matches)
     }
 
@@ -229,7 +242,7 @@ impl Scanner {
                 (None, true) => m.secret.expose_str().into_owned(),
                 (None, false) => finding::redact(&m.secret.expose_str()),
             };
-            Finding {
+            let mut f = Finding {
                 rule: rule.id.clone(),
                 name: rule.name.clone(),
                 category: rule.category,
@@ -254,7 +267,21 @@ impl Scanner {
                 } else {
                     m.context.clone()
                 },
+            };
+            if crate::validate::confidence::scored(rule) {
+                let ls = data[..m.start]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
+                let le = data[m.end..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(data.len(), |i| m.end + i);
+                let before = String::from_utf8_lossy(&data[ls..m.start]);
+                let after = String::from_utf8_lossy(&data[m.end..le]);
+                crate::validate::confidence::score(&mut f, rule, &before, &after);
             }
+            f
         };
         let (allowed, reported): (Vec<&RawMatch>, Vec<&RawMatch>) = matches
             .iter()

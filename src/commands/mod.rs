@@ -106,6 +106,22 @@ pub(crate) fn finish_in(
     mut result: ScanResult,
     mut ci: Option<CiExtras<'_>>,
 ) -> Result<Outcome> {
+    if let Some(min) = args.min_confidence {
+        use leakscan_scanner::validate::confidence;
+        let rules = scanner.matcher.rules();
+        let before = result.findings.len();
+        result.findings.retain(|f| {
+            confidence::at_least(confidence::of(f, rules.get(&f.rule).map(|c| &c.rule)), min)
+        });
+        let dropped = (before - result.findings.len()) as u64;
+        if dropped > 0 {
+            *result
+                .stats
+                .suppressed
+                .entry("below --min-confidence".to_string())
+                .or_default() += dropped;
+        }
+    }
     let (stale, ignore_path) = ignore::apply(scanner, args, &mut result)?;
     if let Some(out) = &args.write_baseline {
         let code = baseline::write(out, args, &result)?;

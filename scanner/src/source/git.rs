@@ -211,6 +211,10 @@ impl Scanner {
                 (en, flagged, scan_stats)
             };
         stats.merge(scan_stats);
+        let mut flagged = flagged;
+        if mode == Mode::Match {
+            secret_files_pass(self, repo, &en.blobs, &mut flagged);
+        }
         stats.commits_scanned = Some(en.commits.len() as u64);
         let mut findings = Vec::new();
         if !flagged.is_empty() {
@@ -237,6 +241,7 @@ impl Scanner {
                     for t in templates {
                         let mut f = t.clone();
                         f.path = path.clone();
+                        crate::validate::confidence::apply_path(&mut f);
                         f.provenance = prov.clone();
                         findings.push(f);
                     }
@@ -244,6 +249,43 @@ impl Scanner {
             }
         }
         Ok(ScanResult { findings, stats })
+    }
+}
+
+/// Files whose whole content is one secret (`config/master.key`,
+/// `.vault-token`, see [`crate::validate::file_matches`]) are recognised by
+/// name. Each unique blob is read once, so it is judged by the first path
+/// it was seen at (oldest commit first); when that path names a secret
+/// file, the finding is reported at every location of the blob, whatever
+/// it is called there (the same bytes are the same secret).
+fn secret_files_pass(
+    scanner: &Scanner,
+    repo: &Repository,
+    blobs: &[BlobEntry],
+    flagged: &mut Flagged,
+) {
+    for b in blobs {
+        if crate::validate::secret_file_rule(&b.path).is_none() {
+            continue;
+        }
+        let Ok(blob) = Oid::from_bytes(&b.oid.0).and_then(|oid| repo.find_blob(oid)) else {
+            continue;
+        };
+        let data = blob.content();
+        let mut matches = Vec::new();
+        scanner.add_file_matches(&b.path, data, &mut matches);
+        let found = flagged.entry(b.oid).or_default();
+        for f in scanner.findings_from("", data, &matches) {
+            if !found
+                .iter()
+                .any(|x| x.span.0 < f.span.1 && f.span.0 < x.span.1)
+            {
+                found.push(f);
+            }
+        }
+        if found.is_empty() {
+            flagged.remove(&b.oid);
+        }
     }
 }
 
