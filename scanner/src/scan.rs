@@ -94,16 +94,37 @@ pub fn all_packs(config: &Config) -> Result<Vec<(String, leakscan_rules::Pack)>>
     Ok(packs)
 }
 
+/// [`all_packs`] as a scan needs them: the built-in rules without their
+/// examples and counterexamples (start-up parses a third less).
+pub fn scan_packs(config: &Config) -> Result<Vec<(String, leakscan_rules::Pack)>> {
+    let mut packs: Vec<(String, leakscan_rules::Pack)> = leakscan_rules::builtin_packs_lean()?
+        .into_iter()
+        .map(|(n, p)| (format!("builtin:{n}"), p))
+        .collect();
+    packs.extend(config.load_packs()?);
+    Ok(packs)
+}
+
 impl Scanner {
     pub fn new(config: Config, options: ScanOptions) -> Result<Scanner> {
-        let packs = all_packs(&config)?;
+        let packs = scan_packs(&config)?;
+        Self::with_packs(config, options, packs)
+    }
+
+    /// [`new`](Self::new) with the given packs (from [`all_packs`] where
+    /// the rules' examples are wanted, as `rules list` shows them).
+    pub fn with_packs(
+        config: Config,
+        options: ScanOptions,
+        packs: Vec<(String, leakscan_rules::Pack)>,
+    ) -> Result<Scanner> {
         let known: Vec<&str> = packs
             .iter()
             .flat_map(|(_, p)| p.rules.iter().map(|r| r.id.as_str()))
             .collect();
         config.check_rule_ids(&known)?;
-        let set = RuleSet::build(
-            &packs,
+        let set = RuleSet::from_packs(
+            packs,
             &config.rules.disable,
             &config.rules.entropy,
             &config.allow.secrets,
