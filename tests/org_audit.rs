@@ -80,7 +80,11 @@ fn served_repos(root: &Path, n: usize) -> PathBuf {
         commit_all(&work, "first");
         if i + 1 < n {
             let seed = char::from(b'a' + i as u8);
-            write(&work, "app/.env", &format!("GITHUB_TOKEN={}\n", token(seed)));
+            write(
+                &work,
+                "app/.env",
+                &format!("GITHUB_TOKEN={}\n", token(seed)),
+            );
             commit_all(&work, "add config");
         }
         if i == 0 || i == 2 {
@@ -150,7 +154,11 @@ fn git_urls_are_cloned_scanned_tagged_and_removed_and_a_failing_url_is_a_counted
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "a failed repository: exit 2\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a failed repository: exit 2\n{stderr}"
+    );
     let findings = json_findings(&out);
     let repos: BTreeSet<String> = findings.iter().map(repository_of).collect();
     assert_eq!(
@@ -176,7 +184,10 @@ fn git_urls_are_cloned_scanned_tagged_and_removed_and_a_failing_url_is_a_counted
     // Failures named (userinfo stripped), counted, the others scanned.
     assert!(stderr.contains(&d.url("nope")), "{stderr}");
     assert!(stderr.contains("http://127.0.0.1:1/closed.git"), "{stderr}");
-    assert!(stderr.contains("https://127.0.0.1:1/with-password.git"), "{stderr}");
+    assert!(
+        stderr.contains("https://127.0.0.1:1/with-password.git"),
+        "{stderr}"
+    );
     assert!(stderr.contains("credential helper"), "{stderr}");
     assert!(!stderr.contains("bob@"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "{stderr}");
@@ -288,7 +299,10 @@ fn shards_cover_every_repository_once_and_their_merge_equals_one_scan() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
-    assert!(text.contains(&format!("{} app/.env:1:", d.url("r3"))), "{text}");
+    assert!(
+        text.contains(&format!("{} app/.env:1:", d.url("r3"))),
+        "{text}"
+    );
     assert!(!text.contains(&token('c')));
 }
 
@@ -343,7 +357,8 @@ fn resume_after_a_killed_run_skips_what_was_done_and_loses_nothing() {
     std::fs::create_dir_all(&tmp).unwrap();
     let run = || {
         let mut cmd = leakscan(t.path());
-        cmd.env("TMPDIR", &tmp).args(["git", "--format", "jsonl", "--repos-file"])
+        cmd.env("TMPDIR", &tmp)
+            .args(["git", "--format", "jsonl", "--repos-file"])
             .arg(&list_file)
             .arg("--resume")
             .arg(&state)
@@ -365,7 +380,10 @@ fn resume_after_a_killed_run_skips_what_was_done_and_loses_nothing() {
         if lines >= 3 {
             break;
         }
-        assert!(Instant::now() < until, "the first run never finished 3 repositories");
+        assert!(
+            Instant::now() < until,
+            "the first run never finished 3 repositories"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(300));
@@ -385,7 +403,11 @@ fn resume_after_a_killed_run_skips_what_was_done_and_loses_nothing() {
 
     let out = run().output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "the stuck URL now fails: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the stuck URL now fails: {stderr}"
+    );
     assert!(stderr.contains("3 done before, skipped"), "{stderr}");
     let again = scanned_in(&stderr);
     assert!(
@@ -435,11 +457,17 @@ fn kept_clones_are_fetched_on_the_next_run() {
     let work = t.path().join("work/r0");
     write(&work, "late.env", &format!("GITHUB_TOKEN={}\n", token('q')));
     commit_all(&work, "late");
-    git(&work, &["push", "-q", base.join("r0.git").to_str().unwrap(), "main"]);
+    git(
+        &work,
+        &["push", "-q", base.join("r0.git").to_str().unwrap(), "main"],
+    );
     let second = json_findings(&scan());
     assert_eq!(second.len(), 3, "{second:?}");
     assert!(second.iter().any(|f| f["path"] == "late.env"));
-    assert!(marker.exists(), "the kept clone was replaced, not fetched into");
+    assert!(
+        marker.exists(),
+        "the kept clone was replaced, not fetched into"
+    );
 }
 
 #[test]
@@ -643,7 +671,10 @@ fn github_listing_follows_pages_waits_out_the_rate_limit_and_filters() {
     assert!(stderr.contains("rate limit reached"), "{stderr}");
     assert!(started.elapsed() >= Duration::from_secs(1), "did not wait");
     assert!(stderr.contains("1 fork (--include-forks)"), "{stderr}");
-    assert!(stderr.contains("1 archived (--include-archived)"), "{stderr}");
+    assert!(
+        stderr.contains("1 archived (--include-archived)"),
+        "{stderr}"
+    );
     assert!(!stdout.contains(FAKE_TOKEN) && !stderr.contains(FAKE_TOKEN));
     {
         let seen = stub.seen.lock().unwrap();
@@ -673,7 +704,11 @@ fn github_listing_follows_pages_waits_out_the_rate_limit_and_filters() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    scan.stdin.take().unwrap().write_all(stdout.as_bytes()).unwrap();
+    scan.stdin
+        .take()
+        .unwrap()
+        .write_all(stdout.as_bytes())
+        .unwrap();
     let scanned = scan.wait_with_output().unwrap();
     let found: BTreeSet<String> = jsonl(&String::from_utf8_lossy(&scanned.stdout))
         .iter()
@@ -726,8 +761,11 @@ fn gitlab_listing_uses_next_page_headers_waits_on_429_and_encodes_groups() {
             "1" => Reply {
                 status: 200,
                 headers: vec![("x-next-page".into(), "2".into())],
-                body: serde_json::json!([project("api", false, false), project("fork", true, false)])
-                    .to_string(),
+                body: serde_json::json!([
+                    project("api", false, false),
+                    project("fork", true, false)
+                ])
+                .to_string(),
             },
             "2" if !lim.swap(true, Ordering::SeqCst) => Reply {
                 status: 429,
@@ -737,8 +775,11 @@ fn gitlab_listing_uses_next_page_headers_waits_on_429_and_encodes_groups() {
             _ => Reply {
                 status: 200,
                 headers: vec![("x-next-page".into(), "".into())],
-                body: serde_json::json!([project("web", false, false), project("old", false, true)])
-                    .to_string(),
+                body: serde_json::json!([
+                    project("web", false, false),
+                    project("old", false, true)
+                ])
+                .to_string(),
             },
         }
     }));
@@ -792,13 +833,27 @@ fn a_next_page_on_another_host_does_not_get_the_token() {
     }));
     let ok = leakscan(t.path())
         .env("GITHUB_TOKEN", FAKE_TOKEN)
-        .args(["repos", "github", "--org", "acme", "--api-url", &stub.base()])
+        .args([
+            "repos",
+            "github",
+            "--org",
+            "acme",
+            "--api-url",
+            &stub.base(),
+        ])
         .output()
         .unwrap();
     assert_eq!(ok.status.code(), Some(0));
     let out = leakscan(t.path())
         .env("GITHUB_TOKEN", FAKE_TOKEN)
-        .args(["repos", "github", "--org", "acme", "--api-url", &stub2.base()])
+        .args([
+            "repos",
+            "github",
+            "--org",
+            "acme",
+            "--api-url",
+            &stub2.base(),
+        ])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -807,7 +862,14 @@ fn a_next_page_on_another_host_does_not_get_the_token() {
     // Plain HTTP off the machine: refused before anything is sent.
     let out = leakscan(t.path())
         .env("GITHUB_TOKEN", FAKE_TOKEN)
-        .args(["repos", "github", "--org", "acme", "--api-url", "http://198.51.100.7"])
+        .args([
+            "repos",
+            "github",
+            "--org",
+            "acme",
+            "--api-url",
+            "http://198.51.100.7",
+        ])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

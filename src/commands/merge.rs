@@ -44,14 +44,7 @@ pub struct MergeArgs {
 /// (fingerprint) and place (path, line, column, commit). A repository
 /// scanned by two shards, or twice around a kill, counts once; one secret
 /// at several places stays several findings, as in a single scan.
-type Key = (
-    Option<String>,
-    String,
-    String,
-    usize,
-    usize,
-    Option<String>,
-);
+type Key = (Option<String>, String, String, usize, usize, Option<String>);
 
 fn key(f: &Finding) -> Key {
     let p = f.provenance.as_ref();
@@ -95,14 +88,26 @@ pub fn run(args: MergeArgs) -> Result<u8> {
         Some(path) => {
             let file = super::create_report(path, whole)?;
             let mut w = std::io::BufWriter::new(file);
-            render_to(args.format, args.sarif_category.clone(), &findings, &ctx, &mut w)?;
+            render_to(
+                args.format,
+                args.sarif_category.clone(),
+                &findings,
+                &ctx,
+                &mut w,
+            )?;
             w.flush()
                 .with_context(|| format!("writing report file {}", path.display()))?;
         }
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
-            render_to(args.format, args.sarif_category.clone(), &findings, &ctx, &mut w)?;
+            render_to(
+                args.format,
+                args.sarif_category.clone(),
+                &findings,
+                &ctx,
+                &mut w,
+            )?;
             w.flush().context("writing the report to standard output")?;
         }
     }

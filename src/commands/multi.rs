@@ -270,13 +270,15 @@ pub fn run(args: GitArgs) -> Result<u8> {
     }
     // A repository that could not be scanned makes the result incomplete:
     // an error, even when others had findings.
-    Ok(if failed > 0 || (scan.strict && stats.incomplete_total() > 0) {
-        2
-    } else if stats.findings > 0 {
-        1
-    } else {
-        0
-    })
+    Ok(
+        if failed > 0 || (scan.strict && stats.incomplete_total() > 0) {
+            2
+        } else if stats.findings > 0 {
+            1
+        } else {
+            0
+        },
+    )
 }
 
 /// Tags, suppresses, verifies and orders one repository's findings.
@@ -409,7 +411,8 @@ impl State {
                         )
                     }
                 };
-                let (Some(repo), Some(bytes)) = (v["repository"].as_str(), v["output_bytes"].as_u64())
+                let (Some(repo), Some(bytes)) =
+                    (v["repository"].as_str(), v["output_bytes"].as_u64())
                 else {
                     bail!(
                         "resume state {} line {}: not a leakscan state line (delete the file to start over)",

@@ -21,7 +21,12 @@ pub enum ReposCommand {
 #[derive(Debug, Args)]
 pub struct GithubArgs {
     /// The organization.
-    #[arg(long, value_name = "ORG", required_unless_present = "user", conflicts_with = "user")]
+    #[arg(
+        long,
+        value_name = "ORG",
+        required_unless_present = "user",
+        conflicts_with = "user"
+    )]
     pub org: Option<String>,
     /// The user (their public repositories).
     #[arg(long, value_name = "USER")]
@@ -139,8 +144,7 @@ pub fn run(command: ReposCommand) -> Result<u8> {
             forks += 1;
         } else if r.archived && !list.include_archived {
             archived += 1;
-        } else if r.url.is_empty() || r.url.chars().any(|c| c.is_control() || c.is_whitespace())
-        {
+        } else if r.url.is_empty() || r.url.chars().any(|c| c.is_control() || c.is_whitespace()) {
             // A list line is data for `git --repos-file`: never two lines
             // out of one answer.
             bad += 1;
@@ -255,7 +259,10 @@ fn list_all(
             req = req.header(provider.auth.0, format!("{}{t}", provider.auth.1));
         }
         let mut resp = req.call().map_err(|e| {
-            anyhow::anyhow!("{} API at {home}: {e} (check --api-url and the network)", provider.name)
+            anyhow::anyhow!(
+                "{} API at {home}: {e} (check --api-url and the network)",
+                provider.name
+            )
         })?;
         let status = resp.status().as_u16();
         let header = |name: &str| {
@@ -310,9 +317,15 @@ fn list_all(
             .with_config()
             .limit(64 << 20)
             .read_json()
-            .with_context(|| format!("{} API at {home}: reading page {}", provider.name, page + 1))?;
+            .with_context(|| {
+                format!("{} API at {home}: reading page {}", provider.name, page + 1)
+            })?;
         let Some(items) = body.as_array() else {
-            bail!("{} API at {home}: page {} is not a list", provider.name, page + 1);
+            bail!(
+                "{} API at {home}: page {} is not a list",
+                provider.name,
+                page + 1
+            );
         };
         for item in items {
             out.push(if provider.name == "GitHub" {
@@ -368,7 +381,8 @@ fn rate_limited(status: u16, header: &dyn Fn(&str) -> Option<String>) -> Option<
     if let Some(secs) = num("retry-after") {
         return Some(Duration::from_secs(secs.max(1)));
     }
-    let exhausted = num("x-ratelimit-remaining") == Some(0) || num("ratelimit-remaining") == Some(0);
+    let exhausted =
+        num("x-ratelimit-remaining") == Some(0) || num("ratelimit-remaining") == Some(0);
     if status == 403 && !exhausted {
         return None;
     }
