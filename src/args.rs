@@ -83,12 +83,20 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// List an organization's repositories (one clone URL a line) for
+    /// `leakscan git --repos-file -`.
+    Repos {
+        #[command(subcommand)]
+        command: crate::commands::repos::ReposCommand,
+    },
+    /// Combine JSON-lines reports (shards of one audit) into one report.
+    Merge(crate::commands::merge::MergeArgs),
 }
 
 /// `leakscan git` arguments.
 #[derive(Debug, Args)]
 pub struct GitArgs {
-    /// Repository (or a folder inside it) [default: .]
+    /// Repository (or a folder inside it), or a URL to clone [default: .]
     pub repo: Option<PathBuf>,
     /// Only what this branch or revision reaches.
     #[arg(long, value_name = "REF", conflicts_with_all = ["range", "since"])]
@@ -114,6 +122,9 @@ pub struct GitArgs {
     /// or `libgit2` for everything (tests and benchmarks compare them).
     #[arg(long, hide = true, value_enum, default_value_t = GitReaderArg::Pack)]
     pub git_reader: GitReaderArg,
+    /// Several or remote repositories (issue 17).
+    #[command(flatten)]
+    pub multi: crate::commands::multi::MultiArgs,
     #[command(flatten)]
     pub scan: ScanArgs,
 }

@@ -159,6 +159,10 @@ pub struct Provenance {
     /// The file is gone from HEAD: the secret lives on in history only.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
+    /// The repository's URL (userinfo stripped) in a scan of several
+    /// repositories (`leakscan git URL...`, `leakscan merge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
 }
 
 /// One reported credential at one location.

@@ -17,6 +17,9 @@ pub(crate) mod explain;
 mod git;
 mod hook;
 pub(crate) mod ignore;
+pub(crate) mod merge;
+pub(crate) mod multi;
+pub(crate) mod repos;
 mod rules;
 mod staged;
 mod stats;
@@ -61,6 +64,8 @@ pub fn run(mut cli: Cli) -> Result<u8> {
         Command::Baseline { command } => baseline::run(command),
         Command::Explain(args) => explain::run(args),
         Command::Ci(args) => ci::run(args),
+        Command::Repos { command } => repos::run(command),
+        Command::Merge(args) => merge::run(args),
     }
 }
 

@@ -58,6 +58,7 @@ pub(crate) fn provenance(repo: &Repository, commit: Oid) -> Result<Provenance> {
         date: rfc3339(author.when()),
         message: crate::sanitize::sanitize_bytes(first),
         deleted: false,
+        repository: None,
     })
 }
 
