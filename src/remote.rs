@@ -72,12 +72,12 @@ pub fn check_url(url: &str) -> Result<()> {
     if url.starts_with('-') {
         bail!("`{shown}` is not a repository URL");
     }
-    if let Some((scheme, _)) = url.split_once("://") {
-        if !SCHEMES.contains(&scheme.to_ascii_lowercase().as_str()) {
-            bail!(
-                "{shown}: the `{scheme}` transport is not supported (use https://, ssh://, git:// or file://)"
-            );
-        }
+    if let Some((scheme, _)) = url.split_once("://")
+        && !SCHEMES.contains(&scheme.to_ascii_lowercase().as_str())
+    {
+        bail!(
+            "{shown}: the `{scheme}` transport is not supported (use https://, ssh://, git:// or file://)"
+        );
     }
     if has_password(url) {
         bail!(

@@ -64,7 +64,7 @@ pub struct ListArgs {
     /// Longest wait for a rate limit to reset before giving up (seconds, or
     /// 90s, 10m, 1h).
     #[arg(long, value_name = "DURATION", default_value = "1h",
-          value_parser = leakscan_scanner::verify::parse_duration)]
+          value_parser = leakscan_verify::parse_duration)]
     pub max_wait: Duration,
     /// No progress or summary on stderr.
     #[arg(long, short = 'q')]
