@@ -84,30 +84,20 @@ pub fn run(args: MergeArgs) -> Result<u8> {
     };
     // Whole secrets in (a `--no-redact` scan) stay private out.
     let whole = findings.iter().any(|f| !f.secret.ends_with('…'));
+    let render =
+        |w: &mut dyn Write| render_to(args.format, args.sarif_category.clone(), &findings, &ctx, w);
     match &args.output {
         Some(path) => {
             let file = super::create_report(path, whole)?;
             let mut w = std::io::BufWriter::new(file);
-            render_to(
-                args.format,
-                args.sarif_category.clone(),
-                &findings,
-                &ctx,
-                &mut w,
-            )?;
+            render(&mut w)?;
             w.flush()
                 .with_context(|| format!("writing report file {}", path.display()))?;
         }
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
-            render_to(
-                args.format,
-                args.sarif_category.clone(),
-                &findings,
-                &ctx,
-                &mut w,
-            )?;
+            render(&mut w)?;
             w.flush().context("writing the report to standard output")?;
         }
     }
