@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 
 command -v cargo >/dev/null || { echo "setup: cargo is required (install Rust with rustup)" >&2; exit 2; }
 command -v git >/dev/null || { echo "setup: git is required" >&2; exit 2; }
+# tests/org_audit.rs serves repositories with `git daemon` (part of Debian's git package).
+[ -x "$(git --exec-path)/git-daemon" ] || { (apt-get update && apt-get install -y git) >/dev/null 2>&1 || sudo apt-get install -y git >/dev/null; }
+[ -x "$(git --exec-path)/git-daemon" ] || { echo "setup: \`git daemon\` is required by tests/org_audit.rs" >&2; exit 2; }
 git config --global user.name >/dev/null 2>&1 || git config --global user.name "leakscan tests"
 git config --global user.email >/dev/null 2>&1 || git config --global user.email "tests@leakscan.invalid"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
