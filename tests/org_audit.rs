@@ -878,3 +878,286 @@ fn a_next_page_on_another_host_does_not_get_the_token() {
     assert_eq!(out.status.code(), Some(2));
     assert!(err.contains("plain HTTP"), "{err}");
 }
+
+// ---------------------------------------------------------------------------
+// The reusable workflow .github/workflows/org-audit.yml.
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tool(name: &str) -> Command {
+    let found = Command::new(name)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "`{name}` is missing: run scripts/setup.sh (it installs check-jsonschema and its YAML parser)"
+    );
+    Command::new(name)
+}
+
+#[test]
+fn org_audit_workflow_is_valid_pinned_and_never_inlines_expressions_in_run() {
+    let file = root().join(".github/workflows/org-audit.yml");
+    let check = |p: &Path| {
+        tool("check-jsonschema")
+            .args(["--builtin-schema", "vendor.github-workflows"])
+            .arg(p)
+            .output()
+            .unwrap()
+    };
+    let out = check(&file);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    // Not vacuous: a job without runs-on is rejected.
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("org-audit.yml");
+    std::fs::write(&p, text.replacen("    runs-on: ubuntu-24.04\n", "", 1)).unwrap();
+    assert!(
+        !check(&p).status.success(),
+        "a job without runs-on must fail"
+    );
+    // Every action pinned by commit.
+    let mut pinned = 0;
+    for line in text.lines() {
+        if let Some(u) = line
+            .trim_start()
+            .trim_start_matches("- ")
+            .strip_prefix("uses: ")
+        {
+            let rev = u
+                .split('@')
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap();
+            assert!(
+                rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()),
+                "pin {u} by commit"
+            );
+            pinned += 1;
+        }
+    }
+    assert!(pinned >= 5, "{pinned}");
+}
+
+/// The `cargo install` double of the workflow's build step: records its
+/// arguments and installs the leakscan this test run built.
+fn fake_cargo(dir: &Path) -> PathBuf {
+    let bin = dir.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let cargo = bin.join("cargo");
+    std::fs::write(
+        &cargo,
+        r#"#!/usr/bin/env bash
+set -euo pipefail
+printf '%s\n' "$*" >> "$FAKE_CARGO_LOG"
+[ "$1" = install ] || { echo "fake cargo: only install" >&2; exit 3; }
+root=''
+while [ $# -gt 0 ]; do
+  case "$1" in --root) root=$2; shift ;; esac
+  shift
+done
+mkdir -p "$root/bin"
+cp "$LEAKSCAN_TEST_BIN" "$root/bin/leakscan"
+"#,
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+#[test]
+fn org_audit_workflow_lists_shards_scans_and_merges_in_the_mini_runner() {
+    let t = tempfile::tempdir().unwrap();
+    let base = served_repos(t.path(), 5);
+    let d = Daemon::start(&base);
+    let good: Vec<String> = (0..5).map(|i| d.url(&format!("r{i}"))).collect();
+    let broken = d.url("gone");
+    let mut listed: Vec<serde_json::Value> = good
+        .iter()
+        .enumerate()
+        .map(|(i, u)| github_repo(&format!("r{i}"), false, false, u))
+        .collect();
+    listed.push(github_repo("gone", false, false, &broken));
+    let page2 = listed.split_off(3);
+    let port_holder: Arc<Mutex<u16>> = Arc::default();
+    let ph = port_holder.clone();
+    let stub = Stub::start(Box::new(move |req, _| {
+        let port = *ph.lock().unwrap();
+        if req.target.contains("page=2") {
+            return Reply {
+                status: 200,
+                headers: vec![],
+                body: serde_json::Value::from(page2.clone()).to_string(),
+            };
+        }
+        Reply {
+            status: 200,
+            headers: vec![(
+                "Link".into(),
+                format!(
+                    "<http://127.0.0.1:{port}/orgs/acme/repos?type=all&per_page=100&page=2>; rel=\"next\""
+                ),
+            )],
+            body: serde_json::Value::from(listed.clone()).to_string(),
+        }
+    }));
+    *port_holder.lock().unwrap() = stub.port;
+
+    let bin = fake_cargo(t.path());
+    let home = t.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let cargo_log = t.path().join("cargo.log");
+    let work = t.path().join("run");
+    let report = t.path().join("report.json");
+    let mut cmd = tool("python3");
+    cmd.arg(root().join("tests/action/miniworkflow.py"))
+        .arg(root().join(".github/workflows/org-audit.yml"))
+        .arg(&report)
+        .arg(&work)
+        .args(["--input", "org=acme", "--input", "shards=3"])
+        .arg("--input")
+        .arg(format!("api-url={}", stub.base()))
+        .args([
+            "--input",
+            "leakscan-ref=0123456789abcdef0123456789abcdef01234567",
+        ])
+        .arg("--secret")
+        .arg(format!("token={FAKE_TOKEN}"))
+        .current_dir(t.path())
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("HOME", &home)
+        .env("FAKE_CARGO_LOG", &cargo_log)
+        .env("LEAKSCAN_TEST_BIN", env!("CARGO_BIN_EXE_leakscan"))
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GITLAB_TOKEN");
+    strip(&mut cmd);
+    let out = cmd.output().unwrap();
+    let text = std::fs::read_to_string(&report).unwrap_or_else(|_| {
+        panic!(
+            "the mini runner wrote no report: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // The broken repository fails its shard: the run fails, and says so,
+    // but the merge still runs over every shard.
+    assert_eq!(out.status.code(), Some(1), "{r:#}");
+    assert_eq!(r["results"]["list"]["result"], "success", "{r:#}");
+    assert_eq!(r["results"]["scan"]["result"], "failure", "{r:#}");
+    assert_eq!(r["results"]["merge"]["result"], "success", "{r:#}");
+    assert_eq!(r["outputs"]["repositories"], "6");
+    let scans: Vec<&serde_json::Value> = r["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["job"] == "scan")
+        .collect();
+    assert_eq!(scans.len(), 3);
+    let failed: Vec<_> = scans.iter().filter(|j| j["status"] == "failure").collect();
+    assert_eq!(
+        failed.len(),
+        1,
+        "only the shard holding the broken URL fails"
+    );
+    let log = serde_json::to_string(&r).unwrap();
+    assert!(log.contains("gone.git"), "the failure names the repository");
+    assert!(!log.contains(FAKE_TOKEN), "the token leaked into a log");
+    for t in ['a', 'b', 'c', 'd', 'Z'] {
+        assert!(!log.contains(&token(t)), "a secret in a log");
+    }
+    // Built once, from the ref asked for.
+    let cargo = std::fs::read_to_string(&cargo_log).unwrap();
+    assert_eq!(cargo.lines().count(), 1, "{cargo}");
+    assert!(cargo.contains("--rev 0123456789abcdef0123456789abcdef01234567"));
+    assert!(cargo.contains("--git https://github.com/leakscan/leakscan"));
+    // The stub saw the token as a bearer token on both pages.
+    {
+        let seen = stub.seen.lock().unwrap();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert!(
+            seen.iter()
+                .all(|q| q.headers.get("authorization").map(String::as_str)
+                    == Some(&format!("Bearer {FAKE_TOKEN}")[..]))
+        );
+    }
+    // Artifacts: three shards and the merged reports.
+    let arts = r["artifacts"].as_object().unwrap();
+    for i in 1..=3 {
+        assert!(
+            arts.contains_key(&format!("leakscan-shard-{i}")),
+            "{arts:?}"
+        );
+    }
+    let store = PathBuf::from(r["store"].as_str().unwrap());
+    let audit = store.join("leakscan-audit");
+    let merged: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(audit.join("leakscan-audit.json")).unwrap()).unwrap();
+    let single = leakscan(t.path())
+        .arg("git")
+        .args(&good)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        merged,
+        json_findings(&single),
+        "merged shards differ from one scan"
+    );
+    assert!(!merged.is_empty());
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(audit.join("leakscan-audit.sarif")).unwrap())
+            .unwrap();
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().unwrap().len(),
+        merged.len()
+    );
+    // The job summary: per-repository counts, the incomplete warning.
+    let summary = r["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["job"] == "merge")
+        .unwrap()["summary"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        summary.contains("6 repositories listed, 3 of 3 shards reported"),
+        "{summary}"
+    );
+    assert!(summary.contains("this audit is incomplete"), "{summary}");
+    assert!(
+        summary.contains("## leakscan organization audit"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!("{} finding", merged.len())),
+        "{summary}"
+    );
+    // (in <code>, with `:` as an entity so that nothing autolinks)
+    for i in 0..4 {
+        let cell = format!("&#58;{}/r{i}.git</code> |", d.port);
+        assert!(summary.contains(&cell), "{cell} missing from {summary}");
+    }
+    assert!(
+        summary.contains("| client-secret |") || summary.contains("| token |"),
+        "{summary}"
+    );
+    // The runner's git config got the helper, not the token.
+    let gitconfig = std::fs::read_to_string(home.join(".gitconfig")).unwrap_or_default();
+    assert!(!gitconfig.contains(FAKE_TOKEN));
+}
