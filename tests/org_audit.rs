@@ -1125,6 +1125,16 @@ fn org_audit_workflow_lists_shards_scans_and_merges_in_the_mini_runner() {
         sarif["runs"][0]["results"].as_array().unwrap().len(),
         merged.len()
     );
+    let html = std::fs::read_to_string(audit.join("leakscan-audit.html")).unwrap();
+    assert!(html.contains("Content-Security-Policy"));
+    assert_eq!(
+        html.matches("<section class=\"secret\"").count(),
+        merged
+            .iter()
+            .map(|f| f["fingerprint"].as_str().unwrap())
+            .collect::<BTreeSet<_>>()
+            .len()
+    );
     // The job summary: per-repository counts, the incomplete warning.
     let summary = r["jobs"]
         .as_array()
