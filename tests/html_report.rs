@@ -23,21 +23,23 @@ fn chromium() -> PathBuf {
 }
 
 /// Chromium with the flags that work on a closed, sandbox-less machine and
-/// a fresh profile.
+/// a fresh profile, stopped if it hangs.
 fn browser(profile: &Path) -> Command {
-    let mut c = Command::new(chromium());
-    c.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-    ])
-    .arg(format!("--user-data-dir={}", profile.display()));
+    let mut c = Command::new("timeout");
+    c.args(["-k", "10", "120"])
+        .arg(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()));
     c
 }
 
