@@ -111,6 +111,12 @@ fn repository(f: &Finding) -> &str {
 }
 
 pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write) -> Result<()> {
+    out.write_all(page(findings, ctx.stats.files_scanned).as_bytes())?;
+    Ok(())
+}
+
+/// The whole page.
+fn page(findings: &[Finding], files_scanned: u64) -> String {
     // Groups by secret, in first-seen order of the (sorted) findings.
     let mut order: Vec<&str> = Vec::new();
     let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
@@ -164,7 +170,7 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
         per_repo.len(),
         if per_repo.len() == 1 { "y" } else { "ies" },
         live,
-        ctx.stats.files_scanned,
+        files_scanned,
     ));
 
     h.push_str("<div class=\"cards\">\n<div class=\"card\"><h2>By repository</h2><table id=\"by-repository\"><tr><th>Repository</th><th class=\"num\">Findings</th><th class=\"num\">Secrets</th></tr>\n");
@@ -296,8 +302,7 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
     h.push_str("</main>\n<script>");
     h.push_str(SCRIPT);
     h.push_str("</script>\n</body>\n</html>\n");
-    out.write_all(h.as_bytes())?;
-    Ok(())
+    h
 }
 
 fn plural(n: usize) -> &'static str {
@@ -314,6 +319,60 @@ mod tests {
             escape("<script>alert('x')</script> & \"y\""),
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
         );
+    }
+
+    fn finding(fp: &str, repo: &str, path: &str) -> Finding {
+        Finding {
+            rule: "aws-access-key-id".into(),
+            name: "AWS access key id".into(),
+            category: leakscan_rules::Category::CloudKey,
+            path: path.into(),
+            line: 2,
+            column: 3,
+            end_line: 2,
+            end_column: 23,
+            secret: "AKIA…".into(),
+            fingerprint: fp.into(),
+            entropy: 3.5,
+            provenance: Some(crate::finding::Provenance {
+                commit: "é".repeat(20),
+                author: "A <b>".into(),
+                email: "a@example.invalid".into(),
+                date: "2026-01-01T00:00:00+00:00".into(),
+                message: "m".into(),
+                deleted: false,
+                repository: Some(repo.into()),
+            }),
+            details: Default::default(),
+            verification: None,
+            snippet: None,
+            raw: crate::finding::Secret::new("AKIAFAKETESTKEY00001".to_string()),
+            span: (0, 0),
+            context: Default::default(),
+        }
+    }
+
+    #[test]
+    fn groups_by_secret_and_shows_verification_and_access_escaped() {
+        let mut a = finding("aws:1", "https://h/o/one.git", "a.env");
+        a.verification = Some(crate::finding::Verification {
+            status: crate::finding::VerifyStatus::Live,
+            detail: "accepted <by> STS".into(),
+            access: vec!["arn:aws:iam::1:user/<ci>".into()],
+        });
+        let b = finding("aws:1", "https://h/o/two.git", "b.env");
+        let c = finding("aws:2", "https://h/o/two.git", "c.env\u{202e}");
+        let page = page(&[a, b, c], 3);
+        assert_eq!(page.matches("<section class=\"secret\"").count(), 2);
+        assert!(page.contains("2 places"));
+        assert!(page.contains("data-verification=\"live\""));
+        assert!(page.contains("accepted &lt;by&gt; STS"));
+        assert!(page.contains("access: arn:aws:iam::1:user/&lt;ci&gt;"));
+        assert!(page.contains("A &lt;b&gt; &lt;a@example.invalid&gt;"));
+        assert!(page.contains("1 live"));
+        // A commit id that is not ASCII is cut on a character boundary.
+        assert!(page.contains(&"é".repeat(12)));
+        assert!(!page.contains('\u{202e}') && !page.contains("FAKETESTKEY"));
     }
 
     #[test]
