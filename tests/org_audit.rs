@@ -1167,7 +1167,34 @@ fn org_audit_workflow_lists_shards_scans_and_merges_in_the_mini_runner() {
         summary.contains("| client-secret |") || summary.contains("| token |"),
         "{summary}"
     );
-    // The runner's git config got the helper, not the token.
-    let gitconfig = std::fs::read_to_string(home.join(".gitconfig")).unwrap_or_default();
+    // The runner's git config got the helper, not the token; the helper
+    // answers git with the token from the step's environment.
+    let gitconfig = std::fs::read_to_string(home.join(".gitconfig")).unwrap();
+    assert!(gitconfig.contains("helper"), "{gitconfig}");
     assert!(!gitconfig.contains(FAKE_TOKEN));
+    let mut fill = Command::new("git");
+    strip(&mut fill);
+    fill.env_remove("GIT_CONFIG_NOSYSTEM")
+        .args(["credential", "fill"])
+        .env("HOME", &home)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("TOKEN", FAKE_TOKEN)
+        .env("LEAKSCAN_CLONE_USER", "x-access-token")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = fill.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"protocol=https\nhost=github.com\npath=acme/r0.git\n\n")
+        .unwrap();
+    let filled = child.wait_with_output().unwrap();
+    let filled = String::from_utf8_lossy(&filled.stdout);
+    assert!(filled.contains("username=x-access-token"), "{filled}");
+    assert!(
+        filled.contains(&format!("password={FAKE_TOKEN}")),
+        "{filled}"
+    );
 }
