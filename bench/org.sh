@@ -3,10 +3,14 @@
 # by git (each a few commits over copies of this project's sources), scanned
 # as file:// URLs by one `leakscan git --repos-file`, against a baseline in
 # the same run: a shell loop that mirrors each and runs `leakscan git` on it.
-# Usage: bench/org.sh NEW_BINARY [BASELINE_BINARY] [N]
+# Usage: bench/org.sh [NEW_BINARY [BASELINE_BINARY [N]]]
+# NEW_BINARY defaults to $LEAKSCAN_BIN, else a release build of this
+# checkout; the baseline loop runs BASELINE_BINARY (default: the same).
 set -euo pipefail
-new=${1:?new leakscan binary}; base=${2:-$new}; n=${3:-60}
 src=$(cd "$(dirname "$0")/.." && pwd)
+new=${1:-${LEAKSCAN_BIN:-}}
+if [ -z "$new" ]; then (cd "$src" && cargo build --release --quiet); new=$src/target/release/leakscan; fi
+base=${2:-$new}; n=${3:-60}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 export GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=b GIT_AUTHOR_EMAIL=b@example.invalid \
   GIT_COMMITTER_NAME=b GIT_COMMITTER_EMAIL=b@example.invalid
