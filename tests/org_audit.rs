@@ -947,6 +947,24 @@ fn org_audit_workflow_is_valid_pinned_and_never_inlines_expressions_in_run() {
         }
     }
     assert!(pinned >= 5, "{pinned}");
+    // No expression inside a run: block (template injection): values reach
+    // the shell through env:.
+    let mut run_indent: Option<usize> = None;
+    let mut blocks = 0;
+    for line in text.lines() {
+        let t = line.trim_start();
+        let indent = line.len() - t.len();
+        if run_indent.is_some_and(|i| !t.is_empty() && indent <= i) {
+            run_indent = None;
+        }
+        if run_indent.is_some() {
+            assert!(!line.contains("${{"), "expression inside run: {line}");
+        } else if t.trim_start_matches("- ").starts_with("run: |") {
+            run_indent = Some(indent);
+            blocks += 1;
+        }
+    }
+    assert!(blocks >= 5, "{blocks}");
 }
 
 /// The `cargo install` double of the workflow's build step: records its
