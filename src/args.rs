@@ -194,6 +194,8 @@ pub enum OutputFormat {
     Json,
     Jsonl,
     Sarif,
+    /// One self-contained page, grouped by secret, with filters.
+    Html,
 }
 
 impl OutputFormat {
@@ -204,6 +206,7 @@ impl OutputFormat {
             OutputFormat::Json => Format::Json,
             OutputFormat::Jsonl => Format::Jsonl,
             OutputFormat::Sarif => Format::Sarif,
+            OutputFormat::Html => Format::Html,
         }
     }
 }
