@@ -298,7 +298,7 @@ pub fn explain(
                 .map(|_| {
                     format!(
                         "{path} is {}: a generic or format-less rule's findings are not reported \
-                         there (`generic_in_docs_and_tests = true` in [rules] reports them)",
+                         there (`--include-tests`, or `generic_in_docs_and_tests = true` in [rules], reports them)",
                         crate::pathclass::docs_or_tests(path).unwrap_or("docs or tests")
                     )
                 })

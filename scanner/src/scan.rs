@@ -16,10 +16,6 @@ use crate::finding::{self, Finding, LineIndex};
 use crate::matcher::{Matcher, RawMatch, RuleSet};
 use crate::stats::Stats;
 
-/// The suppression count name for generic findings in documentation,
-/// tests and examples.
-pub const DOCS_AND_TESTS: &str = "generic in docs/tests";
-
 /// Default largest file or blob scanned: 25 MiB.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 25 * 1024 * 1024;
 
@@ -179,8 +175,10 @@ impl Scanner {
             && crate::pathclass::docs_or_tests(rel).is_some()
     }
 
-    /// Drops generic findings in documentation, tests and examples, judged
-    /// by each finding's own path, counting them as suppressed.
+    /// Drops generic findings in documentation, tests, examples, templates
+    /// and vendored code, judged by each finding's own path, counting them
+    /// as suppressed by reason (see [`crate::pathclass::Kind::label`]);
+    /// `generic_in_docs_and_tests` (`--include-tests`) keeps them.
     pub fn drop_generic_in_docs_or_tests(&self, result: &mut ScanResult) {
         self.drop_in_docs_or_tests(&mut result.findings, &mut result.stats, None);
     }
@@ -194,15 +192,17 @@ impl Scanner {
         stats: &mut Stats,
         rel: Option<&str>,
     ) {
-        let before = findings.len();
-        findings.retain(|f| !self.generic_in_docs_or_tests(f, rel.unwrap_or(&f.path)));
-        let dropped = (before - findings.len()) as u64;
-        if dropped > 0 {
-            *stats
-                .suppressed
-                .entry(DOCS_AND_TESTS.to_string())
-                .or_default() += dropped;
-        }
+        findings.retain(|f| {
+            let at = rel.unwrap_or(&f.path);
+            if !self.generic_in_docs_or_tests(f, at) {
+                return true;
+            }
+            // Counted by reason: tests, docs, examples, templates, vendored.
+            let label =
+                crate::pathclass::classify(at).map_or("generic in docs/tests", |c| c.0.label());
+            *stats.suppressed.entry(label.to_string()).or_default() += 1;
+            false
+        });
     }
 
     /// Findings dropped so far by inline `leakscan:allow` comments.
