@@ -160,6 +160,26 @@ pub fn classify(rel: &str) -> Option<(Kind, &'static str)> {
     None
 }
 
+/// Whether `rel` names a package manager's lock file (generated: its hex
+/// values are checksums and commit ids).
+pub fn lock_file(rel: &str) -> bool {
+    let name = rel
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(rel)
+        .to_ascii_lowercase();
+    const NAMES: &[&str] = &[
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "pnpm-lock.yaml",
+        "packages.lock.json",
+        "go.sum",
+        "flake.lock",
+        "gradle.lockfile",
+    ];
+    NAMES.contains(&name.as_str()) || name.ends_with(".lock") || name.ends_with(".lockfile")
+}
+
 #[cfg(test)]
 mod tests {
     use super::docs_or_tests;
@@ -208,6 +228,24 @@ mod tests {
             assert_eq!(classify(p).map(|c| c.0), Some(kind), "{p}");
         }
         assert_eq!(Kind::Vendored.label(), "generic in vendored code");
+    }
+
+    #[test]
+    fn lock_files() {
+        use super::lock_file;
+        for p in [
+            "package-lock.json",
+            "web/yarn.lock",
+            "Cargo.lock",
+            "Gemfile.lock",
+            "go.sum",
+            "poetry.lock",
+        ] {
+            assert!(lock_file(p), "{p}");
+        }
+        for p in ["config/lock.yml", "src/lock.rs", ".env", "locks/app.json"] {
+            assert!(!lock_file(p), "{p}");
+        }
     }
 
     #[test]

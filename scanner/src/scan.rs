@@ -160,19 +160,53 @@ impl Scanner {
     }
 
     /// Whether a finding at `rel` (relative to the scanned root or the
-    /// repository) is dropped because it is generic or format-less (see
-    /// `formatless` in the rule schema) and `rel` is
-    /// documentation, a test or an example (see [`crate::pathclass`]).
+    /// repository) is dropped by its path: see [`Scanner::path_drop`].
     pub fn generic_in_docs_or_tests(&self, f: &Finding, rel: &str) -> bool {
+        self.path_drop(f, rel).is_some()
+    }
+
+    /// Why a generic or format-less finding (see `formatless` in the rule
+    /// schema) at `rel` is dropped by its path, or `None`: (the suppression
+    /// count's name, the explanation). A hex value in a lock file is a
+    /// checksum or a commit id, never a token; in documentation, tests,
+    /// examples, templates and vendored code (see [`crate::pathclass`]) a
+    /// generic value is dropped unless `generic_in_docs_and_tests`
+    /// (`--include-tests`).
+    pub fn path_drop(&self, f: &Finding, rel: &str) -> Option<(&'static str, String)> {
         let formatless = f.category == leakscan_rules::Category::Generic
             || self
                 .matcher
                 .rules()
                 .get(&f.rule)
                 .is_some_and(|r| r.rule.formatless);
-        formatless
-            && !self.config.rules.generic_in_docs_and_tests
-            && crate::pathclass::docs_or_tests(rel).is_some()
+        if !formatless {
+            return None;
+        }
+        let raw = f.raw.expose();
+        if raw.len() >= 16
+            && raw.iter().all(u8::is_ascii_hexdigit)
+            && crate::pathclass::lock_file(rel)
+        {
+            return Some((
+                "generic hex in lock files",
+                format!(
+                    "{rel} is a lock file: a hex value there is a checksum or a commit id, not a token"
+                ),
+            ));
+        }
+        if self.config.rules.generic_in_docs_and_tests {
+            return None;
+        }
+        crate::pathclass::classify(rel).map(|(kind, why)| {
+            (
+                kind.label(),
+                format!(
+                    "{rel} is {why}: a generic or format-less rule's findings are not reported \
+                     there (`--include-tests`, or `generic_in_docs_and_tests = true` in [rules], \
+                     reports them)"
+                ),
+            )
+        })
     }
 
     /// Drops generic findings in documentation, tests, examples, templates
@@ -193,13 +227,11 @@ impl Scanner {
         rel: Option<&str>,
     ) {
         findings.retain(|f| {
-            let at = rel.unwrap_or(&f.path);
-            if !self.generic_in_docs_or_tests(f, at) {
+            let Some((label, _)) = self.path_drop(f, rel.unwrap_or(&f.path)) else {
                 return true;
-            }
-            // Counted by reason: tests, docs, examples, templates, vendored.
-            let label =
-                crate::pathclass::classify(at).map_or("generic in docs/tests", |c| c.0.label());
+            };
+            // Counted by reason: tests, docs, examples, templates, vendored
+            // code, lock files.
             *stats.suppressed.entry(label.to_string()).or_default() += 1;
             false
         });
