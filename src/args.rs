@@ -298,6 +298,12 @@ pub struct ScanArgs {
     /// very-high (generic findings are scored one by one; see `explain`).
     #[arg(long, value_name = "LEVEL", value_parser = parse_confidence)]
     pub min_confidence: Option<leakscan_rules::Confidence>,
+    /// The audit profile: also report generic (format-less) findings in
+    /// tests, docs, examples, templates and vendored code, where a lower
+    /// `confidence` tells them apart (as `[rules] generic_in_docs_and_tests
+    /// = true`; without it they are counted as suppressed, by reason).
+    #[arg(long)]
+    pub include_tests: bool,
 }
 
 fn parse_confidence(s: &str) -> Result<leakscan_rules::Confidence, String> {
@@ -314,6 +320,19 @@ impl ScanArgs {
     /// Whether any verification flag is on.
     pub fn verifying(&self) -> bool {
         self.verify || self.verify_dry_run || self.only_live
+    }
+
+    /// The config for a scan rooted at `start` (`--config` or the one
+    /// discovered there), with the profile flags applied.
+    pub fn discover_config(
+        &self,
+        start: &std::path::Path,
+    ) -> anyhow::Result<leakscan_scanner::Config> {
+        let mut config = leakscan_scanner::Config::discover(self.config.as_deref(), start)?;
+        if self.include_tests {
+            config.rules.generic_in_docs_and_tests = true;
+        }
+        Ok(config)
     }
 
     pub fn to_options(&self) -> ScanOptions {

@@ -160,6 +160,9 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
             }
             for mut f in kept {
                 f.path = path.clone();
+                // The cached scan may be of the same blob at another path:
+                // the file-kind part of the confidence is this path's.
+                crate::validate::confidence::apply_path(&mut f);
                 f.provenance = prov.clone();
                 result.findings.push(f);
             }
