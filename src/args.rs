@@ -194,7 +194,8 @@ pub enum OutputFormat {
     Json,
     Jsonl,
     Sarif,
-    /// One self-contained page, grouped by secret, with filters.
+    // One self-contained page, grouped by secret, with filters (no doc
+    // comment: one would turn every command's help into the long form).
     Html,
 }
 
