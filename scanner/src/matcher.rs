@@ -438,19 +438,22 @@ impl Matcher {
         let candidates: Vec<validate::Candidate> = match &comp.regex {
             Some(re) => {
                 let mut found = Vec::new();
-                let mut push = |caps: regex::bytes::Captures<'_>| {
-                    let Some(whole) = caps.get(0) else { return };
+                // One set of capture slots for all of this rule's matches in
+                // the blob (a `Captures` per match allocated).
+                let mut locs = re.capture_locations();
+                let secret_of = |locs: &regex::bytes::CaptureLocations| {
+                    let whole = locs.get(0)?;
                     let s = match comp.secret_group {
-                        Some(g) => caps.get(g),
-                        None => (1..caps.len()).find_map(|g| caps.get(g)),
+                        Some(g) => locs.get(g),
+                        None => (1..locs.len()).find_map(|g| locs.get(g)),
                     }
                     .unwrap_or(whole);
-                    found.push(validate::Candidate {
-                        start: s.start(),
-                        end: s.end(),
-                        match_start: whole.start(),
-                        match_end: whole.end(),
-                    });
+                    Some(validate::Candidate {
+                        start: s.0,
+                        end: s.1,
+                        match_start: whole.0,
+                        match_end: whole.1,
+                    })
                 };
                 match comp.max_len.filter(|&m| m <= WINDOW_MAX_LEN) {
                     Some(max_len) if !hits.is_empty() => {
@@ -458,21 +461,35 @@ impl Matcher {
                             let hay = &data[..we];
                             let mut pos = ws;
                             while pos <= we {
-                                let Some(caps) = re.captures_at(hay, pos) else {
+                                let Some(whole) = re.captures_read_at(&mut locs, hay, pos) else {
                                     break;
                                 };
-                                let Some(whole) = caps.get(0) else { break };
                                 if whole.end() == we && we < data.len() {
                                     // Possibly cut short by the window; it
                                     // cannot hold a keyword hit (see windows).
                                     break;
                                 }
                                 pos = whole.end().max(whole.start() + 1);
-                                push(caps);
+                                found.extend(secret_of(&locs));
                             }
                         }
                     }
-                    _ => re.captures_iter(data).for_each(&mut push),
+                    _ => {
+                        // As `captures_iter`: an empty match right where the
+                        // previous match ended is not one.
+                        let (mut pos, mut last_end) = (0, None);
+                        while pos <= data.len() {
+                            let Some(whole) = re.captures_read_at(&mut locs, data, pos) else {
+                                break;
+                            };
+                            pos = whole.end().max(whole.start() + 1);
+                            if whole.is_empty() && Some(whole.end()) == last_end {
+                                continue;
+                            }
+                            last_end = Some(whole.end());
+                            found.extend(secret_of(&locs));
+                        }
+                    }
                 }
                 found
             }
