@@ -3,6 +3,7 @@
 //! The library never prints and never exits; it returns data.
 
 pub mod config;
+pub mod deep;
 pub mod finding;
 pub mod keywords;
 pub mod matcher;

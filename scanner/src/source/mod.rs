@@ -2,6 +2,7 @@
 //! (`git`), commit ranges (`range`) and the index (`staged`).
 
 pub mod dir;
+pub mod extract;
 pub mod git;
 pub mod id;
 pub mod lines;

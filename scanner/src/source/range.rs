@@ -159,7 +159,8 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
                 prov = Some(provenance(repo, id)?);
             }
             for mut f in kept {
-                f.path = path.clone();
+                // An archive's entries: `!inner` after the blob's path.
+                f.path = format!("{path}{}", f.path);
                 f.provenance = prov.clone();
                 result.findings.push(f);
             }
