@@ -73,8 +73,31 @@ pub fn detect(data: &[u8]) -> Option<Kind> {
     Some(kind)
 }
 
+/// `ustar` at offset 257 and a first header whose checksum holds (a text
+/// file that happens to hold `ustar` there is not a tar).
 fn is_tar(data: &[u8]) -> bool {
-    data.len() >= 512 && &data[257..262] == b"ustar"
+    if data.len() < 512 || &data[257..262] != b"ustar" {
+        return false;
+    }
+    let field = &data[148..156];
+    let digits: Vec<u8> = field
+        .iter()
+        .copied()
+        .skip_while(|b| *b == b' ')
+        .take_while(|b| (b'0'..=b'7').contains(b))
+        .collect();
+    let Some(stored) = std::str::from_utf8(&digits)
+        .ok()
+        .and_then(|d| u32::from_str_radix(d, 8).ok())
+    else {
+        return false;
+    };
+    let sum: u32 = data[..512]
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u32::from(b) })
+        .sum();
+    sum == stored
 }
 
 /// Why an entry, or the rest of an archive, was not scanned. Each is a skip
@@ -245,7 +268,7 @@ impl<R: Read> Read for Guard<'_, R> {
 /// Reads an entry whole, at most `limit` bytes.
 fn read_entry<R: Read>(r: &mut Guard<'_, R>, limit: u64) -> Result<Vec<u8>, Skip> {
     let mut out = Vec::new();
-    match r.take(limit + 1).read_to_end(&mut out) {
+    match (&mut *r).take(limit + 1).read_to_end(&mut out) {
         Ok(_) if out.len() as u64 > limit => Err(Skip::EntrySize),
         Ok(_) => Ok(out),
         Err(_) => Err(r.tripped.unwrap_or(Skip::Corrupt)),
@@ -444,4 +467,28 @@ fn stream<R: Read>(
         Err(e) => visit.skip(g.tripped.unwrap_or(skip_of(&e))),
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_escaped_and_traversal_is_recognised() {
+        assert_eq!(escape_entry("a!b%c.txt"), "a%21b%25c.txt");
+        assert_eq!(escape_entry("plain/name"), "plain/name");
+        assert!(traversal("../x") && traversal("a/../../x") && traversal("/etc/x"));
+        assert!(traversal("C:\\x") && traversal("a\\..\\b"));
+        assert!(!traversal("a/b..c/d") && !traversal(".env"));
+        assert_eq!(stream_entry_name("d/a.tgz"), "a.tar");
+        assert_eq!(stream_entry_name("x.zip!dump.sql.gz"), "dump.sql");
+        assert_eq!(stream_entry_name(""), "data");
+    }
+
+    #[test]
+    fn a_text_with_ustar_at_257_is_not_a_tar() {
+        let mut text = vec![b'a'; 600];
+        text[257..262].copy_from_slice(b"ustar");
+        assert_eq!(detect(&text), None);
+    }
 }
