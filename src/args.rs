@@ -309,7 +309,11 @@ impl ScanArgs {
             verify_neighbours: false,
             no_ignore: false,
             extract: leakscan_scanner::source::extract::Limits {
-                depth: if self.no_extract { 0 } else { self.extract_depth },
+                depth: if self.no_extract {
+                    0
+                } else {
+                    self.extract_depth
+                },
                 entry: self.max_file_size,
                 ..Default::default()
             },

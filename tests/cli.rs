@@ -429,7 +429,11 @@ fn binary_files_are_read_by_self_identifying_rules_and_binary_rules() {
     let mut blob = b"\x00\x01\x02binary ".to_vec();
     blob.extend_from_slice(GITHUB.as_bytes());
     std::fs::write(dir.path().join("image.bin"), &blob).unwrap();
-    let r = run(dir.path(), &["dir", ".", "--format", "jsonl", "--no-binary"], None);
+    let r = run(
+        dir.path(),
+        &["dir", ".", "--format", "jsonl", "--no-binary"],
+        None,
+    );
     assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
     let r = run(dir.path(), &["dir", ".", "--format", "jsonl"], None);
     assert_eq!(r.code, 1, "{}", r.stderr);

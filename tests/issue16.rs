@@ -74,7 +74,11 @@ fn archives(root: &Path) -> std::path::PathBuf {
     run(&src, "tar", &["cjf", &o("a.tar.bz2"), "app"]);
     run(&src, "tar", &["cJf", &o("a.txz"), "app"]);
     run(&src, "tar", &["--zstd", "-cf", &o("a.tar.zst"), "app"]);
-    run(&src, "sh", &["-c", &format!("gzip -c app/.env > {}", o("env.gz"))]);
+    run(
+        &src,
+        "sh",
+        &["-c", &format!("gzip -c app/.env > {}", o("env.gz"))],
+    );
     python(
         &src,
         &format!(
@@ -120,7 +124,10 @@ fn issue16_every_format_and_a_nested_archive_in_dir() {
         assert_eq!(f["line"], 2, "the inner file's line: {f}");
         assert_eq!(f["column"], 7, "{f}");
         let inner = f["details"]["inner_path"].as_str().unwrap();
-        assert!(f["path"].as_str().unwrap().ends_with(&format!("!{inner}")), "{f}");
+        assert!(
+            f["path"].as_str().unwrap().ends_with(&format!("!{inner}")),
+            "{f}"
+        );
         assert!(!f.to_string().contains(&token('z')), "redacted: {f}");
     }
     assert_eq!(v["archives"], 12, "{v}");
@@ -195,7 +202,10 @@ fn issue16_archives_in_history_index_and_stdin() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert_eq!(paths(&out), BTreeSet::from(["backup.tgz!app/.env".to_string()]));
+    assert_eq!(
+        paths(&out),
+        BTreeSet::from(["backup.tgz!app/.env".to_string()])
+    );
 
     // Standard input.
     let mut child = leakscan(&r)
@@ -209,7 +219,10 @@ fn issue16_archives_in_history_index_and_stdin() {
     child.stdin.take().unwrap().write_all(&data).unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert_eq!(paths(&out), BTreeSet::from(["upload.tar.xz!app/.env".to_string()]));
+    assert_eq!(
+        paths(&out),
+        BTreeSet::from(["upload.tar.xz!app/.env".to_string()])
+    );
 }
 
 #[test]

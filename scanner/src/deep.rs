@@ -82,7 +82,10 @@ impl Runs {
 
     /// The blob span of a `text` span, if it lies within one run.
     pub fn to_blob(&self, start: usize, end: usize) -> Option<(usize, usize)> {
-        let i = self.map.partition_point(|&(t, _, _)| t <= start).checked_sub(1)?;
+        let i = self
+            .map
+            .partition_point(|&(t, _, _)| t <= start)
+            .checked_sub(1)?;
         let (t, d, len) = self.map[i];
         (end <= t + len).then_some((d + start - t, d + end - t))
     }
@@ -161,7 +164,8 @@ impl Scanner {
     /// Moves the extraction counters gathered so far (archives, entries,
     /// skips by reason) into `stats`.
     pub fn take_extract_stats(&self, stats: &mut Stats) {
-        let taken = std::mem::take(&mut *self.extract_stats.lock().unwrap_or_else(|e| e.into_inner()));
+        let taken =
+            std::mem::take(&mut *self.extract_stats.lock().unwrap_or_else(|e| e.into_inner()));
         stats.merge(taken);
     }
 }
@@ -234,8 +238,10 @@ impl Visitor for Walk<'_> {
         }
         let (mut reported, mut allowed) = self.scanner.scan_flat(&path, data);
         for f in reported.iter_mut().chain(allowed.iter_mut()) {
-            f.details
-                .insert(INNER_PATH.to_string(), serde_json::Value::String(inner.clone()));
+            f.details.insert(
+                INNER_PATH.to_string(),
+                serde_json::Value::String(inner.clone()),
+            );
         }
         self.out.reported.append(&mut reported);
         self.out.allowed.append(&mut allowed);
@@ -277,7 +283,11 @@ mod tests {
         }
         let mut proven = 0;
         for r in &chosen {
-            for ex in r.examples.iter().filter(|e| e.is_ascii() && e.len() >= MIN_RUN) {
+            for ex in r
+                .examples
+                .iter()
+                .filter(|e| e.is_ascii() && e.len() >= MIN_RUN)
+            {
                 let mut data = vec![0u8, 1, 2, 0xff];
                 data.extend_from_slice(ex.as_bytes());
                 data.extend_from_slice(&[0, 0xfe, 7]);

@@ -370,10 +370,7 @@ impl Matcher {
             ..Default::default()
         };
         for (i, cr) in self.set.rules.iter().enumerate() {
-            if !selected[i]
-                || (binary && !cr.rule.binary)
-                || keep.is_some_and(|k| !k(&cr.rule))
-            {
+            if !selected[i] || (binary && !cr.rule.binary) || keep.is_some_and(|k| !k(&cr.rule)) {
                 continue;
             }
             if explain {

@@ -64,7 +64,19 @@ pub fn detect(data: &[u8]) -> Option<Kind> {
     let kind = match data {
         [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..] => Kind::Zip,
         [0x1f, 0x8b, 8, ..] => Kind::Gzip,
-        [b'B', b'Z', b'h', b'1'..=b'9', 0x31, 0x41, 0x59, 0x26, 0x53, 0x59, ..] => Kind::Bzip2,
+        [
+            b'B',
+            b'Z',
+            b'h',
+            b'1'..=b'9',
+            0x31,
+            0x41,
+            0x59,
+            0x26,
+            0x53,
+            0x59,
+            ..,
+        ] => Kind::Bzip2,
         [0xfd, b'7', b'z', b'X', b'Z', 0, ..] => Kind::Xz,
         [0x28, 0xb5, 0x2f, 0xfd, ..] => Kind::Zstd,
         _ if is_tar(data) => Kind::Tar,
@@ -95,7 +107,13 @@ fn is_tar(data: &[u8]) -> bool {
     let sum: u32 = data[..512]
         .iter()
         .enumerate()
-        .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u32::from(b) })
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(b)
+            }
+        })
         .sum();
     sum == stored
 }
@@ -278,9 +296,7 @@ fn read_entry<R: Read>(r: &mut Guard<'_, R>, limit: u64) -> Result<Vec<u8>, Skip
 /// Whether an entry name climbs out of its archive or is absolute.
 pub fn traversal(name: &str) -> bool {
     let n = name.replace('\\', "/");
-    n.starts_with('/')
-        || n.as_bytes().get(1) == Some(&b':')
-        || n.split('/').any(|c| c == "..")
+    n.starts_with('/') || n.as_bytes().get(1) == Some(&b':') || n.split('/').any(|c| c == "..")
 }
 
 /// An entry name as written in a path: `%` as `%25`, `!` as `%21`.
