@@ -67,14 +67,45 @@ class Gen:
                 return v
 
     def short(self):
-        """8-11 characters of upper, lower and digits."""
-        return self.alnum(self.r.randint(8, 11))
+        """8-11 characters of upper, lower and digits, no character three
+        times (a generator's output, not a pattern)."""
+        while True:
+            v = self.alnum(self.r.randint(8, 11))
+            if max(v.count(c) for c in v) < 3:
+                return v
 
     def letters_mixed(self):
         while True:
             v = self.rand(LETTERS, 16)
             if sum(c.isupper() for c in v) >= 4 and sum(c.islower() for c in v) >= 4:
                 return v
+
+    def lower_digits(self):
+        """8-11 characters of lower case and digits (at least 2 digits and
+        3 letters), as short generated passwords often are."""
+        while True:
+            v = self.rand(string.ascii_lowercase + string.digits, self.r.randint(8, 11))
+            if (sum(c.isdigit() for c in v) >= 2 and sum(c.isalpha() for c in v) >= 3
+                    and len(set(v)) >= len(v) - 1):
+                return v
+
+    def hex(self, n):
+        return self.rand("0123456789abcdef", n)
+
+    def public_ip(self):
+        r = self.r
+        return f"{r.choice([3, 18, 34, 52, 54, 35, 104, 137, 159])}.{r.randint(1, 254)}.{r.randint(1, 254)}.{r.randint(1, 254)}"
+
+    def rds_host(self):
+        r = self.r
+        return (f"{r.choice(['orders', 'billing', 'app'])}-db.c{self.rand(string.ascii_lowercase + string.digits, 10)}."
+                f"{r.choice(['us-east-1', 'eu-west-1', 'ap-south-1'])}.rds.amazonaws.com")
+
+    def nkey_seed(self, kind="U"):
+        prefix = {"U": 20 << 3, "A": 0, "O": 14 << 3}[kind]
+        raw = bytes([(18 << 3) | (prefix >> 5), (prefix & 31) << 3]) + bytes(self.r.getrandbits(8) for _ in range(32))
+        c = crc16(raw)
+        return base64.b32encode(raw + bytes([c & 0xFF, c >> 8])).decode().rstrip("=")
 
     def user(self):
         return self.r.choice(["app", "deploy", "svc-report", "ci", "backup", "etl", "web", "billing"])
@@ -88,6 +119,17 @@ class Gen:
             "text": "\n".join(lines) + "\n",
             "line": line,
         })
+
+
+def crc16(data):
+    """CRC-16/XMODEM, as NATS nkeys checksum their encodings."""
+    crc = 0
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
+            crc &= 0xFFFF
+    return crc
 
 
 def b64(s):
@@ -241,6 +283,125 @@ def positives(g):
               ["production:", f"  password: {g.short()}"], 2)
 
 
+def positives_more(g):
+    """Shapes added in the second round of issue 13 (code syntaxes,
+    recorded HTTP fixtures, short passwords, OAuth 1, NATS, files whose
+    whole content is one secret)."""
+    r = g.r
+    for _ in range(6):
+        g.add("pos", "java-setter", "src/main/java/com/shop/DbConfig.java",
+              ["DataSource ds = new DataSource();", f'ds.setUrl("jdbc:postgresql://{g.host()}/shop");',
+               f'ds.set{r.choice(["", "Db", "Admin"])}Password("{g.password()}");'], 3)
+    for _ in range(4):
+        g.add("pos", "password-equals", "src/main/java/com/shop/Admin.java",
+              [f'if (password.equals("{g.password()}")) {{', "    grant();", "}"], 1)
+    for _ in range(4):
+        g.add("pos", "go-map", "internal/conf/conf.go",
+              [f'var defaults = map[string]string{{"host": "{g.host()}", "password": "{g.password()}"}}'], 1)
+    for _ in range(6):
+        g.add("pos", "dotnet-connstr", "appsettings.json",
+              ['{', '  "ConnectionStrings": {',
+               f'    "Default": "Server=tcp:{g.host("sql")},1433;Database=shop;User ID={g.user()};Password={g.password()};"',
+               '  }', '}'], 3)
+    for _ in range(5):
+        g.add("pos", "cassette-yaml-body", "cassettes/login.yml",
+              ["http_interactions:", "- request:", "    method: post", f"    uri: https://{g.host('api')}/v1/login",
+               "    body:", f"      string: '{{\"username\":\"{g.user()}\",\"password\":\"{g.password()}\"}}'".replace('\\"', '"')], 6)
+    for _ in range(5):
+        g.add("pos", "cassette-yaml-auth", "cassettes/builds.yml",
+              ["- request:", f"    uri: https://{g.host('ci')}/api/json", "    headers:", "      Authorization:",
+               f"      - Basic {b64(g.user() + ':' + g.password())}"], 5)
+    for _ in range(5):
+        body = json.dumps({"username": g.user(), "password": g.password()})
+        g.add("pos", "cassette-json-body", "recordings/session.json",
+              [json.dumps({"request": {"method": "POST", "uri": f"https://{g.host('api')}/login", "body": body}})], 1)
+    for _ in range(4):
+        g.add("pos", "cassette-json-auth", "recordings/session.json",
+              [json.dumps({"request": {"uri": f"https://{g.host('api')}/v2/me",
+                                       "headers": {"Authorization": [f"Bearer {g.alnum(32)}"]}}})], 1)
+    for _ in range(8):
+        key = r.choice(["password", "db_password", "DB_PASSWORD", "redis_pass" if False else "passwd", "smtp.password"])
+        sep = ": " if key[0].islower() and "." not in key else "="
+        path = "config/database.yml" if sep == ": " else r.choice([".env", "conf/app.properties"])
+        g.add("pos", "short-bare", path, ["# database", f"{key}{sep}{g.lower_digits()}"], 2)
+    for _ in range(4):
+        g.add("pos", "oauth1-consumer", r.choice([".env", "config/twitter.yml"]),
+              ["# twitter app", f"CONSUMER_SECRET={g.alnum(50)}"], 2)
+    for _ in range(4):
+        g.add("pos", "oauth1-token-secret", "recordings/oauth.yml",
+              ["  response:", "    body:",
+               f"      string: oauth_token={r.randint(10**9, 10**10)}-{g.alnum(30)}&oauth_token_secret={g.alnum(45)}&oauth_callback_confirmed=true"], 3)
+    for _ in range(4):
+        g.add("pos", "oauth1-access-secret", "bot/settings.py",
+              ["# twitter bot", f'ACCESS_TOKEN_SECRET = "{g.alnum(45)}"'], 2)
+    for _ in range(4):
+        seed = g.nkey_seed("U")
+        g.add("pos", "nkey-creds", "nats/app.creds",
+              ["-----BEGIN NATS USER JWT-----", "eyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ", "------END NATS USER JWT------",
+               "", "-----BEGIN USER NKEY SEED-----", seed, "------END USER NKEY SEED------"], 6)
+    for _ in range(3):
+        g.add("pos", "nkey-config", "config/nats.yml", ["nats:", f"  url: nats://{g.host('nats')}:4222", f"  seed: {g.nkey_seed(r.choice('UA'))}"], 3)
+    for _ in range(2):
+        g.add("pos", "nkey-file", f"nsc/keys/keys/U/{g.rand('ABCDEFGHIJKLMNOPQRSTUVWXYZ', 2)}/user.nk", [g.nkey_seed("U")], 1)
+    for s in ["rediss", "sftp", "ldaps", "kafka", "sqlserver", "mqtts"]:
+        for _ in range(2):
+            url = f"{s}://{g.user()}:{g.alnum()}@{g.host(r.choice(['mq', 'ldap', 'files', 'cache']))}:{r.randint(1000, 9999)}"
+            g.add("pos", f"url-{s}", r.choice([".env", "config/app.yml"]), ["# services", f"SERVICE_URL={url}"], 2)
+    for _ in range(4):
+        g.add("pos", "short-rds", r.choice([".env", "config/app.yml"]),
+              [f"DATABASE_URL=postgres://{g.user()}:{g.short()}@{g.rds_host()}:5432/app"], 1)
+    for _ in range(4):
+        g.add("pos", "short-public-ip", r.choice([".env", "deploy/settings.ini"]),
+              [f"REDIS_URL=redis://{g.user()}:{g.short()}@{g.public_ip()}:6379/0"], 1)
+    # Files whose whole content is one secret, by name.
+    for _ in range(4):
+        g.add("pos", "rails-master-key", r.choice(["config/master.key", "app/config/master.key"]), [g.hex(32)], 1)
+    for _ in range(3):
+        env = r.choice(["production", "staging"])
+        g.add("pos", "rails-credentials-key", f"config/credentials/{env}.key", [g.hex(32)], 1)
+    for _ in range(2):
+        g.add("pos", "jenkins-master-key", "jenkins_home/secrets/master.key", [g.hex(512)], 1)
+    for _ in range(2):
+        g.add("pos", "jenkins-initial-admin", "jenkins/secrets/initialAdminPassword", [g.hex(32)], 1)
+    for _ in range(3):
+        g.add("pos", "secret-key-file", r.choice(["secret.key", "jenkins/secret.key", "conf/secret.key"]),
+              [r.choice([g.hex(64), base64.b64encode(bytes(r.getrandbits(8) for _ in range(32))).decode()])], 1)
+    for _ in range(3):
+        g.add("pos", "vault-token-file", r.choice([".vault-token", "ops/.vault-token"]),
+              [r.choice(["hvs." + g.alnum(24), "s." + g.alnum(24)])], 1)
+
+
+def negatives_more(g):
+    r = g.r
+    for _ in range(4):
+        g.add("neg", "setter-env", "src/main/java/com/shop/DbConfig.java",
+              ['ds.setPassword(System.getenv("DB_PASSWORD"));'], 1)
+    for _ in range(3):
+        g.add("neg", "setter-weak", "src/main/java/com/shop/DbConfig.java",
+              [f'ds.setPassword("{r.choice(["changeme", "password", "secret123", "admin1234"])}");'], 1)
+    for _ in range(4):
+        g.add("neg", "short-bare-trivial", "config/database.yml",
+              [f"password: {r.choice(['test1234', 'admin2024', 'abc12345', 'pass1234', 'root1234'])}"], 1)
+    for _ in range(4):
+        g.add("neg", "short-private-ip", ".env",
+              [f"REDIS_URL=redis://{g.user()}:{g.short()}@10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}:6379/0"], 1)
+    for _ in range(3):
+        seed = list(g.nkey_seed("U"))
+        i = r.randint(10, 50)
+        seed[i] = "A" if seed[i] != "A" else "B"
+        g.add("neg", "nkey-bad-checksum", "config/nats.yml", [f"seed: {''.join(seed)}"], 1)
+    for _ in range(3):
+        g.add("neg", "master-key-placeholder", "config/master.key", [r.choice(["<your-master-key>", "x" * 32, "0" * 32])], 1)
+    for _ in range(3):
+        g.add("neg", "key-not-secret-file", r.choice(["ssl/server.key", "credentials/production.key", "config/app.key"]), [g.hex(32)], 1)
+    for _ in range(2):
+        g.add("neg", "vault-token-placeholder", ".vault-token", [r.choice(["root", "<token>", "${VAULT_TOKEN}"])], 1)
+    for _ in range(3):
+        g.add("neg", "cassette-filtered", "cassettes/login.yml",
+              ["    headers:", "      Authorization:", "      - Basic <FILTERED>",
+               "    body:", "      string: '{\"username\":\"ops\",\"password\":\"<PASSWORD>\"}'".replace('\\"', '"')], 3)
+
+
 def negatives(g):
     r = g.r
     placeholders = ["${DB_PASSWORD}", "{{ .Values.password }}", "<your-password>", "changeme", "CHANGE_ME",
@@ -362,6 +523,8 @@ def main():
         g = Gen(split, seed)
         positives(g)
         negatives(g)
+        positives_more(g)
+        negatives_more(g)
         path = os.path.join(OUT, f"{split}.jsonl")
         with open(path, "w") as f:
             for rec in g.records:

@@ -1,6 +1,7 @@
 //! Command-line arguments (clap derive) and their conversion into the
 //! engine's plain options struct.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -65,14 +66,14 @@ pub enum Command {
         command: HookCommand,
     },
     /// Add fingerprints to the ignore file (.leakscanignore).
-    Ignore(crate::commands::ignore::IgnoreArgs),
+    Ignore(IgnoreArgs),
     /// Baselines: accept the current findings so scans report only new ones.
     Baseline {
         #[command(subcommand)]
-        command: crate::commands::baseline::BaselineCommand,
+        command: BaselineCommand,
     },
     /// Show, stage by stage, why a line is or is not reported.
-    Explain(crate::commands::explain::ExplainArgs),
+    Explain(ExplainArgs),
     /// Inside GitHub Actions: scan what the event changed (a push's commits,
     /// a pull request's commits, the whole history on a schedule), write
     /// SARIF, the job summary, annotations and step outputs.
@@ -82,12 +83,20 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// List an organization's repositories (one clone URL a line) for
+    /// `leakscan git --repos-file -`.
+    Repos {
+        #[command(subcommand)]
+        command: crate::commands::repos::ReposCommand,
+    },
+    /// Combine JSON-lines reports (shards of one audit) into one report.
+    Merge(crate::commands::merge::MergeArgs),
 }
 
 /// `leakscan git` arguments.
 #[derive(Debug, Args)]
 pub struct GitArgs {
-    /// Repository (or a folder inside it) [default: .]
+    /// Repository (or a folder inside it), or a URL to clone [default: .]
     pub repo: Option<PathBuf>,
     /// Only what this branch or revision reaches.
     #[arg(long, value_name = "REF", conflicts_with_all = ["range", "since"])]
@@ -113,6 +122,9 @@ pub struct GitArgs {
     /// or `libgit2` for everything (tests and benchmarks compare them).
     #[arg(long, hide = true, value_enum, default_value_t = GitReaderArg::Pack)]
     pub git_reader: GitReaderArg,
+    /// Several or remote repositories (issue 17).
+    #[command(flatten)]
+    pub multi: crate::commands::multi::MultiArgs,
     #[command(flatten)]
     pub scan: ScanArgs,
 }
@@ -237,7 +249,7 @@ pub struct ScanArgs {
     pub report_stale: bool,
     /// Set by `leakscan baseline create`: write a baseline, not a report.
     #[arg(skip)]
-    pub write_baseline: Option<crate::commands::baseline::BaselineOut>,
+    pub write_baseline: Option<BaselineOut>,
     /// SARIF `runAutomationDetails.id` category (code scanning keeps one
     /// analysis per category) [default: leakscan/].
     #[arg(long, value_name = "CATEGORY")]
@@ -259,16 +271,16 @@ pub struct ScanArgs {
     #[arg(long, value_name = "NAME=URL")]
     pub verify_endpoint: Vec<String>,
     /// Credentials verified at once.
-    #[arg(long, value_name = "N", default_value_t = leakscan_scanner::verify::DEFAULT_CONCURRENCY)]
+    #[arg(long, value_name = "N", default_value_t = leakscan_verify::DEFAULT_CONCURRENCY)]
     pub verify_concurrency: usize,
     /// Time for each verification request, one attempt (10, 10s, 500ms, 1m).
     #[arg(long, value_name = "DURATION", default_value = "10s",
-          value_parser = leakscan_scanner::verify::parse_duration)]
+          value_parser = leakscan_verify::parse_duration)]
     pub verify_timeout: std::time::Duration,
     /// Time for the whole verification pass; credentials not reached in
     /// time are reported `unknown: budget exhausted`.
     #[arg(long, value_name = "DURATION", default_value = "3m",
-          value_parser = leakscan_scanner::verify::parse_duration)]
+          value_parser = leakscan_verify::parse_duration)]
     pub verify_budget: std::time::Duration,
     /// Write the scan's counters (files, bytes, skips by reason, read
     /// errors) to FILE as JSON.
@@ -279,6 +291,10 @@ pub struct ScanArgs {
     /// excluded on purpose (allowlisted paths, unfollowed symlinks) do not count.
     #[arg(long)]
     pub strict: bool,
+    /// Report only findings of this confidence or more: low, medium, high,
+    /// very-high (generic findings are scored one by one; see `explain`).
+    #[arg(long, value_name = "LEVEL", value_parser = parse_confidence)]
+    pub min_confidence: Option<leakscan_rules::Confidence>,
     /// Do not open archives and compressed files (zip, jar, whl, tar, gz,
     /// bz2, xz, zst...); scan their bytes as they are.
     #[arg(long)]
@@ -291,6 +307,16 @@ pub struct ScanArgs {
     /// scanned by the rules whose formats identify themselves).
     #[arg(long)]
     pub no_binary: bool,
+}
+
+fn parse_confidence(s: &str) -> Result<leakscan_rules::Confidence, String> {
+    match s {
+        "low" => Ok(leakscan_rules::Confidence::Low),
+        "medium" => Ok(leakscan_rules::Confidence::Medium),
+        "high" => Ok(leakscan_rules::Confidence::High),
+        "very-high" => Ok(leakscan_rules::Confidence::VeryHigh),
+        _ => Err("expected low, medium, high or very-high".into()),
+    }
 }
 
 impl ScanArgs {
@@ -378,6 +404,104 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         return Err(format!("`{text}` is too large"));
     }
     Ok(bytes as u64)
+}
+
+// `leakscan ignore`
+#[derive(Debug, Args)]
+pub struct IgnoreArgs {
+    /// Fingerprints as printed by a scan (`rule:16hex`), or `path:rule:16hex`
+    /// to ignore it in one file only.
+    #[arg(required = true, value_name = "FINGERPRINT")]
+    pub fingerprints: Vec<String>,
+    /// Why it is safe; written as a `# comment` after the entry.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Ignore file to write [default: .leakscanignore in the current directory].
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+}
+
+// `leakscan baseline`
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Scan, then write the findings' fingerprints (rule and path, no secret,
+    /// no line numbers, sorted) as a baseline for `--baseline FILE`.
+    #[command(
+        after_help = "Examples:\n  leakscan baseline create -o .leakscan-baseline\n  \
+        leakscan baseline create -o .leakscan-baseline dir src tests\n  \
+        leakscan baseline create --format json -o baseline.json git ."
+    )]
+    Create {
+        /// Write the baseline to FILE [default: standard output].
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Baseline format: text (`FINGERPRINT PATH` lines) or json.
+        #[arg(long, value_enum, default_value_t = BaselineFormat::Text)]
+        format: BaselineFormat,
+        /// The scan to run, as on the command line (`dir PATH...`, `git
+        /// REPO`, `stdin`); a bare path means `dir PATH` [default: dir .].
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "SCAN"
+        )]
+        scan: Vec<OsString>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BaselineFormat {
+    Text,
+    Json,
+}
+
+/// Where `finish()` writes the baseline instead of a report.
+#[derive(Debug, Clone)]
+pub struct BaselineOut {
+    pub output: Option<PathBuf>,
+    pub format: BaselineFormat,
+}
+
+// `leakscan explain`
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  leakscan explain src/settings.py:12\n  \
+    leakscan explain --rev HEAD~3 config/app.env:4\n\n\
+    Exit codes: 0 nothing on the line would be reported, 1 something would, 2 error.")]
+pub struct ExplainArgs {
+    /// A file and optionally a line: `PATH` or `PATH:LINE`. With --rev, PATH
+    /// is relative to the repository's top directory.
+    #[arg(value_name = "PATH[:LINE]")]
+    pub target: String,
+    /// Explain the blob at PATH in this revision (`REV:PATH`, e.g. HEAD~2, a
+    /// commit id, a branch) instead of the file on disk.
+    #[arg(long, value_name = "REV")]
+    pub rev: Option<String>,
+    /// Repository for --rev [default: the one containing the current directory].
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// Scanned root: PATH is judged relative to it (docs/tests, path
+    /// scopes), as `leakscan dir DIR` judges its files
+    /// [default: the git work tree holding the file, else the current directory].
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Config file [default: .leakscan.toml in the project root].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore file [default: .leakscanignore in the project root].
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+    /// Baseline whose fingerprints count as suppressed.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Json,
 }
 
 #[cfg(test)]

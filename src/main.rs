@@ -4,6 +4,7 @@
 mod args;
 mod ci;
 mod commands;
+mod remote;
 
 use std::process::ExitCode;
 

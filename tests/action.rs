@@ -5,7 +5,12 @@
 //!
 //! `cargo install` is replaced by a recording test double that installs the
 //! leakscan binary this test run built (a release build from scratch takes
-//! minutes); everything else runs for real.
+//! minutes); everything else runs for real. At a release tag the action
+//! downloads a release archive instead: a small HTTP server on 127.0.0.1
+//! serves one made of the same binary, with right and wrong checksums.
+//!
+//! .github/workflows/release.yml, which builds those archives, is checked
+//! against check-jsonschema's GitHub workflow schema.
 
 mod ci_support;
 mod gitutil;
@@ -67,22 +72,74 @@ fn action_yml_is_valid_against_the_github_actions_schema() {
 }
 
 #[test]
+fn release_workflow_is_valid_against_the_github_workflow_schema() {
+    let file = root().join(".github/workflows/release.yml");
+    let check = |p: &std::path::Path| {
+        tool("check-jsonschema")
+            .args(["--builtin-schema", "vendor.github-workflows"])
+            .arg(p)
+            .output()
+            .unwrap()
+    };
+    let out = check(&file);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Not vacuous: a job without runs-on is rejected.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("release.yml");
+    std::fs::write(&p, text.replacen("    runs-on: ubuntu-24.04\n", "", 1)).unwrap();
+    assert!(
+        !check(&p).status.success(),
+        "a job without runs-on must fail"
+    );
+    // It builds every target action.yml downloads, and publishes checksums.
+    let action = std::fs::read_to_string(root().join("action.yml")).unwrap();
+    for target in [
+        "x86_64-unknown-linux-musl",
+        "aarch64-unknown-linux-musl",
+        "aarch64-apple-darwin",
+        "x86_64-apple-darwin",
+        "x86_64-pc-windows-msvc",
+    ] {
+        assert!(text.contains(&format!("target: {target},")), "{target}");
+        assert!(action.contains(&format!("target={target} ;;")), "{target}");
+    }
+    assert!(text.contains("sha256sum leakscan-* > SHA256SUMS"));
+}
+
+#[test]
 fn action_never_inlines_expressions_in_run_and_pins_uses_by_sha() {
-    let text = std::fs::read_to_string(root().join("action.yml")).unwrap();
-    let mut in_run = false;
+    for file in ["action.yml", ".github/workflows/release.yml"] {
+        check_run_blocks_and_pins(&std::fs::read_to_string(root().join(file)).unwrap());
+    }
+}
+
+fn check_run_blocks_and_pins(text: &str) {
+    // The indentation of the `run: |` key of the block we are in, if any.
+    let mut run_indent: Option<usize> = None;
+    let mut pinned = 0;
     for line in text.lines() {
         let t = line.trim_start();
-        if t.starts_with("run: |") {
-            in_run = true;
+        let indent = line.len() - t.len();
+        if let Some(i) = run_indent
+            && !t.is_empty()
+            && indent <= i
+        {
+            run_indent = None;
+        }
+        if run_indent.is_some() {
+            assert!(!line.contains("${{"), "expression inside run: {line}");
             continue;
         }
-        if in_run && !line.starts_with("        ") && !t.is_empty() {
-            in_run = false;
-        }
-        if in_run {
-            assert!(!line.contains("${{"), "expression inside run: {line}");
-        }
-        if let Some(u) = t.strip_prefix("uses: ") {
+        let key = t.strip_prefix("- ").unwrap_or(t);
+        if key.starts_with("run: |") {
+            run_indent = Some(indent + (t.len() - key.len()));
+        } else if let Some(u) = key.strip_prefix("uses: ") {
             let rev = u
                 .split('@')
                 .nth(1)
@@ -94,8 +151,10 @@ fn action_never_inlines_expressions_in_run_and_pins_uses_by_sha() {
                 rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()),
                 "pin {u} by commit"
             );
+            pinned += 1;
         }
     }
+    assert!(pinned > 0, "no uses: found; the check would be vacuous");
 }
 
 struct Sim {
@@ -385,4 +444,285 @@ fn mini_runner_refuses_what_it_cannot_evaluate() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("hashFiles"));
+}
+
+/// The release target of the simulated runner (Linux, X64).
+const TARGET: &str = "x86_64-unknown-linux-musl";
+
+fn release_tag() -> String {
+    format!("v{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// A release archive of the binary this test run built, laid out as the
+/// release workflow packs it, and its SHA-256 (by the system's sha256sum).
+fn release_archive(dir: &std::path::Path) -> (Vec<u8>, String) {
+    let stage = dir.join("stage");
+    let inner = stage.join(format!("leakscan-{TARGET}"));
+    std::fs::create_dir_all(&inner).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_leakscan"), inner.join("leakscan")).unwrap();
+    let archive = dir.join("release.tar.gz");
+    let ok = Command::new("tar")
+        .arg("-czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&stage)
+        .arg(format!("leakscan-{TARGET}"))
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let out = tool("sha256sum").arg(&archive).output().unwrap();
+    let sum = String::from_utf8(out.stdout).unwrap()[..64].to_string();
+    (std::fs::read(&archive).unwrap(), sum)
+}
+
+/// A release mirror on 127.0.0.1: answers GET of the files it holds, 404
+/// otherwise, and records every path asked for.
+struct Mirror {
+    url: String,
+    asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+fn mirror(files: Vec<(String, Vec<u8>)>) -> Mirror {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = asked.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut first = String::new();
+            if reader.read_line(&mut first).is_err() {
+                continue;
+            }
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) <= 2 {
+                    break;
+                }
+            }
+            let path = first.split_whitespace().nth(1).unwrap_or("").to_string();
+            log.lock().unwrap().push(path.clone());
+            let _ = match files.iter().find(|(p, _)| *p == path) {
+                Some((_, body)) => write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+                .and_then(|_| conn.write_all(body)),
+                None => conn.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                ),
+            };
+        }
+    });
+    Mirror { url, asked }
+}
+
+/// A mirror holding this build's archive and a SHA256SUMS that lists `sum`
+/// for it (and another file's line, which must not be taken).
+fn release_mirror(archive: &[u8], sum: &str) -> Mirror {
+    let tag = release_tag();
+    let name = format!("leakscan-{TARGET}.tar.gz");
+    let sums = format!(
+        "{}  leakscan-aarch64-apple-darwin.tar.gz\n{sum}  {name}\n",
+        "0".repeat(64)
+    );
+    mirror(vec![
+        (format!("/{tag}/{name}"), archive.to_vec()),
+        (format!("/{tag}/SHA256SUMS"), sums.into_bytes()),
+    ])
+}
+
+/// A simulated push with a leak, the action used at `action_ref`.
+fn sim_at(action_ref: &str) -> Sim {
+    let mut s = sim(true);
+    s.env.push(("GITHUB_ACTION_REF".into(), action_ref.into()));
+    s
+}
+
+fn installed(s: &Sim) -> bool {
+    let home = &s.env.iter().find(|(k, _)| k == "HOME").unwrap().1;
+    std::path::Path::new(home)
+        .join(".leakscan-action/bin/leakscan")
+        .exists()
+}
+
+#[test]
+fn action_at_a_release_tag_downloads_the_release_binary_and_checks_it() {
+    let s = sim_at(&release_tag());
+    let (archive, sum) = release_archive(&s.dir);
+    let m = release_mirror(&archive, &sum);
+    let (code, report) = run_action(&s, &[&format!("download-url={}", m.url)]);
+    assert_eq!(code, 1, "the leak fails the job: {report:#}");
+    let dl = step(&report, "download");
+    assert_eq!(dl["outcome"], "success", "{dl:#}");
+    assert!(
+        dl["stdout"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("SHA-256 {sum}, as expected")),
+        "{dl:#}"
+    );
+    assert!(!s.cargo_log.exists(), "nothing is built at a release tag");
+    assert_eq!(step(&report, "cache")["outcome"], "skipped");
+    assert!(uses(&report, "actions/cache@").is_none());
+    assert_eq!(step(&report, "scan")["outputs"]["findings"], "1");
+    let tag = release_tag();
+    assert_eq!(
+        *m.asked.lock().unwrap(),
+        vec![
+            format!("/{tag}/leakscan-{TARGET}.tar.gz"),
+            format!("/{tag}/SHA256SUMS")
+        ]
+    );
+
+    // SHA256SUMS disagrees with the archive: nothing is installed or run.
+    let s = sim_at(&release_tag());
+    let (archive, sum) = release_archive(&s.dir);
+    let wrong: String = sum
+        .chars()
+        .map(|c| if c == '0' { '1' } else { '0' })
+        .collect();
+    let m = release_mirror(&archive, &wrong);
+    let (code, report) = run_action(&s, &[&format!("download-url={}", m.url)]);
+    assert_eq!(code, 1);
+    assert_eq!(step(&report, "download")["outcome"], "failure");
+    assert_eq!(step(&report, "scan")["outcome"], "skipped");
+    assert!(!installed(&s));
+    assert!(
+        report["commands"].as_array().unwrap().iter().any(|c| {
+            c["command"] == "error" && c["message"].as_str().unwrap().contains("checksum mismatch")
+        }),
+        "{report:#}"
+    );
+
+    // A checksum pinned by the workflow wins over SHA256SUMS, both ways.
+    let s = sim_at(&release_tag());
+    let (archive, sum) = release_archive(&s.dir);
+    let m = release_mirror(&archive, &sum);
+    let (_, report) = run_action(
+        &s,
+        &[
+            &format!("download-url={}", m.url),
+            &format!("sha256={wrong}"),
+        ],
+    );
+    assert_eq!(step(&report, "download")["outcome"], "failure");
+    assert!(!installed(&s));
+    let (code, report) = run_action(
+        &s,
+        &[
+            &format!("download-url={}", m.url),
+            &format!("sha256={}", sum.to_uppercase()),
+        ],
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(step(&report, "download")["outcome"], "success");
+    assert!(installed(&s));
+    let asked = m.asked.lock().unwrap();
+    assert!(
+        asked.iter().all(|p| !p.ends_with("SHA256SUMS")),
+        "a pinned checksum needs no SHA256SUMS: {asked:?}"
+    );
+
+    // Plain http only to this machine.
+    let s = sim_at(&release_tag());
+    let (code, report) = run_action(&s, &["download-url=http://mirror.example.net/releases"]);
+    assert_eq!(code, 1);
+    let dl = step(&report, "download");
+    assert_eq!(dl["exit_code"], 2, "{dl:#}");
+    assert!(
+        dl["stdout"]
+            .as_str()
+            .unwrap()
+            .contains("must be an https URL")
+    );
+}
+
+#[test]
+fn action_builds_from_source_off_a_release_tag_or_when_told() {
+    // At a branch: today's path, cargo install from the action's source.
+    let s = sim_at("main");
+    let (code, report) = run_action(&s, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(step(&report, "download")["outcome"], "skipped");
+    assert!(
+        std::fs::read_to_string(&s.cargo_log)
+            .unwrap()
+            .starts_with("install ")
+    );
+
+    // At the tag with install: build, the same.
+    let s = sim_at(&release_tag());
+    let (_, report) = run_action(&s, &["install=build"]);
+    assert_eq!(step(&report, "download")["outcome"], "skipped");
+    assert!(s.cargo_log.exists());
+
+    // install: download at a branch fetches the version's release.
+    let s = sim_at("main");
+    let (archive, sum) = release_archive(&s.dir);
+    let m = release_mirror(&archive, &sum);
+    let (code, report) = run_action(
+        &s,
+        &["install=download", &format!("download-url={}", m.url)],
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(step(&report, "download")["outcome"], "success");
+    assert!(!s.cargo_log.exists());
+
+    // A bad value stops the job before anything is fetched or built.
+    let (_, report) = run_action(&s, &["install=sometimes"]);
+    assert_eq!(step(&report, "prep")["outcome"], "failure");
+    assert_eq!(step(&report, "scan")["outcome"], "skipped");
+}
+
+/// Turns the simulated push into a pull request from `head_repo` to
+/// org/app, same commits.
+fn as_pull_request(s: &mut Sim, head_repo: &str) {
+    let event_path = s.dir.join("event.json");
+    let push: Value = serde_json::from_slice(&std::fs::read(&event_path).unwrap()).unwrap();
+    let pr = json!({"pull_request": {
+        "base": {"sha": push["before"], "ref": "main", "repo": {"full_name": "org/app"}},
+        "head": {"sha": push["after"], "ref": "feature", "repo": {"full_name": head_repo}},
+    }});
+    std::fs::write(&event_path, serde_json::to_vec(&pr).unwrap()).unwrap();
+    for (k, v) in s.env.iter_mut() {
+        if k == "GITHUB_EVENT_NAME" {
+            *v = "pull_request".into();
+        }
+    }
+    s.env.push(("GITHUB_REPOSITORY".into(), "org/app".into()));
+}
+
+#[test]
+fn pull_request_from_a_fork_skips_the_upload_with_a_notice_and_still_fails() {
+    let mut s = sim(true);
+    as_pull_request(&mut s, "someone/app");
+    let (code, report) = run_action(&s, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(step(&report, "scan")["outputs"]["findings"], "1");
+    assert!(uses(&report, "github/codeql-action/upload-sarif@").is_none());
+    assert_eq!(
+        step(&report, "Fail on leaked credentials")["outcome"],
+        "failure"
+    );
+    assert!(
+        report["commands"].as_array().unwrap().iter().any(|c| {
+            c["command"] == "notice"
+                && c["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("SARIF upload is skipped")
+        }),
+        "{report:#}"
+    );
+
+    // The same pull request from a branch of the repository uploads.
+    let mut s = sim(true);
+    as_pull_request(&mut s, "org/app");
+    let (code, report) = run_action(&s, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(uses(&report, "github/codeql-action/upload-sarif@").is_some());
 }

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use leakscan_scanner::finding::{Finding, VerifyStatus};
-use leakscan_scanner::verify::{self, Endpoints, VerifyOptions};
+use leakscan_verify::{self as verify, Endpoints, VerifyOptions};
 use verify_common::*;
 
 /// Alphanumerics from a seed (distinct, high-entropy fake tokens).

@@ -7,7 +7,7 @@ mod verify_common;
 
 use std::path::Path;
 
-use leakscan_scanner::verify::http::{Http, Req, Transport};
+use leakscan_verify::http::{Http, Req, Transport};
 use verify_common::*;
 
 fn write(dir: &Path, name: &str, text: &str) {
@@ -209,7 +209,7 @@ fn strict_client_refuses_http_and_private_addresses() {
     let plain = format!("{}/x", stub.url());
     let req = Req::get(plain.clone(), plain);
     assert_eq!(
-        http.send(&req, false, leakscan_scanner::verify::http::TIMEOUT)
+        http.send(&req, false, leakscan_verify::http::TIMEOUT)
             .unwrap_err(),
         Transport::HttpsOnly
     );
@@ -217,7 +217,7 @@ fn strict_client_refuses_http_and_private_addresses() {
         let url = format!("https://{host}:{}/x", stub.port);
         let req = Req::get(url.clone(), url);
         assert_eq!(
-            http.send(&req, false, leakscan_scanner::verify::http::TIMEOUT)
+            http.send(&req, false, leakscan_verify::http::TIMEOUT)
                 .unwrap_err(),
             Transport::Blocked,
             "{host}"
@@ -230,7 +230,7 @@ fn strict_client_refuses_http_and_private_addresses() {
         http.send(
             &Req::get(url.clone(), url),
             true,
-            leakscan_scanner::verify::http::TIMEOUT
+            leakscan_verify::http::TIMEOUT
         )
         .unwrap()
         .status,

@@ -7,7 +7,7 @@ mod verify_common;
 use std::collections::BTreeMap;
 
 use leakscan_scanner::finding::{Finding, Secret, VerifyStatus};
-use leakscan_scanner::verify::{self, Endpoints, Provider, VerifyOptions};
+use leakscan_verify::{self as verify, Endpoints, Provider, VerifyOptions};
 use verify_common::*;
 
 /// Verifies one finding with `verifier`, every provider pointed at `stub`.

@@ -50,6 +50,11 @@ pub struct RulesConfig {
     /// examples too (see [`crate::pathclass`]); off by default.
     #[serde(default)]
     pub generic_in_docs_and_tests: bool,
+    /// Report `password-hash` findings in `staged` (the pre-commit hook)
+    /// too; off by default: hashes of seed and fixture users are common
+    /// in commits, and CI and history scans still report them.
+    #[serde(default)]
+    pub password_hashes_in_staged: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -134,6 +134,7 @@ impl Scanner {
     /// self-identifying rules.
     fn scan_flat(&self, path: &str, data: &[u8]) -> (Vec<Finding>, Vec<Finding>) {
         let mut matches = self.matcher.scan(data);
+        self.add_file_matches(path, data, &mut matches);
         if !self.options.no_binary && data.len() >= MIN_RUN && Matcher::is_binary(data) {
             let runs = Runs::of(data);
             if !runs.text.is_empty() {
@@ -262,21 +263,26 @@ mod tests {
         Scanner::new(Config::default(), ScanOptions::default()).unwrap()
     }
 
+    /// The built-in rules with their examples (a scanner loads them lean).
+    fn full_rules() -> Vec<Rule> {
+        leakscan_rules::builtin_packs()
+            .unwrap()
+            .into_iter()
+            .flat_map(|(_, p)| p.rules)
+            .collect()
+    }
+
     /// The derived property picks fixed-prefix, checksummed or structured
     /// formats, and each such rule finds its own examples in a binary file.
     #[test]
     fn self_identifying_rules_find_their_examples_in_binaries() {
         let s = scanner();
-        let rules = &s.matcher.rules().rules;
-        let chosen: Vec<&Rule> = rules
-            .iter()
-            .map(|r| &r.rule)
-            .filter(|r| self_identifying(r))
-            .collect();
+        let rules = full_rules();
+        let chosen: Vec<&Rule> = rules.iter().filter(|r| self_identifying(r)).collect();
         for id in ["stripe-live-key", "github-token", "pem-private-key"] {
             assert!(chosen.iter().any(|r| r.id == id), "{id}");
         }
-        for r in rules.iter().map(|r| &r.rule) {
+        for r in &rules {
             if r.category == Category::Generic || r.confidence == Confidence::Medium {
                 assert!(!self_identifying(r), "{}", r.id);
             }
@@ -307,12 +313,9 @@ mod tests {
     #[test]
     fn context_only_rules_do_not_run_on_binaries() {
         let s = scanner();
-        let r = s
-            .matcher
-            .rules()
-            .rules
+        let rules = full_rules();
+        let r = rules
             .iter()
-            .map(|r| &r.rule)
             .find(|r| r.confidence == Confidence::Medium && !r.examples.is_empty())
             .unwrap();
         let ex = &r.examples[0];

@@ -159,6 +159,10 @@ pub struct Provenance {
     /// The file is gone from HEAD: the secret lives on in history only.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
+    /// The repository's URL (userinfo stripped) in a scan of several
+    /// repositories (`leakscan git URL...`, `leakscan merge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
 }
 
 /// One reported credential at one location.
@@ -265,6 +269,13 @@ impl<'a> LineIndex<'a> {
 /// continuation byte starts a character (invalid bytes count as one each).
 pub fn char_count(bytes: &[u8]) -> usize {
     bytes.iter().filter(|b| (**b & 0xC0) != 0x80).count()
+}
+
+/// What a scan produces: findings in report order, and the counters.
+#[derive(Debug, Default)]
+pub struct ScanResult {
+    pub findings: Vec<Finding>,
+    pub stats: crate::stats::Stats,
 }
 
 #[cfg(test)]

@@ -16,6 +16,61 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use anyhow::{Context, Result};
 use memchr::memmem;
 
+/// A hash map for start-up's grouping of keywords and rule ids: hundreds of
+/// short keys, hashed with a multiply and rotate (FxHash's way) instead of
+/// SipHash, which cost a millisecond there. The keys come from rule packs,
+/// not from scanned data.
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, FastHash>;
+
+/// The [`BuildHasher`](std::hash::BuildHasher) of [`FastMap`].
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FastHash;
+
+/// The [`Hasher`](std::hash::Hasher) of [`FastMap`].
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FastHasher(u64);
+
+impl std::hash::BuildHasher for FastHash {
+    type Hasher = FastHasher;
+    fn build_hasher(&self) -> FastHasher {
+        FastHasher(0)
+    }
+}
+
+impl FastHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("eight bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Most prefixes given to one Teddy searcher (its own limit).
 const TEDDY_PATTERNS: usize = 64;
 
@@ -71,11 +126,19 @@ const HASH_BITS: u32 = 16;
 struct KeyTable {
     /// Bit `h` is set when some key hashes to `h`.
     bits: Box<[u64; 1 << (HASH_BITS - 6)]>,
-    /// For each hash, where its keys start in `keys` (and the next hash's
-    /// entry where they end).
+    /// For each hash's top [`SLOT_BITS`] bits, where its keys start in
+    /// `keys` (and the next slot's entry where they end): a few KiB, where
+    /// one entry per hash would cost start-up a quarter MiB of page faults.
     start: Vec<u32>,
     /// Keys sorted by hash, with their keywords.
     keys: Vec<(u64, Vec<usize>)>,
+}
+
+/// Bits of a hash that pick its slot in [`KeyTable::start`].
+const SLOT_BITS: u32 = 10;
+
+fn slot(h: usize) -> usize {
+    h >> (HASH_BITS - SLOT_BITS)
 }
 
 fn hash32(x: u32) -> usize {
@@ -90,14 +153,14 @@ impl KeyTable {
     fn new(mut keys: Vec<(u64, Vec<usize>)>, hash: impl Fn(u64) -> usize) -> KeyTable {
         let mut bits = Box::new([0u64; 1 << (HASH_BITS - 6)]);
         keys.sort_by_key(|k| (hash(k.0), k.0));
-        let mut start = vec![0u32; (1 << HASH_BITS) + 1];
+        let mut start = vec![0u32; (1 << SLOT_BITS) + 1];
         for (k, _) in &keys {
             let h = hash(*k);
             bits[h >> 6] |= 1 << (h & 63);
-            start[h + 1] += 1;
+            start[slot(h) + 1] += 1;
         }
-        for h in 0..1 << HASH_BITS {
-            start[h + 1] += start[h];
+        for s in 0..1 << SLOT_BITS {
+            start[s + 1] += start[s];
         }
         KeyTable { bits, start, keys }
     }
@@ -109,7 +172,10 @@ impl KeyTable {
 
     /// The keywords whose key is exactly `key` (hashing to `h`).
     fn get(&self, h: usize, key: u64) -> Option<&[usize]> {
-        let (lo, hi) = (self.start[h] as usize, self.start[h + 1] as usize);
+        let (lo, hi) = (
+            self.start[slot(h)] as usize,
+            self.start[slot(h) + 1] as usize,
+        );
         self.keys[lo..hi]
             .iter()
             .find(|(k, _)| *k == key)
@@ -119,21 +185,30 @@ impl KeyTable {
 
 /// Keywords of four bytes or more, found in one pass however many there
 /// are: at every position of the lowercased blob its next four bytes are
-/// looked up in one table (keywords of 4 to 7 bytes) and its next eight in
-/// another (longer keywords, keyed by their first eight bytes, so that a
-/// common start like `test` or `cons` costs nothing unless the whole first
-/// eight bytes match).
+/// hashed once and tested against one bit table holding every keyword's
+/// first four bytes; only where that bit is set are the exact tables
+/// consulted: one of four-byte keys (keywords of 4 to 7 bytes) and one of
+/// eight-byte keys (longer keywords, keyed by their first eight bytes, so
+/// that a common start like `test` or `cons` costs a lookup, never a
+/// comparison, unless the whole first eight bytes match).
 #[derive(Debug, Clone)]
 struct HashedPrefixes {
+    /// Bit `hash32(first four bytes)` of every key, both widths.
+    filter: Box<[u64; 1 << (HASH_BITS - 6)]>,
     four: KeyTable,
     eight: KeyTable,
 }
+
+/// Positions tested per block of the hashed pass: their filter bits are
+/// gathered into a mask, so the loop branches once per block (most blocks
+/// have no bit set) instead of once per position.
+const BLOCK: usize = 8;
 
 impl HashedPrefixes {
     fn new(groups: Vec<Group>, keywords: &[Vec<u8>]) -> HashedPrefixes {
         let mut four: Vec<(u64, Vec<usize>)> = Vec::new();
         let mut eight: Vec<(u64, Vec<usize>)> = Vec::new();
-        let mut at: std::collections::HashMap<(bool, u64), usize> = Default::default();
+        let mut at: FastMap<(bool, u64), usize> = Default::default();
         let mut add = |table: &mut Vec<(u64, Vec<usize>)>, long: bool, key: u64, k: usize| match at
             .get(&(long, key))
         {
@@ -143,9 +218,12 @@ impl HashedPrefixes {
                 table.push((key, vec![k]));
             }
         };
+        let mut filter = Box::new([0u64; 1 << (HASH_BITS - 6)]);
         for (_, members) in groups {
             for k in members {
                 let kw = &keywords[k];
+                let h = hash32(u32::from_le_bytes(kw[..4].try_into().expect("four bytes")));
+                filter[h >> 6] |= 1 << (h & 63);
                 if kw.len() >= 8 {
                     let key = u64::from_le_bytes(kw[..8].try_into().expect("eight bytes"));
                     add(&mut eight, true, key, k);
@@ -156,50 +234,66 @@ impl HashedPrefixes {
             }
         }
         HashedPrefixes {
+            filter,
             four: KeyTable::new(four, |k| hash32(k as u32)),
             eight: KeyTable::new(eight, hash64),
         }
     }
 
     /// Calls `found(start, keywords)` for every position of `hay` where a
-    /// keyword's key starts. The bit tests are inlined in the loop; only a
-    /// set bit leaves it.
+    /// keyword's key starts, in order.
     #[inline]
     fn each(&self, hay: &[u8], mut found: impl FnMut(usize, &[usize])) {
+        // The hash's top ten bits pick the filter's word, the next six the
+        // bit in it (a shift by a u64's width or more wraps: `& 63`).
+        let bit = |x: u32| {
+            let y = x.wrapping_mul(0x9E37_79B1);
+            let word = self.filter[(y >> (32 - HASH_BITS + 6)) as usize];
+            (word.wrapping_shr(y >> (32 - HASH_BITS)) & 1) as u32
+        };
         let mut i = 0;
-        while i + 8 <= hay.len() {
-            let w = u64::from_le_bytes(hay[i..i + 8].try_into().expect("eight bytes"));
-            let (h4, h8) = (hash32(w as u32), hash64(w));
-            if self.four.maybe(h4) {
-                self.confirm(&self.four, h4, u64::from(w as u32), i, &mut found);
+        // A block of positions needs its last one's four bytes.
+        while i + BLOCK + 3 <= hay.len() {
+            let chunk: &[u8; BLOCK + 3] = hay[i..i + BLOCK + 3].try_into().expect("a block");
+            let mut mask = 0u32;
+            for j in 0..BLOCK {
+                let x = u32::from_le_bytes(chunk[j..j + 4].try_into().expect("four bytes"));
+                mask |= bit(x) << j;
             }
-            if self.eight.maybe(h8) {
-                self.confirm(&self.eight, h8, w, i, &mut found);
+            while mask != 0 {
+                let j = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                self.confirm(hay, i + j, &mut found);
             }
-            i += 1;
+            i += BLOCK;
         }
-        // Too close to the end for an eight-byte key.
         while i + 4 <= hay.len() {
             let x = u32::from_le_bytes(hay[i..i + 4].try_into().expect("four bytes"));
-            let h4 = hash32(x);
-            if self.four.maybe(h4) {
-                self.confirm(&self.four, h4, u64::from(x), i, &mut found);
+            if bit(x) != 0 {
+                self.confirm(hay, i, &mut found);
             }
             i += 1;
         }
     }
 
+    /// The exact lookups at a position whose filter bit is set.
     #[inline(never)]
-    fn confirm(
-        &self,
-        table: &KeyTable,
-        h: usize,
-        key: u64,
-        at: usize,
-        found: &mut impl FnMut(usize, &[usize]),
-    ) {
-        if let Some(m) = table.get(h, key) {
+    fn confirm(&self, hay: &[u8], at: usize, found: &mut impl FnMut(usize, &[usize])) {
+        let x = u32::from_le_bytes(hay[at..at + 4].try_into().expect("four bytes"));
+        let h4 = hash32(x);
+        if self.four.maybe(h4)
+            && let Some(m) = self.four.get(h4, u64::from(x))
+        {
             found(at, m);
+        }
+        if let Some(w) = hay.get(at..at + 8) {
+            let w = u64::from_le_bytes(w.try_into().expect("eight bytes"));
+            let h8 = hash64(w);
+            if self.eight.maybe(h8)
+                && let Some(m) = self.eight.get(h8, w)
+            {
+                found(at, m);
+            }
         }
     }
 }
@@ -407,7 +501,7 @@ impl KeywordSearch {
         let mut by_len: Vec<Vec<(Vec<u8>, Vec<usize>)>> = vec![Vec::new(); PREFIX_LEN + 1];
         let mut short = Vec::new();
         // Prefix -> (its length, its group): hundreds of keywords.
-        let mut seen: std::collections::HashMap<Vec<u8>, (usize, usize)> = Default::default();
+        let mut seen: FastMap<Vec<u8>, (usize, usize)> = Default::default();
         for (i, k) in keywords.iter().enumerate() {
             if k.len() < 3 {
                 short.push((memmem::Finder::new(k).into_owned(), i));

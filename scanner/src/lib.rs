@@ -2,12 +2,16 @@
 //! matches, findings add location and fingerprint, reports render them.
 //! The library never prints and never exits; it returns data.
 
+pub mod bytes;
 pub mod config;
+pub mod credential_context;
 pub mod deep;
+pub mod explain;
 pub mod finding;
 pub mod keywords;
 pub mod matcher;
 pub mod pathclass;
+pub mod paths;
 pub mod report;
 pub mod rulecheck;
 pub mod sanitize;
@@ -16,7 +20,6 @@ pub mod source;
 pub mod stats;
 pub mod suppress;
 pub mod validate;
-pub mod verify;
 
 pub use config::Config;
 pub use finding::{Finding, Secret};

@@ -10,8 +10,9 @@ use anyhow::{Context, Result};
 use leakscan_rules::{Category, Pack, Rule};
 use regex::bytes::{Regex, RegexBuilder};
 
+use crate::bytes::memmem;
 use crate::finding::Secret;
-use crate::keywords::{Hits, KeywordSearch, Piece};
+use crate::keywords::{FastMap, Hits, KeywordSearch, Piece};
 use crate::validate;
 
 /// Bytes sniffed for a NUL to call a blob binary (as git does).
@@ -143,13 +144,25 @@ impl RuleSet {
         entropy: &BTreeMap<String, f32>,
         allow_secrets: &[String],
     ) -> Result<RuleSet> {
+        Self::from_packs(packs.to_vec(), disabled, entropy, allow_secrets)
+    }
+
+    /// [`build`](Self::build), taking the packs (hundreds of rules: no
+    /// copy at start-up).
+    pub fn from_packs(
+        packs: Vec<(String, Pack)>,
+        disabled: &[String],
+        entropy: &BTreeMap<String, f32>,
+        allow_secrets: &[String],
+    ) -> Result<RuleSet> {
         let mut rules = Vec::new();
+        // Rule id -> index in `rules`, for overrides by id.
+        let mut index: FastMap<String, usize> = Default::default();
         for (pack_name, pack) in packs {
-            for rule in &pack.rules {
+            for mut rule in pack.rules {
                 if disabled.iter().any(|d| d == &rule.id) {
                     continue;
                 }
-                let mut rule = rule.clone();
                 if let Some(e) = entropy.get(&rule.id) {
                     rule.entropy = Some(*e);
                 }
@@ -157,8 +170,17 @@ impl RuleSet {
                 if !pack_name.starts_with("builtin:") {
                     cr.compiled().map_err(|e| anyhow::anyhow!("{e}"))?;
                 }
-                // A rule overriding a built-in one with the same id replaces it.
-                rules.retain(|r: &CompiledRule| r.rule.id != cr.rule.id);
+                // A rule overriding a built-in one with the same id replaces
+                // it (and goes last, as it is read last).
+                if let Some(old) = index.remove(&cr.rule.id) {
+                    rules.remove(old);
+                    for i in index.values_mut() {
+                        if *i > old {
+                            *i -= 1;
+                        }
+                    }
+                }
+                index.insert(cr.rule.id.clone(), rules.len());
                 rules.push(cr);
             }
         }
@@ -236,7 +258,7 @@ pub struct Matcher {
     set: Arc<RuleSet>,
     keywords: Option<KeywordSearch>,
     /// Keyword pattern index → rules it triggers.
-    keyword_rules: Vec<Vec<usize>>,
+    keyword_rules: Vec<Vec<u32>>,
     /// Rules with no keyword (structural binary rules): always run.
     keywordless: Vec<usize>,
     /// Whether any binary rule has keywords (else binary blobs skip the
@@ -247,10 +269,10 @@ pub struct Matcher {
 impl Matcher {
     pub fn new(set: RuleSet) -> Result<Matcher> {
         let mut keywords: Vec<String> = Vec::new();
-        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
         // Hundreds of keywords: a linear search for each cost milliseconds
         // of start-up.
-        let mut index: std::collections::HashMap<String, usize> = Default::default();
+        let mut index: FastMap<String, usize> = Default::default();
         let mut keywordless = Vec::new();
         let binary_keywords = set
             .rules
@@ -262,6 +284,7 @@ impl Matcher {
             }
             for k in &r.rule.keywords {
                 let k = k.to_ascii_lowercase();
+                let i = u32::try_from(i).context("more than 2^32 rules")?;
                 match index.get(&k) {
                     Some(&p) => keyword_rules[p].push(i),
                     None => {
@@ -349,34 +372,54 @@ impl Matcher {
         keep: Option<&dyn Fn(&Rule) -> bool>,
     ) -> BlobMatches {
         let binary = Self::is_binary(data);
-        let n = self.set.rules.len();
-        let mut selected = vec![false; n];
-        // Keyword occurrences per rule: the windows its regex runs on.
-        let mut hits: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
-        for &i in &self.keywordless {
-            selected[i] = true;
-        }
+        // Keyword occurrences as (rule, start, end), grouped by rule: the
+        // windows each rule's regex runs on. Hundreds of rules, most of them
+        // silent in any one blob: nothing is allocated per rule.
+        let mut hits: Vec<(u32, usize, usize)> = Vec::new();
         if let (Some(ks), Some(found)) = (&self.keywords, found) {
             for &(start, k) in &found.0 {
                 let end = start + ks.keyword_len(k as usize);
                 for &r in &self.keyword_rules[k as usize] {
-                    selected[r] = true;
-                    hits[r].push((start, end));
+                    hits.push((r, start, end));
                 }
             }
         }
+        hits.sort_unstable();
         let mut out = BlobMatches {
             binary,
             ..Default::default()
         };
-        for (i, cr) in self.set.rules.iter().enumerate() {
-            if !selected[i] || (binary && !cr.rule.binary) || keep.is_some_and(|k| !k(&cr.rule)) {
+        // The selected rules in index order: keyword-less ones always, the
+        // others where a keyword occurs.
+        let mut keywordless = self.keywordless.iter().copied().peekable();
+        let mut at = 0;
+        let mut windows: Vec<(usize, usize)> = Vec::new();
+        loop {
+            let next_hit = hits.get(at).map(|h| h.0 as usize);
+            let i = match (keywordless.peek().copied(), next_hit) {
+                (None, None) => break,
+                (Some(a), Some(b)) => a.min(b),
+                (Some(a), None) => a,
+                (None, Some(b)) => b,
+            };
+            if keywordless.peek() == Some(&i) {
+                keywordless.next();
+            }
+            windows.clear();
+            while let Some(&(r, s, e)) = hits.get(at)
+                && r as usize == i
+            {
+                windows.push((s, e));
+                at += 1;
+            }
+            let cr = &self.set.rules[i];
+            if (binary && !cr.rule.binary) || keep.is_some_and(|k| !k(&cr.rule)) {
                 continue;
             }
             if explain {
                 out.triggered.push(i);
             }
-            self.run_rule(i, cr, data, &mut hits[i], explain, &mut out.matches);
+            self.run_rule(i, cr, data, &mut windows, explain, &mut out.matches);
         }
         resolve_overlaps(&self.set, &mut out.matches);
         if !explain {
@@ -605,14 +648,6 @@ fn resolve_overlaps(set: &RuleSet, matches: &mut [RawMatch]) {
             }
         }
     }
-}
-
-/// Position of `needle` in `hay` (small inputs; no allocation).
-pub fn memmem(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
-        return Some(0);
-    }
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]

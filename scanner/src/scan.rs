@@ -11,6 +11,7 @@ use anyhow::Result;
 use globset::GlobSet;
 
 use crate::config::Config;
+pub use crate::finding::ScanResult;
 use crate::finding::{self, Finding, LineIndex};
 use crate::matcher::{Matcher, RawMatch, RuleSet};
 use crate::stats::Stats;
@@ -77,13 +78,6 @@ impl ScanOptions {
     }
 }
 
-/// Findings in report order, and the counters.
-#[derive(Debug, Default)]
-pub struct ScanResult {
-    pub findings: Vec<Finding>,
-    pub stats: Stats,
-}
-
 /// A ready-to-run engine: compiled rules, config, options.
 #[derive(Debug, Clone)]
 pub struct Scanner {
@@ -109,16 +103,37 @@ pub fn all_packs(config: &Config) -> Result<Vec<(String, leakscan_rules::Pack)>>
     Ok(packs)
 }
 
+/// [`all_packs`] as a scan needs them: the built-in rules without their
+/// examples and counterexamples (start-up parses a third less).
+pub fn scan_packs(config: &Config) -> Result<Vec<(String, leakscan_rules::Pack)>> {
+    let mut packs: Vec<(String, leakscan_rules::Pack)> = leakscan_rules::builtin_packs_lean()?
+        .into_iter()
+        .map(|(n, p)| (format!("builtin:{n}"), p))
+        .collect();
+    packs.extend(config.load_packs()?);
+    Ok(packs)
+}
+
 impl Scanner {
     pub fn new(config: Config, options: ScanOptions) -> Result<Scanner> {
-        let packs = all_packs(&config)?;
+        let packs = scan_packs(&config)?;
+        Self::with_packs(config, options, packs)
+    }
+
+    /// [`new`](Self::new) with the given packs (from [`all_packs`] where
+    /// the rules' examples are wanted, as `rules list` shows them).
+    pub fn with_packs(
+        config: Config,
+        options: ScanOptions,
+        packs: Vec<(String, leakscan_rules::Pack)>,
+    ) -> Result<Scanner> {
         let known: Vec<&str> = packs
             .iter()
             .flat_map(|(_, p)| p.rules.iter().map(|r| r.id.as_str()))
             .collect();
         config.check_rule_ids(&known)?;
-        let set = RuleSet::build(
-            &packs,
+        let set = RuleSet::from_packs(
+            packs,
             &config.rules.disable,
             &config.rules.entropy,
             &config.allow.secrets,
@@ -147,6 +162,17 @@ impl Scanner {
         let (reported, allowed) = self.scan_deep(path, data);
         self.count_inline_allowed(allowed.len() as u64);
         reported
+    }
+
+    /// Adds the matches of files whose whole content is one secret,
+    /// recognised by `path` (see [`crate::validate::file_matches`]), where
+    /// no content rule already covers the span.
+    pub fn add_file_matches(&self, path: &str, data: &[u8], matches: &mut Vec<RawMatch>) {
+        for m in crate::validate::file_matches(self.matcher.rules(), path, data) {
+            if m.rejected.is_none() && !matches.iter().any(|x| x.start < m.end && m.start < x.end) {
+                matches.push(m);
+            }
+        }
     }
 
     /// Whether a finding at `rel` (relative to the scanned root or the
@@ -231,7 +257,7 @@ impl Scanner {
                 .iter()
                 .any(|m| m.rejected.is_none() && rules.rules[m.rule].rule.verify.is_some());
         let extra = if verify_context {
-            crate::verify::context::extract(path, data)
+            crate::credential_context::extract(path, data)
         } else {
             BTreeMap::new()
         };
@@ -247,7 +273,7 @@ impl Scanner {
                 (None, true) => m.secret.expose_str().into_owned(),
                 (None, false) => finding::redact(&m.secret.expose_str()),
             };
-            Finding {
+            let mut f = Finding {
                 rule: rule.id.clone(),
                 name: rule.name.clone(),
                 category: rule.category,
@@ -267,12 +293,26 @@ impl Scanner {
                 span: (m.start, m.end),
                 context: if rule.verify.is_some() && !extra.is_empty() {
                     let mut c = m.context.clone();
-                    crate::verify::context::merge(&mut c, extra.clone());
+                    crate::credential_context::merge(&mut c, extra.clone());
                     c
                 } else {
                     m.context.clone()
                 },
+            };
+            if crate::validate::confidence::scored(rule) {
+                let ls = data[..m.start]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
+                let le = data[m.end..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(data.len(), |i| m.end + i);
+                let before = String::from_utf8_lossy(&data[ls..m.start]);
+                let after = String::from_utf8_lossy(&data[m.end..le]);
+                crate::validate::confidence::score(&mut f, rule, &before, &after);
             }
+            f
         };
         let (allowed, reported): (Vec<&RawMatch>, Vec<&RawMatch>) = matches
             .iter()
@@ -336,4 +376,42 @@ pub fn group_by_fingerprint(findings: &[Finding]) -> BTreeMap<&str, Vec<&Finding
         g.entry(f.fingerprint.as_str()).or_default().push(f);
     }
     g
+}
+
+/// The engine receives the blobs sources read: the source never sees the
+/// matcher, the config or the suppression rules.
+impl crate::source::sink::BlobSink for Scanner {
+    fn read_options(&self) -> crate::source::sink::ReadOptions {
+        crate::source::sink::ReadOptions {
+            threads: self.options.thread_count(),
+            max_file_size: self.options.max_file_size,
+            follow_symlinks: self.options.follow_symlinks,
+            no_ignore: self.options.no_ignore,
+        }
+    }
+
+    fn excluded(&self, path: &str) -> bool {
+        self.path_allowed(&crate::paths::relative_to_root(&self.config.root, path))
+    }
+
+    fn blob(
+        &self,
+        path: &str,
+        below: Option<&str>,
+        data: &[u8],
+        stats: &mut Stats,
+    ) -> Vec<Finding> {
+        let mut found = self.scan_bytes(path, data);
+        if !found.is_empty() {
+            // Judged below the scanned folder: a root inside a `tests` folder
+            // does not make every file a test (`leakscan explain --root DIR`
+            // judges the same way). A file given by name has nothing below it:
+            // judged from the project root, as `explain` does by default.
+            let rel = below
+                .map(str::to_string)
+                .unwrap_or_else(|| crate::paths::relative_to_root(&self.config.root, path));
+            self.drop_in_docs_or_tests(&mut found, stats, Some(&rel));
+        }
+        found
+    }
 }

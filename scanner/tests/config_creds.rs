@@ -142,3 +142,146 @@ fn generic_and_config_packs_prove_their_examples() {
     let failures = leakscan_scanner::rulecheck::check_packs(&packs).expect("check");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Runs `git` in `dir`, failing the test on a non-zero exit.
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Issue 13: files whose whole content is one secret are found by name on
+/// disk, in the index and in history (judged by the first path a blob was
+/// seen at, reported at each of its locations), and not under other names.
+#[test]
+fn secret_files_by_name_in_dir_staged_and_history() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let key = "7f3a9c0e5b1d4f8a2c6e0b9d3f7a1c5e";
+    std::fs::create_dir_all(root.join("config")).unwrap();
+    std::fs::create_dir_all(root.join("ssl")).unwrap();
+    std::fs::write(root.join("config/master.key"), format!("{key}\n")).unwrap();
+    // A legacy service token (`s.`): no content rule knows it.
+    std::fs::write(root.join(".vault-token"), "s.Jq9x7VtR2mWk4pLz8nQ3sYbT").unwrap();
+    // The same kind of content under names that are not secret files.
+    std::fs::write(
+        root.join("ssl/server.key"),
+        "0b9d3f7a1c5e7f3a9c0e5b1d4f8a2c6e\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("notes.txt"), "9d3f7a1c5e7f3a9c0e5b1d4f8a2c6e0b\n").unwrap();
+
+    let scanner = Scanner::new(Config::default(), ScanOptions::default()).expect("scanner");
+    let dir = scanner.scan_dirs(&[root.to_path_buf()]).expect("dir scan");
+    let mut rules: Vec<(String, String)> = dir
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.rule.clone(),
+                f.path.rsplit('/').next().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        vec![
+            ("rails-master-key".to_string(), "master.key".to_string()),
+            ("vault-token-file".to_string(), ".vault-token".to_string()),
+        ],
+        "{:?}",
+        dir.findings
+    );
+    assert!(
+        dir.findings.iter().all(|f| !f.secret.contains(key)),
+        "redacted"
+    );
+
+    // Staged: the new key file is reported by the pre-commit scan.
+    git(root, &["init", "-q"]);
+    git(root, &["add", "config/master.key", "ssl/server.key"]);
+    let repo = git2::Repository::open(root).expect("repo");
+    let staged = scanner.scan_staged(&repo).expect("staged scan");
+    let staged_rules: Vec<&str> = staged.findings.iter().map(|f| f.rule.as_str()).collect();
+    assert_eq!(
+        staged_rules,
+        vec!["rails-master-key"],
+        "{:?}",
+        staged.findings
+    );
+
+    // History: committed, then copied under another name and deleted.
+    git(root, &["commit", "-q", "-m", "app"]);
+    git(root, &["mv", "config/master.key", "config/old-master.txt"]);
+    git(root, &["commit", "-q", "-m", "rename"]);
+    let hist = scanner
+        .scan_git(
+            root,
+            &leakscan_scanner::source::git::GitScanOptions::default(),
+            None,
+        )
+        .expect("history scan");
+    let mut at: Vec<(String, String)> = hist
+        .findings
+        .iter()
+        .map(|f| (f.rule.clone(), f.path.clone()))
+        .collect();
+    at.sort();
+    at.dedup();
+    assert!(
+        at.contains(&(
+            "rails-master-key".to_string(),
+            "config/master.key".to_string()
+        )),
+        "{at:?}"
+    );
+    assert!(at.iter().all(|(r, _)| r == "rails-master-key"), "{at:?}");
+}
+
+/// Password hashes are reported by `dir` and left out of `staged` by default.
+#[test]
+fn password_hashes_off_in_staged_by_default() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    std::fs::write(
+        root.join(".htpasswd"),
+        "deploy:$apr1$Qz7vK2pa$/eK62jvYzAeHSfq9yGOnx0\n",
+    )
+    .unwrap();
+    let scanner = Scanner::new(Config::default(), ScanOptions::default()).expect("scanner");
+    let dir = scanner.scan_dirs(&[root.to_path_buf()]).expect("dir scan");
+    assert_eq!(dir.findings.len(), 1, "{:?}", dir.findings);
+    assert_eq!(
+        dir.findings[0].category,
+        leakscan_rules::Category::PasswordHash
+    );
+    git(root, &["init", "-q"]);
+    git(root, &["add", ".htpasswd"]);
+    let repo = git2::Repository::open(root).expect("repo");
+    let staged = scanner.scan_staged(&repo).expect("staged scan");
+    assert!(staged.findings.is_empty(), "{:?}", staged.findings);
+    assert_eq!(
+        staged.stats.suppressed.get("password-hash (off in staged)"),
+        Some(&1)
+    );
+    let mut config = Config::default();
+    config.rules.password_hashes_in_staged = true;
+    let on = Scanner::new(config, ScanOptions::default()).expect("scanner");
+    assert_eq!(on.scan_staged(&repo).expect("staged").findings.len(), 1);
+}

@@ -4,54 +4,13 @@
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::Parser;
 use leakscan_scanner::ScanResult;
 use leakscan_scanner::suppress::baseline;
 
-use crate::args::{Cli, ScanArgs};
-
-#[derive(Debug, Subcommand)]
-pub enum BaselineCommand {
-    /// Scan, then write the findings' fingerprints (rule and path, no secret,
-    /// no line numbers, sorted) as a baseline for `--baseline FILE`.
-    #[command(
-        after_help = "Examples:\n  leakscan baseline create -o .leakscan-baseline\n  \
-        leakscan baseline create -o .leakscan-baseline dir src tests\n  \
-        leakscan baseline create --format json -o baseline.json git ."
-    )]
-    Create {
-        /// Write the baseline to FILE [default: standard output].
-        #[arg(long, short = 'o', value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// Baseline format: text (`FINGERPRINT PATH` lines) or json.
-        #[arg(long, value_enum, default_value_t = BaselineFormat::Text)]
-        format: BaselineFormat,
-        /// The scan to run, as on the command line (`dir PATH...`, `git
-        /// REPO`, `stdin`); a bare path means `dir PATH` [default: dir .].
-        #[arg(
-            trailing_var_arg = true,
-            allow_hyphen_values = true,
-            value_name = "SCAN"
-        )]
-        scan: Vec<OsString>,
-    },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BaselineFormat {
-    Text,
-    Json,
-}
-
-/// Where `finish()` writes the baseline instead of a report.
-#[derive(Debug, Clone)]
-pub struct BaselineOut {
-    pub output: Option<PathBuf>,
-    pub format: BaselineFormat,
-}
+use crate::args::{BaselineCommand, BaselineFormat, BaselineOut, Cli, ScanArgs};
 
 const SCAN_COMMANDS: [&str; 4] = ["dir", "stdin", "git", "staged"];
 

@@ -6,53 +6,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, ValueEnum};
 use leakscan_scanner::Config;
+use leakscan_scanner::explain::{Explanation, Verdict, explain};
 use leakscan_scanner::sanitize::sanitize;
 use leakscan_scanner::scan::Scanner;
 use leakscan_scanner::suppress::Suppressor;
-use leakscan_scanner::suppress::explain::{Explanation, Verdict, explain};
 
-#[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  leakscan explain src/settings.py:12\n  \
-    leakscan explain --rev HEAD~3 config/app.env:4\n\n\
-    Exit codes: 0 nothing on the line would be reported, 1 something would, 2 error.")]
-pub struct ExplainArgs {
-    /// A file and optionally a line: `PATH` or `PATH:LINE`. With --rev, PATH
-    /// is relative to the repository's top directory.
-    #[arg(value_name = "PATH[:LINE]")]
-    pub target: String,
-    /// Explain the blob at PATH in this revision (`REV:PATH`, e.g. HEAD~2, a
-    /// commit id, a branch) instead of the file on disk.
-    #[arg(long, value_name = "REV")]
-    pub rev: Option<String>,
-    /// Repository for --rev [default: the one containing the current directory].
-    #[arg(long, value_name = "DIR")]
-    pub repo: Option<PathBuf>,
-    /// Scanned root: PATH is judged relative to it (docs/tests, path
-    /// scopes), as `leakscan dir DIR` judges its files
-    /// [default: the git work tree holding the file, else the current directory].
-    #[arg(long, value_name = "DIR")]
-    pub root: Option<PathBuf>,
-    /// Config file [default: .leakscan.toml in the project root].
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Ignore file [default: .leakscanignore in the project root].
-    #[arg(long, value_name = "FILE")]
-    pub ignore_file: Option<PathBuf>,
-    /// Baseline whose fingerprints count as suppressed.
-    #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
-    pub format: ExplainFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExplainFormat {
-    Text,
-    Json,
-}
+use crate::args::{ExplainArgs, ExplainFormat};
 
 /// Splits `PATH:LINE` (unless the whole text names an existing file).
 fn split_target(target: &str, on_disk: bool) -> Result<(String, Option<usize>)> {
@@ -91,7 +51,7 @@ fn tidy_root(root: PathBuf) -> PathBuf {
 }
 
 fn to_slash(p: &Path) -> String {
-    leakscan_scanner::source::dir::display_path(p)
+    leakscan_scanner::paths::display_path(p)
 }
 
 pub fn run(args: ExplainArgs) -> Result<u8> {

@@ -15,6 +15,9 @@ use leakscan_scanner::source::git::{self, GitReader, GitScanOptions, Mode, Progr
 use crate::args::{GitArgs, GitReaderArg};
 
 pub fn run(args: GitArgs) -> Result<u8> {
+    if args.multi.wanted(args.repo.as_deref()) {
+        return super::multi::run(args);
+    }
     let repo = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
     let root = git::config_root(&repo)?;
     let config = Config::discover(args.scan.config.as_deref(), &root)?;

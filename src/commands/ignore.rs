@@ -5,27 +5,12 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::Args;
 use leakscan_scanner::ScanResult;
+use leakscan_scanner::paths::display_path;
 use leakscan_scanner::scan::Scanner;
-use leakscan_scanner::source::dir::display_path;
 use leakscan_scanner::suppress::{self, IgnoreEntry, Suppressor};
 
-use crate::args::{Command, ScanArgs};
-
-#[derive(Debug, Args)]
-pub struct IgnoreArgs {
-    /// Fingerprints as printed by a scan (`rule:16hex`), or `path:rule:16hex`
-    /// to ignore it in one file only.
-    #[arg(required = true, value_name = "FINGERPRINT")]
-    pub fingerprints: Vec<String>,
-    /// Why it is safe; written as a `# comment` after the entry.
-    #[arg(long, value_name = "TEXT")]
-    pub reason: Option<String>,
-    /// Ignore file to write [default: .leakscanignore in the current directory].
-    #[arg(long, value_name = "FILE")]
-    pub ignore_file: Option<PathBuf>,
-}
+use crate::args::{Command, IgnoreArgs, ScanArgs};
 
 pub fn run(args: IgnoreArgs) -> Result<u8> {
     if let Some(r) = &args.reason {

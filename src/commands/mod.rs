@@ -17,6 +17,9 @@ pub(crate) mod explain;
 mod git;
 mod hook;
 pub(crate) mod ignore;
+pub(crate) mod merge;
+pub(crate) mod multi;
+pub(crate) mod repos;
 mod rules;
 mod staged;
 mod stats;
@@ -61,6 +64,8 @@ pub fn run(mut cli: Cli) -> Result<u8> {
         Command::Baseline { command } => baseline::run(command),
         Command::Explain(args) => explain::run(args),
         Command::Ci(args) => ci::run(args),
+        Command::Repos { command } => repos::run(command),
+        Command::Merge(args) => merge::run(args),
     }
 }
 
@@ -106,6 +111,22 @@ pub(crate) fn finish_in(
     mut result: ScanResult,
     mut ci: Option<CiExtras<'_>>,
 ) -> Result<Outcome> {
+    if let Some(min) = args.min_confidence {
+        use leakscan_scanner::validate::confidence;
+        let rules = scanner.matcher.rules();
+        let before = result.findings.len();
+        result.findings.retain(|f| {
+            confidence::at_least(confidence::of(f, rules.get(&f.rule).map(|c| &c.rule)), min)
+        });
+        let dropped = (before - result.findings.len()) as u64;
+        if dropped > 0 {
+            *result
+                .stats
+                .suppressed
+                .entry("below --min-confidence".to_string())
+                .or_default() += dropped;
+        }
+    }
     let (stale, ignore_path) = ignore::apply(scanner, args, &mut result)?;
     if let Some(out) = &args.write_baseline {
         let code = baseline::write(out, args, &result)?;

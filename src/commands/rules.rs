@@ -13,7 +13,9 @@ pub fn run(command: RulesCommand) -> Result<u8> {
     match command {
         RulesCommand::List { config, format } => {
             let config = Config::discover(config.as_deref(), Path::new("."))?;
-            let scanner = Scanner::new(config, Default::default())?;
+            // Every field of every rule, examples included.
+            let packs = all_packs(&config)?;
+            let scanner = Scanner::with_packs(config, Default::default(), packs)?;
             let rules = &scanner.matcher.rules().rules;
             let stdout = std::io::stdout();
             let mut w = stdout.lock();

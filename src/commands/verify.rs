@@ -5,7 +5,7 @@ use anyhow::Result;
 use leakscan_scanner::ScanResult;
 use leakscan_scanner::finding::VerifyStatus;
 use leakscan_scanner::scan::Scanner;
-use leakscan_scanner::verify::{self, Endpoints, VerifyOptions};
+use leakscan_verify::{self as verify, Endpoints, VerifyOptions};
 
 use crate::args::ScanArgs;
 

@@ -11,8 +11,8 @@ with their evaluated inputs instead of running them.
 
 Usage: minirunner.py ACTION_DIR REPORT_JSON [--input NAME=VALUE]...
 The runner's context comes from the environment (GITHUB_WORKSPACE,
-GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_SHA, RUNNER_TEMP, RUNNER_OS,
-RUNNER_ARCH, HOME, PATH). Exit status: 0 if the job succeeded, 1 if not.
+GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_SHA, GITHUB_ACTION_REF, GITHUB_REPOSITORY,
+RUNNER_TEMP, RUNNER_OS, RUNNER_ARCH, HOME, PATH). Exit status: 0 if the job succeeded, 1 if not.
 """
 
 import json
@@ -310,6 +310,8 @@ def main():
             "event_path": env["GITHUB_EVENT_PATH"],
             "sha": env["GITHUB_SHA"],
             "action_path": action_dir,
+            "action_ref": env.get("GITHUB_ACTION_REF", ""),
+            "repository": env.get("GITHUB_REPOSITORY", ""),
             "token": "minirunner-token",
         },
         "runner": {

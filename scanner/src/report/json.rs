@@ -34,8 +34,11 @@ fn value(f: &Finding, rules: &RuleSet) -> Result<serde_json::Value> {
     if let (Some(obj), Some(cr)) = (v.as_object_mut(), rules.get(&f.rule)) {
         obj.entry("severity")
             .or_insert_with(|| severity_label(cr.rule.severity()).into());
-        obj.entry("confidence")
-            .or_insert_with(|| cr.rule.confidence.as_str().into());
+        obj.entry("confidence").or_insert_with(|| {
+            crate::validate::confidence::of(f, Some(&cr.rule))
+                .as_str()
+                .into()
+        });
     }
     Ok(v)
 }

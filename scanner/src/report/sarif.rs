@@ -252,6 +252,9 @@ pub fn result_level(f: &Finding, severity: f32) -> &'static str {
 fn result(f: &Finding, rule_index: usize, meta: &RuleMeta) -> Value {
     let mut text = format!("{} ({})", non_empty(&meta.title), f.rule);
     if let Some(p) = &f.provenance {
+        if let Some(repo) = &p.repository {
+            text.push_str(&format!(" in repository {repo}"));
+        }
         text.push_str(&format!(
             " introduced in commit {}; the location is the file as it was in that commit",
             p.commit
@@ -283,6 +286,9 @@ fn result(f: &Finding, rule_index: usize, meta: &RuleMeta) -> Value {
     }
     if let Some(p) = &f.provenance {
         props["commit"] = json!(p.commit);
+        if let Some(repo) = &p.repository {
+            props["repository"] = json!(repo);
+        }
         if !p.author.is_empty() {
             props["author"] = json!(p.author);
         }

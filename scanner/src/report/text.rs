@@ -21,6 +21,16 @@ impl Paint {
     }
 }
 
+/// `path:line:column`, after the repository (`URL path:line:column`) in a
+/// scan of several repositories.
+fn place(f: &Finding) -> String {
+    let at = format!("{}:{}:{}", sanitize_line(&f.path), f.line, f.column);
+    match f.provenance.as_ref().and_then(|p| p.repository.as_deref()) {
+        Some(repo) => format!("{} {at}", sanitize_line(repo)),
+        None => at,
+    }
+}
+
 /// Findings sharing a fingerprint (one secret in many blobs, paths or
 /// commits) print as one block: the first in full, then the other places.
 pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write) -> Result<()> {
@@ -75,14 +85,7 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
             ),
             _ => String::new(),
         };
-        writeln!(
-            out,
-            "  {}{gone}",
-            p.wrap(
-                "36",
-                &format!("{}:{}:{}", sanitize_line(&f.path), f.line, f.column)
-            )
-        )?;
+        writeln!(out, "  {}{gone}", p.wrap("36", &place(f)))?;
         if let Some(prov) = &f.provenance {
             writeln!(
                 out,
@@ -124,7 +127,7 @@ pub fn render(findings: &[Finding], ctx: &ReportContext<'_>, out: &mut dyn Write
                 if more == 1 { "" } else { "s" }
             )?;
             for g in &group[1..] {
-                let place = format!("{}:{}:{}", sanitize_line(&g.path), g.line, g.column);
+                let place = place(g);
                 match &g.provenance {
                     Some(prov) => writeln!(
                         out,

@@ -10,16 +10,10 @@ use std::sync::Mutex;
 use anyhow::{Result, bail};
 use ignore::{WalkBuilder, WalkState};
 
-use crate::finding::Finding;
-use crate::scan::{ScanResult, Scanner};
+use crate::finding::{Finding, ScanResult};
+use crate::paths::display_path;
+use crate::source::sink::{BlobSink, ReadOptions};
 use crate::stats::{Stats, reason};
-
-/// The path as reported: `/`-separated, without a leading `./`.
-pub fn display_path(path: &Path) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
-    let s = s.strip_prefix("./").unwrap_or(&s);
-    s.to_string()
-}
 
 struct Shared {
     findings: Vec<Finding>,
@@ -41,7 +35,9 @@ impl Shared {
     }
 }
 
-pub fn scan(scanner: &Scanner, roots: &[PathBuf]) -> Result<ScanResult> {
+/// Walks `roots` and hands every file read to `sink`.
+pub fn scan<S: BlobSink + ?Sized>(sink: &S, roots: &[PathBuf]) -> Result<ScanResult> {
+    let opts = sink.read_options();
     for r in roots {
         if std::fs::symlink_metadata(r).is_err() {
             bail!(
@@ -54,7 +50,7 @@ pub fn scan(scanner: &Scanner, roots: &[PathBuf]) -> Result<ScanResult> {
     for r in &roots[1..] {
         builder.add(r);
     }
-    let honour = !scanner.options.no_ignore;
+    let honour = !opts.no_ignore;
     builder
         .hidden(false)
         .git_ignore(honour)
@@ -63,12 +59,21 @@ pub fn scan(scanner: &Scanner, roots: &[PathBuf]) -> Result<ScanResult> {
         .ignore(honour)
         .parents(honour)
         .require_git(false)
-        .follow_links(scanner.options.follow_symlinks)
-        .threads(scanner.options.thread_count())
+        .follow_links(opts.follow_symlinks)
+        .threads(opts.threads)
         .filter_entry(|e| e.file_name() != ".git");
+    // Roots that are folders: a file's path below one is where generic
+    // findings are judged (a file given by name has nothing below it).
+    let dir_roots: Vec<&Path> = roots
+        .iter()
+        .filter(|r| r.is_dir())
+        .map(PathBuf::as_path)
+        .collect();
     let shared = Mutex::new(Shared::new());
     builder.build_parallel().run(|| {
         let shared = &shared;
+        let opts = &opts;
+        let dir_roots = &dir_roots;
         let local = Shared::new();
         // Flushed into the shared state when the worker's closure is dropped.
         struct Flush<'a> {
@@ -97,7 +102,7 @@ pub fn scan(scanner: &Scanner, roots: &[PathBuf]) -> Result<ScanResult> {
                             l.dirs.push(e.path().to_path_buf());
                         }
                     }
-                    visit(scanner, roots, e, l)
+                    visit(sink, opts, dir_roots, e, l)
                 }
                 Err(err) => {
                     if honour && let Some(p) = error_path(&err) {
@@ -218,7 +223,13 @@ fn error_text(err: &ignore::Error) -> String {
     }
 }
 
-fn visit(scanner: &Scanner, roots: &[PathBuf], entry: ignore::DirEntry, l: &mut Shared) {
+fn visit<S: BlobSink + ?Sized>(
+    sink: &S,
+    opts: &ReadOptions,
+    dir_roots: &[&Path],
+    entry: ignore::DirEntry,
+    l: &mut Shared,
+) {
     let Some(ft) = entry.file_type() else {
         return; // stdin entries do not occur here
     };
@@ -236,10 +247,7 @@ fn visit(scanner: &Scanner, roots: &[PathBuf], entry: ignore::DirEntry, l: &mut 
         l.stats.skip(reason::NOT_A_FILE);
         return;
     }
-    if scanner.path_allowed(&crate::suppress::relative_to_root(
-        &scanner.config.root,
-        &shown,
-    )) {
+    if sink.excluded(&shown) {
         l.stats.skip("path-allowlist");
         return;
     }
@@ -253,11 +261,11 @@ fn visit(scanner: &Scanner, roots: &[PathBuf], entry: ignore::DirEntry, l: &mut 
             return;
         }
     };
-    if meta.len() > scanner.options.max_file_size {
+    if meta.len() > opts.max_file_size {
         l.stats.skip(reason::TOO_LARGE);
         return;
     }
-    let data = match read_limited(path, scanner.options.max_file_size) {
+    let data = match read_limited(path, opts.max_file_size) {
         Ok(Some(d)) => d,
         Ok(None) => {
             l.stats.skip(reason::TOO_LARGE);
@@ -273,21 +281,12 @@ fn visit(scanner: &Scanner, roots: &[PathBuf], entry: ignore::DirEntry, l: &mut 
     };
     l.stats.files_scanned += 1;
     l.stats.bytes_scanned += data.len() as u64;
-    let mut found = scanner.scan_bytes(&shown, &data);
-    if !found.is_empty() {
-        // Judged below the scanned folder: a root inside a `tests` folder
-        // does not make every file a test (`leakscan explain --root DIR`
-        // judges the same way). A file given by name has nothing below it:
-        // judged from the project root, as `explain` does by default.
-        let rel = roots
-            .iter()
-            .filter(|r| r.is_dir())
-            .find_map(|r| path.strip_prefix(r).ok())
-            .map(display_path)
-            .unwrap_or_else(|| crate::suppress::relative_to_root(&scanner.config.root, &shown));
-        scanner.drop_in_docs_or_tests(&mut found, &mut l.stats, Some(&rel));
-        l.findings.append(&mut found);
-    }
+    let below = dir_roots
+        .iter()
+        .find_map(|r| path.strip_prefix(r).ok())
+        .map(display_path);
+    let mut found = sink.blob(&shown, below.as_deref(), &data, &mut l.stats);
+    l.findings.append(&mut found);
 }
 
 /// Reads a file, never more than `limit` bytes (a file may grow after its

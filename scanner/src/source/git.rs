@@ -12,9 +12,10 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use git2::{ObjectType, Oid, Repository, Sort};
 
-use crate::finding::{Finding, Provenance};
+use crate::finding::Finding;
 use crate::keywords::Hits;
 use crate::scan::{ScanResult, Scanner, sort_findings};
+use crate::source::commit::{provenance, resolve_commit};
 use crate::source::locate::{Graph, NONE, locate};
 use crate::source::pack::{FromBase, Id, OidMap, OidSet, Packs};
 use crate::source::trees::{EntryKind, Since, Trees};
@@ -31,25 +32,6 @@ pub struct GitScanOptions {
     /// A base of forty zeros means "a new branch": commits of `head` not
     /// reachable from any remote-tracking ref.
     pub range: Option<(String, String)>,
-}
-
-/// Errors callers may want to recognise (downcast from `anyhow::Error`).
-#[derive(Debug, thiserror::Error)]
-pub enum GitError {
-    /// The range base is not in the repository, typically a shallow clone.
-    #[error(
-        "the range base `{rev}` is not in this repository{shallow}; fetch more history \
-         (in GitHub Actions set `fetch-depth: 0` on actions/checkout, or run \
-         `git fetch --deepen=100` / `git fetch --unshallow`) and run again"
-    )]
-    MissingBase {
-        rev: String,
-        /// Filled with " (it is a shallow clone)" when that is the cause.
-        shallow: String,
-    },
-    /// The range head or `--branch` revision does not resolve.
-    #[error("revision `{rev}` is not in this repository (check the name, or fetch it first)")]
-    MissingRevision { rev: String },
 }
 
 /// Progress of a long scan, reported from worker threads. The CLI draws it.
@@ -229,6 +211,10 @@ impl Scanner {
                 (en, flagged, scan_stats)
             };
         stats.merge(scan_stats);
+        let mut flagged = flagged;
+        if mode == Mode::Match {
+            secret_files_pass(self, repo, &en.blobs, &mut flagged);
+        }
         stats.commits_scanned = Some(en.commits.len() as u64);
         let mut findings = Vec::new();
         if !flagged.is_empty() {
@@ -256,6 +242,7 @@ impl Scanner {
                         let mut f = t.clone();
                         // An archive's entries: `!inner` after the blob's path.
                         f.path = format!("{path}{}", t.path);
+                        crate::validate::confidence::apply_path(&mut f);
                         f.provenance = prov.clone();
                         findings.push(f);
                     }
@@ -266,28 +253,49 @@ impl Scanner {
     }
 }
 
+/// Files whose whole content is one secret (`config/master.key`,
+/// `.vault-token`, see [`crate::validate::file_matches`]) are recognised by
+/// name. Each unique blob is read once, so it is judged by the first path
+/// it was seen at (oldest commit first); when that path names a secret
+/// file, the finding is reported at every location of the blob, whatever
+/// it is called there (the same bytes are the same secret).
+fn secret_files_pass(
+    scanner: &Scanner,
+    repo: &Repository,
+    blobs: &[BlobEntry],
+    flagged: &mut Flagged,
+) {
+    for b in blobs {
+        if crate::validate::secret_file_rule(&b.path).is_none() {
+            continue;
+        }
+        let Ok(blob) = Oid::from_bytes(&b.oid.0).and_then(|oid| repo.find_blob(oid)) else {
+            continue;
+        };
+        let data = blob.content();
+        let mut matches = Vec::new();
+        scanner.add_file_matches(&b.path, data, &mut matches);
+        let found = flagged.entry(b.oid).or_default();
+        for f in scanner.findings_from("", data, &matches) {
+            if !found
+                .iter()
+                .any(|x| x.span.0 < f.span.1 && f.span.0 < x.span.1)
+            {
+                found.push(f);
+            }
+        }
+        if found.is_empty() {
+            flagged.remove(&b.oid);
+        }
+    }
+}
+
 fn first_path(blobs: &[BlobEntry], oid: Id) -> String {
     blobs
         .iter()
         .find(|b| b.oid == oid)
         .map(|b| b.path.clone())
         .unwrap_or_else(|| format!("<blob {oid}>"))
-}
-
-/// Resolves a revision to a commit, or `MissingRevision`.
-pub(crate) fn resolve_commit(repo: &Repository, rev: &str) -> Result<Oid> {
-    let obj = repo
-        .revparse_single(rev)
-        .map_err(|_| GitError::MissingRevision {
-            rev: crate::sanitize::sanitize(rev),
-        })?;
-    let commit = obj.peel_to_commit().with_context(|| {
-        format!(
-            "revision `{}` is not a commit",
-            crate::sanitize::sanitize(rev)
-        )
-    })?;
-    Ok(commit.id())
 }
 
 /// Collects the starting points (commits, plus trees and blobs that refs
@@ -1067,59 +1075,6 @@ fn blob_findings_from(
     (found, hits.filter(|_| mode == Mode::Match))
 }
 
-/// Commit id, author, email, RFC 3339 author date and the sanitized first
-/// line of the message.
-pub(crate) fn provenance(repo: &Repository, commit: Oid) -> Result<Provenance> {
-    let c = repo
-        .find_commit(commit)
-        .with_context(|| format!("reading commit {commit}"))?;
-    let author = c.author();
-    let message = c.message_bytes();
-    let first = message.split(|b| *b == b'\n').next().unwrap_or_default();
-    Ok(Provenance {
-        commit: commit.to_string(),
-        author: crate::sanitize::sanitize_bytes(author.name_bytes()),
-        email: crate::sanitize::sanitize_bytes(author.email_bytes()),
-        date: rfc3339(author.when()),
-        message: crate::sanitize::sanitize_bytes(first),
-        deleted: false,
-    })
-}
-
-/// `YYYY-MM-DDTHH:MM:SS±HH:MM` in the commit's own offset.
-pub fn rfc3339(t: git2::Time) -> String {
-    let offset = t.offset_minutes() as i64;
-    let local = t.seconds() + offset * 60;
-    let days = local.div_euclid(86_400);
-    let secs = local.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let sign = if offset < 0 { '-' } else { '+' };
-    let off = offset.abs();
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60,
-        off / 60,
-        off % 60
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
-/// algorithm, in the public domain).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 /// The repository's work tree, or its git dir for a bare repository (where
 /// the config file is looked for).
 /// Marks history findings whose file HEAD no longer has (`deleted`). An
@@ -1153,23 +1108,4 @@ pub fn shallow_boundary(repo: &Repository) -> u64 {
 pub fn config_root(repo: &Path) -> Result<PathBuf> {
     let r = open(repo)?;
     Ok(r.workdir().unwrap_or_else(|| r.path()).to_path_buf())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_formats_offsets() {
-        assert_eq!(rfc3339(git2::Time::new(0, 0)), "1970-01-01T00:00:00+00:00");
-        // 1112904793 is 2005-04-07T20:13:13Z.
-        assert_eq!(
-            rfc3339(git2::Time::new(1_112_904_793, 120)),
-            "2005-04-07T22:13:13+02:00"
-        );
-        assert_eq!(
-            rfc3339(git2::Time::new(1_700_000_000, -300)),
-            "2023-11-14T17:13:20-05:00"
-        );
-    }
 }

@@ -9,7 +9,7 @@ use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Sort, Tree};
 
 use crate::finding::Finding;
 use crate::scan::{ScanResult, Scanner};
-use crate::source::git::{GitError, provenance, resolve_commit};
+use crate::source::commit::{GitError, provenance, resolve_commit};
 use crate::source::lines::{added_blob, new_findings};
 
 /// A base of forty (or sixty-four) zeros: a new branch, as in a pre-push
@@ -117,7 +117,7 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
                     let obj = odb.read(new_id)?;
                     result.stats.files_scanned += 1;
                     result.stats.bytes_scanned += obj.len() as u64;
-                    let t = scanner.scan_bytes_split("", obj.data());
+                    let t = scanner.scan_bytes_split(&path, obj.data());
                     cache.insert(new_id, t.clone());
                     t
                 }
@@ -147,9 +147,9 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
                 .iter()
                 .map(|o| o.as_ref().map(|o| o.data()))
                 .collect();
-            let scan = |d: &[u8]| scanner.scan_bytes_split("", d).0;
+            let scan = |d: &[u8]| scanner.scan_bytes_split(&path, d).0;
             let kept = new_findings(&scan, &olds, new_obj.data(), templates)?;
-            let scan_allowed = |d: &[u8]| scanner.scan_bytes_split("", d).1;
+            let scan_allowed = |d: &[u8]| scanner.scan_bytes_split(&path, d).1;
             let new_allowed = new_findings(&scan_allowed, &olds, new_obj.data(), allowed)?;
             scanner.count_inline_allowed(new_allowed.len() as u64);
             if kept.is_empty() {

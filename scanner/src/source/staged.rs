@@ -134,6 +134,20 @@ impl Scanner {
             self.count_inline_allowed(new_allowed.len() as u64);
         }
         self.drop_generic_in_docs_or_tests(&mut result);
+        if !self.config.rules.password_hashes_in_staged {
+            let before = result.findings.len();
+            result
+                .findings
+                .retain(|f| f.category != leakscan_rules::Category::PasswordHash);
+            let dropped = (before - result.findings.len()) as u64;
+            if dropped > 0 {
+                *result
+                    .stats
+                    .suppressed
+                    .entry("password-hash (off in staged)".to_string())
+                    .or_default() += dropped;
+            }
+        }
         sort_findings(&mut result.findings);
         result.stats.findings = result.findings.len() as u64;
         result.stats.elapsed_ms = started.elapsed().as_millis() as u64;

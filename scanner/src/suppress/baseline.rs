@@ -75,7 +75,7 @@ impl Baseline {
             std::fs::read(path).with_context(|| format!("reading baseline {}", path.display()))?;
         let text = String::from_utf8(data)
             .map_err(|_| anyhow::anyhow!("baseline {} is not valid UTF-8", path.display()))?;
-        let fingerprints = parse(&crate::source::dir::display_path(path), &text)?;
+        let fingerprints = parse(&crate::paths::display_path(path), &text)?;
         Ok(Baseline {
             path: path.to_path_buf(),
             fingerprints,

@@ -63,7 +63,7 @@ impl IgnoreFile {
             .with_context(|| format!("reading ignore file {}", path.display()))?;
         let text = String::from_utf8(text)
             .map_err(|_| anyhow::anyhow!("ignore file {} is not valid UTF-8", path.display()))?;
-        let entries = parse(&crate::source::dir::display_path(path), &text)?;
+        let entries = parse(&crate::paths::display_path(path), &text)?;
         Ok(IgnoreFile {
             path: path.to_path_buf(),
             entries,

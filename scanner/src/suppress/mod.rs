@@ -1,10 +1,10 @@
 //! Suppression: inline `leakscan:allow` comments (applied where the blob is
 //! at hand), the `.leakscanignore` file and baselines (applied to a scan's
-//! findings), and `explain`. Everything matches on the fingerprint, never on
-//! commits or line numbers, so it survives rebases, squashes and moves.
+//! findings). Everything matches on the fingerprint, never on commits or
+//! line numbers, so it survives rebases, squashes and moves. (`explain`,
+//! which replays the whole pipeline for one line, sits above it: `crate::explain`.)
 
 pub mod baseline;
-pub mod explain;
 pub mod ignore;
 pub mod inline;
 
@@ -16,7 +16,7 @@ use anyhow::Result;
 pub use baseline::Baseline;
 pub use ignore::{IgnoreEntry, IgnoreFile};
 
-use crate::scan::ScanResult;
+use crate::finding::ScanResult;
 
 /// The ignore file's name at the scanned root.
 pub const IGNORE_FILE: &str = ".leakscanignore";
@@ -82,44 +82,6 @@ pub fn is_fingerprint_text(rules: &crate::RuleSet, data: &[u8], start: usize, en
         && rule_before(&secret[..secret.len() - 16])
 }
 
-/// A path as reported by a scan, made relative to the scanned root when it
-/// lies under it (`repo/src/a.py` with root `repo` gives `src/a.py`).
-pub fn relative_to_root(root: &Path, path: &str) -> String {
-    let root = crate::source::dir::display_path(root);
-    let root = root.trim_end_matches('/');
-    if root.is_empty() || root == "." {
-        return path.to_string();
-    }
-    // A root above the current folder (`..`, found by config discovery from
-    // a subfolder): a path relative to the current folder gets the folders
-    // between the root and here in front.
-    let ups = root.split('/').filter(|c| *c == "..").count();
-    if ups > 0
-        && root.split('/').all(|c| c == "..")
-        && !path.starts_with('/')
-        && let Ok(cwd) = std::env::current_dir()
-    {
-        let names: Vec<String> = cwd
-            .components()
-            .rev()
-            .take(ups)
-            .filter_map(|c| match c {
-                std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
-                _ => None,
-            })
-            .collect();
-        if names.len() == ups {
-            let mut out: Vec<&str> = names.iter().rev().map(String::as_str).collect();
-            out.push(path);
-            return out.join("/");
-        }
-    }
-    match path.strip_prefix(root) {
-        Some(rest) if rest.starts_with('/') => rest.trim_start_matches('/').to_string(),
-        _ => path.to_string(),
-    }
-}
-
 /// The ignore file and baseline that apply to a scan.
 #[derive(Debug, Clone, Default)]
 pub struct Suppressor {
@@ -170,7 +132,7 @@ impl Suppressor {
 
     /// Where a finding's path-scoped entries are matched: relative to root.
     pub fn relative(&self, path: &str) -> String {
-        relative_to_root(&self.root, path)
+        crate::paths::relative_to_root(&self.root, path)
     }
 
     /// Drops findings covered by the ignore file, then by the baseline, and
@@ -235,7 +197,7 @@ pub fn write_hints(
         return Ok(());
     }
     const SHOWN: usize = 20;
-    let file = crate::sanitize::sanitize(&crate::source::dir::display_path(ignore_file));
+    let file = crate::sanitize::sanitize(&crate::paths::display_path(ignore_file));
     // `leakscan ignore` writes .leakscanignore in the current directory.
     let flag = if file == IGNORE_FILE {
         String::new()
@@ -328,23 +290,5 @@ mod tests {
         assert!(at(&format!("k={scoped}\n"), &scoped));
         let other = format!("xgithub-token:{h}");
         assert!(!at(&format!("k={other}\n"), &other));
-    }
-
-    #[test]
-    fn paths_relative_to_root() {
-        assert_eq!(relative_to_root(Path::new("."), "src/a.py"), "src/a.py");
-        assert_eq!(
-            relative_to_root(Path::new("repo"), "repo/src/a.py"),
-            "src/a.py"
-        );
-        assert_eq!(
-            relative_to_root(Path::new("repo/"), "repo/src/a.py"),
-            "src/a.py"
-        );
-        assert_eq!(
-            relative_to_root(Path::new("repo"), "repository/a.py"),
-            "repository/a.py"
-        );
-        assert_eq!(relative_to_root(Path::new("/abs/r"), "/abs/r/a.py"), "a.py");
     }
 }

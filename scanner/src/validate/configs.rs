@@ -27,6 +27,15 @@ pub(super) fn keyed_password(s: &[u8]) -> Verdict {
     Ok(Validated::default())
 }
 
+/// A password in code (`setPassword("…")`, `password.equals("…")`): not
+/// on a documentation comment or a commented example.
+pub(super) fn code_password(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
+    if let Some(why) = super::generic::doc_example(data, c.match_start) {
+        return Err(why.into());
+    }
+    keyed_password(s)
+}
+
 /// Decodes base64 of `user:password` to text (no control characters).
 fn decode_pair(s: &[u8]) -> Result<(String, String), String> {
     let bytes = STANDARD.decode(s).map_err(|_| "not base64".to_string())?;

@@ -612,10 +612,15 @@ const PROVIDER_PREFIXES: &[&str] = &[
 pub enum KeyStrength {
     Weak,
     Strong,
+    /// A strong key with an unquoted value (`password: k7vq2mx9` in YAML,
+    /// `.env`, ini, properties): short values mixing letters and digits
+    /// count too.
+    StrongBare,
 }
 
 /// The shape checks shared by assigned values and URL passwords: rejects
 /// code, references, paths, hashes and ids, and tutorial passwords.
+#[cfg(test)]
 pub fn judge_value(v: &str) -> Result<(), String> {
     judge(v, KeyStrength::Weak)
 }
@@ -816,7 +821,10 @@ pub fn judge(v: &str, key: KeyStrength) -> Result<(), String> {
     if !has_symbol && v.len() < 12 {
         // Short values: only right after a strong key, and mixing upper
         // case, lower case and digits as generated passwords do.
-        if key == KeyStrength::Weak || !(has_digit && has_upper && has_lower) {
+        let digits = v.chars().filter(|c| c.is_ascii_digit()).count();
+        let letters = v.chars().filter(|c| c.is_ascii_alphabetic()).count();
+        let bare_mix = key == KeyStrength::StrongBare && digits >= 2 && letters >= 3;
+        if key == KeyStrength::Weak || !(has_digit && has_upper && has_lower || bare_mix) {
             return Err("shorter than 12 characters without a symbol".into());
         }
     }
@@ -1055,11 +1063,11 @@ const NON_SECRET_KEYS: &[&str] = &[
 ];
 
 /// Generic assignments: the key (text before the value in the match) must
-/// name a secret, and the value must look generated (see [`judge_value`]).
+/// name a secret, and the value must look generated (see [`judge`]).
 pub(super) fn generic_secret(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
     let raw_key = String::from_utf8_lossy(&data[c.match_start..c.start]);
     let raw_key = raw_key.trim_end_matches(|ch: char| {
-        ch.is_whitespace() || matches!(ch, '"' | '\'' | ':' | '=' | '>' | '<' | ',')
+        ch.is_whitespace() || matches!(ch, '"' | '\'' | ':' | '=' | '>' | '<' | ',' | '\\')
     });
     // The name the keyword is part of: `AWS::ApiGateway::ApiKey`.
     let name_start = data[..c.match_start]
@@ -1084,7 +1092,12 @@ pub(super) fn generic_secret(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
     if url_parameter(data, c.match_start) {
         return Err("a URL parameter: the URL rules judge it with its host".into());
     }
-    judge(v, key_strength_of(raw_key))?;
+    let quoted = c.start > 0 && matches!(data[c.start - 1], b'"' | b'\'');
+    let strength = match key_strength_of(raw_key) {
+        KeyStrength::Strong if !quoted => KeyStrength::StrongBare,
+        k => k,
+    };
+    judge(v, strength)?;
     Ok(Validated::default())
 }
 
@@ -1157,7 +1170,7 @@ fn url_parameter(data: &[u8], at: usize) -> bool {
 /// A documentation example on the line at `at`: a doc comment (`///`,
 /// `//!`, a ` * ` line of a block comment), a doctest (`>>>`), or a
 /// commented example whose result follows (`# => false`).
-fn doc_example(data: &[u8], at: usize) -> Option<&'static str> {
+pub(super) fn doc_example(data: &[u8], at: usize) -> Option<&'static str> {
     let line_start = data[..at]
         .iter()
         .rposition(|&b| b == b'\n')
@@ -1220,6 +1233,60 @@ pub(super) fn local_or_documentation_host(host: &str) -> bool {
         .any(|s| h.ends_with(s))
 }
 
+/// Host suffixes of managed databases, caches and brokers.
+const MANAGED_HOSTS: &[&str] = &[
+    ".rds.amazonaws.com",
+    ".cache.amazonaws.com",
+    ".redshift.amazonaws.com",
+    ".docdb.amazonaws.com",
+    ".mq.amazonaws.com",
+    ".database.windows.net",
+    ".database.azure.com",
+    ".redis.cache.windows.net",
+    ".servicebus.windows.net",
+    ".mongodb.net",
+    ".redislabs.com",
+    ".redis-cloud.com",
+    ".upstash.io",
+    ".aivencloud.com",
+    ".db.ondigitalocean.com",
+    ".supabase.co",
+    ".neon.tech",
+    ".cockroachlabs.cloud",
+    ".psdb.cloud",
+    ".cloudamqp.com",
+    ".elephantsql.com",
+    ".clever-cloud.com",
+    ".hivemq.cloud",
+    ".emqxsl.com",
+    ".ngs.global",
+];
+
+/// A real, reachable target: a managed service's host, or a public IPv4
+/// address (not private, loopback, link-local, shared or documentation).
+pub(super) fn real_host(host: &str) -> bool {
+    if MANAGED_HOSTS.iter().any(|s| host.ends_with(s)) {
+        return true;
+    }
+    let Ok(ip) = host.parse::<std::net::Ipv4Addr>() else {
+        return false;
+    };
+    let [a, b, c, _] = ip.octets();
+    !(ip.is_private()
+        || ip.is_loopback()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || a == 0
+        || a >= 240
+        || (a == 100 && (64..128).contains(&b))
+        || (a, b, c) == (192, 0, 2)
+        || (a, b, c) == (198, 51, 100)
+        || (a, b, c) == (203, 0, 113)
+        || (a == 198 && (b == 18 || b == 19)))
+}
+
 /// Credentials in a URL (`scheme://user:pass@host`): the password is judged
 /// like an assigned value; local, documentation and compose-service hosts
 /// are development noise.
@@ -1240,7 +1307,14 @@ pub(super) fn url_credentials(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
     let raw = std::str::from_utf8(s).map_err(|_| "not UTF-8".to_string())?;
     let password = String::from_utf8_lossy(&super::percent_decode(raw.as_bytes())).into_owned();
     let single_label = !host.contains('.') && !host.contains(':');
-    match judge_value(&password) {
+    // A managed database or a public address is a real target: a short
+    // password (8-11 characters mixing cases and digits) to it counts.
+    let strength = if real_host(&host) {
+        KeyStrength::Strong
+    } else {
+        KeyStrength::Weak
+    };
+    match judge(&password, strength) {
         Ok(()) => {}
         Err(why) => return Err(format!("password: {why}")),
     }

@@ -234,7 +234,7 @@ pub(super) fn jwt_kind(header: &Value, claims: &Value, data: &[u8], c: &Candidat
     };
     let before = &data[c.match_start.saturating_sub(200)..c.match_start];
     let near_assertion =
-        crate::matcher::memmem(&before.to_ascii_lowercase(), b"client_assertion").is_some();
+        crate::bytes::memmem(&before.to_ascii_lowercase(), b"client_assertion").is_some();
     let has = |k: &str| claims.get(k).is_some();
     let typ = header
         .get("typ")

@@ -7,21 +7,26 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+pub mod confidence;
 mod configs;
 mod der;
 mod formats;
 mod generic;
+mod hashes;
 mod jwk;
 mod jwt;
 mod keys;
 mod msal;
+mod nats;
 mod pkcs12;
 mod ppk;
 mod saml;
+mod secret_files;
 mod secrets;
 mod tokens;
 
 pub use pkcs12::is_pkcs12;
+pub(crate) use secret_files::{file_matches, rule_for_path as secret_file_rule};
 pub use tokens::{base62_crc32, placeholder_token};
 
 /// A regex match: the secret span and the whole match span.
@@ -84,6 +89,7 @@ pub fn validate(name: &str, c: &Candidate, data: &[u8]) -> Verdict {
         "msal-cache-entry" => msal::msal_cache_entry(secret, data, c),
         "adal-cache-entry" => msal::adal_cache_entry(secret, data, c),
         "keyed-password" => configs::keyed_password(secret),
+        "code-password" => configs::code_password(secret, data, c),
         "basic-pair" => configs::basic_pair(secret),
         "base64-password" => configs::base64_password(secret),
         "http-authorization" => configs::http_authorization(secret, data, c),
@@ -93,6 +99,10 @@ pub fn validate(name: &str, c: &Candidate, data: &[u8]) -> Verdict {
         "kubernetes-secret" => configs::kubernetes_secret(secret, data, c),
         "wireguard-key" => configs::wireguard_key(secret),
         "filezilla-pass" => configs::filezilla_pass(secret, data, c),
+        "nkey-seed" => nats::nkey_seed(secret),
+        "password-hash" => hashes::password_hash(secret),
+        // Judged by the file's name and whole content (see secret_files).
+        "secret-file" => Err("judged only with the file's name".into()),
         other => Err(format!("validator `{other}` is not implemented")),
     }
 }

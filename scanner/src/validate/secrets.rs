@@ -112,7 +112,7 @@ pub(super) fn github_client_secret(data: &[u8], c: &Candidate) -> Verdict {
         return Err("not 40 hex digits".into());
     }
     let before = window(data, c, 300, 0).to_ascii_lowercase();
-    if crate::matcher::memmem(&before, b"github").is_some() {
+    if crate::bytes::memmem(&before, b"github").is_some() {
         return Ok(Validated::default());
     }
     static CLIENT_ID: OnceLock<Regex> = OnceLock::new();

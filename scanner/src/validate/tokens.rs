@@ -122,7 +122,7 @@ pub fn placeholder_token(s: &[u8]) -> Option<String> {
     let lower = s.to_ascii_lowercase();
     if let Some(w) = PLACEHOLDER_WORDS
         .iter()
-        .find(|w| crate::matcher::memmem(&lower, w.as_bytes()).is_some())
+        .find(|w| crate::bytes::memmem(&lower, w.as_bytes()).is_some())
     {
         return Some(format!("contains the placeholder word {w:?}"));
     }
@@ -142,7 +142,7 @@ fn doc_word(s: &[u8]) -> Option<&'static str> {
     let lower = s.to_ascii_lowercase();
     DOC_WORDS
         .iter()
-        .find(|w| crate::matcher::memmem(&lower, w.as_bytes()).is_some())
+        .find(|w| crate::bytes::memmem(&lower, w.as_bytes()).is_some())
         .copied()
 }
 

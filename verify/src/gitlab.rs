@@ -1,10 +1,12 @@
 //! GitLab tokens on gitlab.com: `GET /api/v4/user` with `PRIVATE-TOKEN`.
 //! Self-managed instances need an explicit `--verify-endpoint gitlab=URL`.
 
+use leakscan_scanner::finding::{Finding, Verification};
+
 use super::endpoints::Provider;
 use super::http::{Req, Resp};
-use super::{Ctx, dead, live, unknown};
-use crate::finding::{Finding, Verification};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, unknown};
 
 pub fn classify(resp: &Resp) -> Verification {
     match resp.status {

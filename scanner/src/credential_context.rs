@@ -10,7 +10,6 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::endpoints::ENTRA_CLOUDS;
 use crate::finding::Finding;
 
 /// Context keys this module fills.
@@ -30,6 +29,16 @@ pub const TWILIO_ACCOUNT_SID: &str = "twilio_account_sid";
 pub const AZURE_STORAGE_ACCOUNT: &str = "azure_storage_account";
 /// `core.windows.net` and the national clouds' suffixes only.
 pub const AZURE_STORAGE_SUFFIX: &str = "azure_storage_suffix";
+
+/// Entra authority hosts a context value may choose among (the public
+/// cloud and the national clouds). The verify crate's compiled-in Entra
+/// endpoints are keyed by these same hosts; a test there keeps them equal.
+pub const ENTRA_HOSTS: &[&str] = &[
+    "login.microsoftonline.com",
+    "login.microsoftonline.us",
+    "login.partner.microsoftonline.cn",
+    "login.chinacloudapi.cn",
+];
 
 /// Storage endpoint suffixes a connection string may choose among.
 pub const AZURE_STORAGE_SUFFIXES: &[&str] = &[
@@ -133,7 +142,7 @@ pub fn extract(_path: &str, data: &[u8]) -> BTreeMap<String, Vec<String>> {
     for c in p.host.captures_iter(&text) {
         let host = c[1].trim_end_matches('.').to_ascii_lowercase();
         // Only choose among compiled-in hosts; anything else is ignored.
-        if ENTRA_CLOUDS.iter().any(|(h, _)| *h == host) {
+        if ENTRA_HOSTS.contains(&host.as_str()) {
             push(&mut out, ENTRA_HOST, host);
         }
     }

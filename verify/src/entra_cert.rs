@@ -6,16 +6,17 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use leakscan_scanner::credential_context::CERT_PEM;
+use leakscan_scanner::finding::{Finding, Verification, VerifyStatus};
 use serde::Serialize;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::context::CERT_PEM;
 use super::endpoints::Provider;
 use super::entra::{classify, cloud, combine, pairs, token_url};
 use super::http::Req;
-use super::{Ctx, live, now_secs, rfc3339, skipped, unknown};
-use crate::finding::{Finding, Verification, VerifyStatus};
+use crate::run::Ctx;
+use crate::verdict::{live, now_secs, rfc3339, skipped, unknown};
 
 /// Passwords tried on a keystore: empty and the usual defaults.
 pub const COMMON_PASSWORDS: &[&str] = &[
@@ -312,7 +313,7 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
                 }
             };
             let alg = if pss { "PS256" } else { "RS256" };
-            v = super::verdict(a.verdict.status, format!("{} [{alg}]", a.verdict.detail));
+            v = crate::verdict::verdict(a.verdict.status, format!("{} [{alg}]", a.verdict.detail));
             // Retry once with PS256 + x5t#S256 on "key not found" (or, for a
             // plain OAuth server behind an override, on its invalid_client).
             let retry = a.key_not_found || (overridden && a.verdict.status == VerifyStatus::Dead);

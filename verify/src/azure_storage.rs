@@ -7,13 +7,16 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
+use leakscan_scanner::credential_context::{
+    AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_SUFFIX, AZURE_STORAGE_SUFFIXES,
+};
+use leakscan_scanner::finding::{Finding, Verification};
 use sha2::Sha256;
 
-use super::context::{AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_SUFFIX, AZURE_STORAGE_SUFFIXES};
 use super::endpoints::AZURE_STORAGE;
 use super::http::{Req, Resp};
-use super::{Ctx, dead, live, skipped, unknown};
-use crate::finding::{Finding, Verification};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, skipped, unknown};
 
 /// Storage REST API version sent and signed.
 pub const API_VERSION: &str = "2021-08-06";
@@ -24,7 +27,7 @@ pub fn http_date(secs: u64) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let iso = super::rfc3339(secs); // 2026-12-07T12:00:00Z
+    let iso = crate::verdict::rfc3339(secs); // 2026-12-07T12:00:00Z
     let (y, m, d) = (&iso[0..4], &iso[5..7], &iso[8..10]);
     let month = MONTHS[m.parse::<usize>().unwrap_or(1).clamp(1, 12) - 1];
     let weekday = DAYS[((secs / 86400) % 7) as usize];
@@ -68,10 +71,13 @@ pub fn classify(resp: &Resp) -> Verification {
         // Network rules, missing permission: authenticated or not, we can't tell.
         (403, c) => unknown(format!(
             "HTTP 403 {}: refused by the account's rules, not for the key",
-            crate::sanitize::sanitize(c)
+            leakscan_scanner::sanitize::sanitize(c)
         )),
         (429, _) | (503, "ServerBusy") => unknown("throttled"),
-        (s, c) => unknown(format!("HTTP {s} {}", crate::sanitize::sanitize(c))),
+        (s, c) => unknown(format!(
+            "HTTP {s} {}",
+            leakscan_scanner::sanitize::sanitize(c)
+        )),
     }
 }
 
@@ -96,7 +102,7 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
         None => format!("https://{account}.blob.{suffix}"),
     };
     let url = format!("{base}/?restype=service&comp=properties");
-    let date = http_date(super::now_secs());
+    let date = http_date(crate::verdict::now_secs());
     let req = Req::get(url.clone(), url)
         .header("x-ms-date", date.clone())
         .header("x-ms-version", API_VERSION.into())
@@ -104,7 +110,7 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
     match ctx.send_to(AZURE_STORAGE, req) {
         Ok(r) => {
             let mut v = classify(&r);
-            if v.status == crate::finding::VerifyStatus::Live {
+            if v.status == leakscan_scanner::finding::VerifyStatus::Live {
                 v.detail.push_str(&format!(" (account {account})"));
                 v.access = vec![format!("storage account {account}.blob.{suffix}")];
             }

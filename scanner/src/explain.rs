@@ -6,10 +6,10 @@
 
 use serde::Serialize;
 
-use super::{Suppressor, inline};
 use crate::finding::{self, LineIndex};
 use crate::matcher::Stage;
 use crate::scan::Scanner;
+use crate::suppress::{Suppressor, inline};
 
 /// What one stage decided about a candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -112,8 +112,18 @@ pub fn explain(
     data: &[u8],
     line: Option<usize>,
 ) -> Explanation {
-    let bm = scanner.matcher.scan_blob(data, true);
+    let mut bm = scanner.matcher.scan_blob(data, true);
     let rules = scanner.matcher.rules();
+    // Files whose whole content is one secret are judged by their name.
+    for m in crate::validate::file_matches(rules, path, data) {
+        if !bm
+            .matches
+            .iter()
+            .any(|x| x.start < m.end && m.start < x.end)
+        {
+            bm.matches.push(m);
+        }
+    }
     let lower = data.to_ascii_lowercase();
     let mut out = Explanation {
         path: path.to_string(),
@@ -211,6 +221,26 @@ pub fn explain(
             };
             stages.push(stage(st.as_str(), verdict, detail));
         }
+        // Generic findings: the confidence score and its parts.
+        if m.rejected.is_none() && crate::validate::confidence::scored(rule) {
+            let (found, allowed) = scanner.findings_split(path, data, std::slice::from_ref(m));
+            if let Some(score) = found
+                .first()
+                .or(allowed.first())
+                .and_then(|f| f.details.get("score"))
+            {
+                let band = score["confidence"].as_str().unwrap_or("low");
+                let parts: Vec<&str> = score["parts"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|p| p.as_str()).collect())
+                    .unwrap_or_default();
+                stages.push(stage(
+                    "confidence",
+                    Verdict::Pass,
+                    format!("{band} ({})", parts.join("; ")),
+                ));
+            }
+        }
         let mut decision: Option<String> = m
             .rejected
             .as_ref()
@@ -234,7 +264,7 @@ pub fn explain(
         };
         suppress(
             "fingerprint",
-            super::is_fingerprint_text(rules, data, m.start, m.end)
+            crate::suppress::is_fingerprint_text(rules, data, m.start, m.end)
                 .then(|| "the text is a leakscan fingerprint (rule:hash), not a secret".into()),
             "not a leakscan fingerprint".into(),
         );
@@ -295,7 +325,7 @@ pub fn explain(
                     .unwrap_or_default();
                 format!(
                     "{}:{}: `{}`{reason}",
-                    crate::source::dir::display_path(&ig.path),
+                    crate::paths::display_path(&ig.path),
                     e.line,
                     e.text()
                 )
@@ -304,11 +334,11 @@ pub fn explain(
         let ignore_miss = match &supp.ignore {
             Some(ig) => format!(
                 "no entry for {fingerprint} in {}",
-                crate::source::dir::display_path(&ig.path)
+                crate::paths::display_path(&ig.path)
             ),
             None => format!(
                 "no ignore file ({} at the scanned root)",
-                super::IGNORE_FILE
+                crate::suppress::IGNORE_FILE
             ),
         };
         suppress("ignore file", ignore_hit, ignore_miss);
@@ -319,13 +349,13 @@ pub fn explain(
             .map(|b| {
                 format!(
                     "{fingerprint} is in {}",
-                    crate::source::dir::display_path(&b.path)
+                    crate::paths::display_path(&b.path)
                 )
             });
         let base_miss = match &supp.baseline {
             Some(b) => format!(
                 "{fingerprint} is not in {}",
-                crate::source::dir::display_path(&b.path)
+                crate::paths::display_path(&b.path)
             ),
             None => "no --baseline given".into(),
         };
@@ -364,10 +394,11 @@ pub fn explain(
 }
 
 fn config_name(scanner: &Scanner) -> String {
-    scanner.config.source.as_ref().map_or_else(
-        || "the config".into(),
-        |p| crate::source::dir::display_path(p),
-    )
+    scanner
+        .config
+        .source
+        .as_ref()
+        .map_or_else(|| "the config".into(), |p| crate::paths::display_path(p))
 }
 
 fn pass_detail(scanner: &Scanner, rule: &leakscan_rules::Rule, st: Stage, entropy: f32) -> String {

@@ -2,10 +2,12 @@
 //! and `error`), and incoming webhooks through an empty POST that Slack
 //! refuses as `invalid_payload` without posting anything.
 
+use leakscan_scanner::finding::{Finding, Verification};
+
 use super::endpoints::{Provider, SLACK_WEBHOOK_BASE};
 use super::http::{Req, Resp};
-use super::{Ctx, dead, live, skipped, unknown};
-use crate::finding::{Finding, Verification};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, skipped, unknown};
 
 pub fn classify_token(resp: &Resp) -> Verification {
     let Some(v) = resp.json() else {
@@ -15,7 +17,10 @@ pub fn classify_token(resp: &Resp) -> Verification {
         let team = v.get("team").and_then(|t| t.as_str()).unwrap_or("?");
         let user = v.get("user").and_then(|t| t.as_str()).unwrap_or("?");
         let mut out = live(format!("ok: team {team}, user {user}"));
-        out.access = vec![format!("team {}", crate::sanitize::sanitize(team))];
+        out.access = vec![format!(
+            "team {}",
+            leakscan_scanner::sanitize::sanitize(team)
+        )];
         if let Some(s) = resp.headers.get("x-oauth-scopes") {
             out.access.extend(super::github::scopes(s));
         }
@@ -27,7 +32,10 @@ pub fn classify_token(resp: &Resp) -> Verification {
             dead(error.to_string())
         }
         "ratelimited" => unknown("throttled"),
-        e => unknown(format!("error `{}`", crate::sanitize::sanitize(e))),
+        e => unknown(format!(
+            "error `{}`",
+            leakscan_scanner::sanitize::sanitize(e)
+        )),
     }
 }
 
@@ -68,7 +76,7 @@ pub fn classify_webhook(resp: &Resp) -> Verification {
             live(format!("webhook accepts posts ({body}; nothing posted)"))
         }
         (403, "invalid_token") | (404, "no_service" | "no_team" | "channel_not_found") => {
-            dead(crate::sanitize::sanitize(body))
+            dead(leakscan_scanner::sanitize::sanitize(body))
         }
         (410, "channel_is_archived") => dead("channel_is_archived"),
         (429, _) => unknown("throttled"),

@@ -7,12 +7,13 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use leakscan_scanner::finding::{Finding, Verification, VerifyStatus};
 
 use super::endpoints::{ENTRA_CLOUDS, Provider};
 use super::entra::{classify, valid_tenant};
 use super::http::Req;
-use super::{Ctx, dead, live, now_secs, rfc3339, unknown};
-use crate::finding::{Finding, Verification, VerifyStatus};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, now_secs, rfc3339, unknown};
 
 /// The claims read from a JWT payload.
 #[derive(Debug, Default)]
@@ -129,7 +130,7 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
                     out.access = a.access;
                     out
                 }
-                _ => super::verdict(a.status, format!("replayed: {}", a.detail)),
+                _ => crate::verdict::verdict(a.status, format!("replayed: {}", a.detail)),
             }
         }
         Err(t) => unknown(t.detail()),

@@ -8,12 +8,13 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use leakscan_scanner::finding::{Finding, Verification, VerifyStatus};
 use serde_json::Value;
 
 use super::endpoints::key;
 use super::http::{Req, Resp, pct};
-use super::{Ctx, dead, live, skipped, unknown};
-use crate::finding::{Finding, Verification, VerifyStatus};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, skipped, unknown};
 
 /// Where the token goes.
 #[derive(Debug, Clone, Copy)]
@@ -391,7 +392,7 @@ pub static SPECS: &[Spec] = &[
         // A sending-only key: authenticated, not allowed to list.
         .markers(&[(401, "restricted_api_key", Mark::Live)])
         .sample(r#"{"data":[]}"#),
-    get("twilio", "Twilio", "api.twilio.com", "/2010-04-01/Accounts/{user}.json", BasicContextUser(super::context::TWILIO_ACCOUNT_SID))
+    get("twilio", "Twilio", "api.twilio.com", "/2010-04-01/Accounts/{user}.json", BasicContextUser(leakscan_scanner::credential_context::TWILIO_ACCOUNT_SID))
         .who(&["/friendly_name"])
         .dead_if(&[("/status", "closed")])
         .sample(r#"{"sid":"AC00000000000000000000000000000000","friendly_name":"Acme","status":"active"}"#),
@@ -507,7 +508,7 @@ fn text(v: &Value) -> Option<String> {
 }
 
 fn short(s: &str) -> String {
-    let s = crate::sanitize::sanitize(s);
+    let s = leakscan_scanner::sanitize::sanitize(s);
     if s.chars().count() > 80 {
         format!("{}…", s.chars().take(80).collect::<String>())
     } else {
@@ -674,12 +675,13 @@ pub fn verify(spec: &Spec, f: &Finding, ctx: &Ctx<'_>) -> Verification {
         (None, Host::Fixed(h)) => vec![format!("https://{h}")],
         (None, Host::Sites(hs)) => hs.iter().map(|h| format!("https://{h}")).collect(),
         (None, Host::Owner(suffixes)) => {
-            let hosts: Vec<String> = first_context(f, super::context::OWNER_HOST)
-                .into_iter()
-                .filter(|h| owner_host_ok(h, suffixes))
-                .take(3)
-                .map(|h| format!("https://{h}"))
-                .collect();
+            let hosts: Vec<String> =
+                first_context(f, leakscan_scanner::credential_context::OWNER_HOST)
+                    .into_iter()
+                    .filter(|h| owner_host_ok(h, suffixes))
+                    .take(3)
+                    .map(|h| format!("https://{h}"))
+                    .collect();
             if hosts.is_empty() {
                 return skipped(format!(
                     "{}: no host under {} found beside the token",

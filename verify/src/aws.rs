@@ -3,13 +3,14 @@
 //! different secrets in quick succession can give spurious signature errors).
 
 use hmac::{Hmac, Mac};
+use leakscan_scanner::credential_context::AWS_ACCESS_KEY_ID;
+use leakscan_scanner::finding::{Finding, Verification, VerifyStatus};
 use sha2::{Digest, Sha256};
 
-use super::context::AWS_ACCESS_KEY_ID;
 use super::endpoints::Provider;
 use super::http::{Req, Resp};
-use super::{Ctx, dead, live, skipped, unknown};
-use crate::finding::{Finding, Verification, VerifyStatus};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, skipped, unknown};
 
 const BODY: &str = "Action=GetCallerIdentity&Version=2011-06-15";
 const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
@@ -90,7 +91,7 @@ impl Signing<'_> {
 
 fn amz_date_now() -> String {
     // rfc3339 gives 2026-11-27T11:00:00Z; SigV4 wants 20261127T110000Z.
-    super::rfc3339(super::now_secs()).replace(['-', ':'], "")
+    crate::verdict::rfc3339(crate::verdict::now_secs()).replace(['-', ':'], "")
 }
 
 fn xml_field(body: &str, name: &str) -> Option<String> {
@@ -104,7 +105,9 @@ pub fn classify(resp: &Resp) -> Verification {
     let code = xml_field(&resp.body, "Code").unwrap_or_default();
     match (resp.status, code.as_str()) {
         (200, _) => {
-            let arn = crate::sanitize::sanitize(&xml_field(&resp.body, "Arn").unwrap_or_default());
+            let arn = leakscan_scanner::sanitize::sanitize(
+                &xml_field(&resp.body, "Arn").unwrap_or_default(),
+            );
             let mut v = live(format!("ok: {arn}"));
             if !arn.is_empty() {
                 v.access = vec![arn];
@@ -119,7 +122,10 @@ pub fn classify(resp: &Resp) -> Verification {
         }
         (403, "ExpiredToken") => dead("ExpiredToken"),
         (429, _) | (400, "Throttling") => unknown("throttled"),
-        (s, c) => unknown(format!("HTTP {s} {}", crate::sanitize::sanitize(c))),
+        (s, c) => unknown(format!(
+            "HTTP {s} {}",
+            leakscan_scanner::sanitize::sanitize(c)
+        )),
     }
 }
 

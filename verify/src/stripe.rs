@@ -1,10 +1,12 @@
 //! Stripe secret and restricted keys: `GET /v1/charges?limit=1`; a
 //! restricted key without that permission answers 403 and is live.
 
+use leakscan_scanner::finding::{Finding, Verification};
+
 use super::endpoints::Provider;
 use super::http::{Req, Resp};
-use super::{Ctx, dead, live, unknown};
-use crate::finding::{Finding, Verification};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, unknown};
 
 /// Live or test mode and restricted or not (from the key, which Stripe
 /// answered for), plus the account when the answer names one.
@@ -29,7 +31,10 @@ pub fn access(key: &str, resp: &Resp) -> Vec<String> {
         .get("stripe-account")
         .filter(|s| s.starts_with("acct_") && s.len() < 64)
     {
-        a.push(format!("account {}", crate::sanitize::sanitize(acct)));
+        a.push(format!(
+            "account {}",
+            leakscan_scanner::sanitize::sanitize(acct)
+        ));
     }
     a
 }
@@ -54,7 +59,7 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
     match ctx.send(Provider::Stripe, req) {
         Ok(r) => {
             let mut v = classify(&r);
-            if v.status == crate::finding::VerifyStatus::Live {
+            if v.status == leakscan_scanner::finding::VerifyStatus::Live {
                 v.access = access(&f.raw.expose_str(), &r);
             }
             v

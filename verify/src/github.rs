@@ -1,16 +1,18 @@
 //! GitHub tokens: `GET https://api.github.com/rate_limit` (not counted
 //! against the limit); records scopes and expiry headers.
 
+use leakscan_scanner::finding::{Finding, Verification};
+
 use super::endpoints::Provider;
 use super::http::{Req, Resp};
-use super::{Ctx, dead, live, unknown};
-use crate::finding::{Finding, Verification};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, unknown};
 
 /// `repo, read:org` → `["repo", "read:org"]` (a comma-separated scope header).
 pub fn scopes(header: &str) -> Vec<String> {
     header
         .split(',')
-        .map(|s| crate::sanitize::sanitize(s.trim()))
+        .map(|s| leakscan_scanner::sanitize::sanitize(s.trim()))
         .filter(|s| !s.is_empty())
         .take(48)
         .collect()

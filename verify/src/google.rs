@@ -4,13 +4,17 @@
 //! probe: a post-authentication error means the client authenticated).
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use leakscan_scanner::credential_context::{
+    GOOGLE_CLIENT_EMAIL, GOOGLE_CLIENT_ID, GOOGLE_PRIVATE_KEY_ID,
+};
+use leakscan_scanner::finding::{Finding, Verification};
 use serde::Serialize;
 
-use super::context::{GOOGLE_CLIENT_EMAIL, GOOGLE_CLIENT_ID, GOOGLE_PRIVATE_KEY_ID};
 use super::endpoints::{GOOGLE_TOKEN_URL, Provider};
 use super::http::{Req, Resp};
-use super::{Ctx, dead, has_access_token, live, now_secs, oauth_error, skipped, unknown};
-use crate::finding::{Finding, Verification};
+use crate::oauth::{has_access_token, oauth_error};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, now_secs, skipped, unknown};
 
 fn token_url(ctx: &Ctx<'_>) -> String {
     format!("{}/token", ctx.opts.endpoints.base(Provider::Google))
@@ -46,7 +50,10 @@ pub fn classify_service_account(resp: &Resp) -> Verification {
         }
         (400 | 401, "invalid_grant") => dead("invalid_grant: key or account refused"),
         (401, "invalid_client") => dead("invalid_client: account or key not found"),
-        (s, e) => unknown(format!("HTTP {s} {}", crate::sanitize::sanitize(e))),
+        (s, e) => unknown(format!(
+            "HTTP {s} {}",
+            leakscan_scanner::sanitize::sanitize(e)
+        )),
     }
 }
 
@@ -120,7 +127,10 @@ pub fn classify_oauth_probe(resp: &Resp) -> Verification {
         (400, "invalid_grant" | "redirect_uri_mismatch" | "unauthorized_client") => {
             live(format!("authenticated; probe code refused ({error})"))
         }
-        (s, e) => unknown(format!("HTTP {s} {}", crate::sanitize::sanitize(e))),
+        (s, e) => unknown(format!(
+            "HTTP {s} {}",
+            leakscan_scanner::sanitize::sanitize(e)
+        )),
     }
 }
 

@@ -150,13 +150,13 @@ impl Endpoints {
             let Some((name, url)) = item.split_once('=') else {
                 bail!(
                     "--verify-endpoint expects NAME=URL, got `{}`",
-                    crate::sanitize::sanitize(item)
+                    leakscan_scanner::sanitize::sanitize(item)
                 );
             };
             if !names.contains(&key(name)) {
                 bail!(
                     "--verify-endpoint: unknown verifier `{}` (names: `leakscan rules list` shows each rule's verifier; use `_` for `-`)",
-                    crate::sanitize::sanitize(name)
+                    leakscan_scanner::sanitize::sanitize(name)
                 );
             }
             e.set(name, url.trim())?;
@@ -220,5 +220,11 @@ mod tests {
         assert!(Endpoints::from_cli_and_env(&["entra=ftp://x".into()], |_| None).is_err());
         assert!(Endpoints::from_cli_and_env(&["entra=http://u@x".into()], |_| None).is_err());
         assert!(Endpoints::from_cli_and_env(&["entra".into()], |_| None).is_err());
+    }
+
+    #[test]
+    fn entra_clouds_are_the_hosts_context_may_choose() {
+        let ours: Vec<&str> = ENTRA_CLOUDS.iter().map(|(h, _)| *h).collect();
+        assert_eq!(ours, leakscan_scanner::credential_context::ENTRA_HOSTS);
     }
 }

@@ -2,11 +2,14 @@
 //! the AADSTS error-code table (kept as data), and the token-endpoint
 //! plumbing shared with the certificate and assertion flows.
 
-use super::context::{CLIENT_ID, ENTRA_HOST, TENANT};
+use leakscan_scanner::credential_context::{CLIENT_ID, ENTRA_HOST, TENANT};
+use leakscan_scanner::finding::{Finding, Verification, VerifyStatus};
+
 use super::endpoints::{ENTRA_CLOUDS, Provider};
 use super::http::{Req, Resp};
-use super::{Ctx, dead, has_access_token, live, oauth_error, skipped, unknown};
-use crate::finding::{Finding, Verification, VerifyStatus};
+use crate::oauth::{has_access_token, oauth_error};
+use crate::run::Ctx;
+use crate::verdict::{dead, live, skipped, unknown};
 
 /// Most (client id, tenant) pairs tried for one credential.
 pub const MAX_PAIRS: usize = 8;
@@ -125,7 +128,7 @@ pub fn classify(resp: &Resp, overridden: bool) -> Answer {
     if has_access_token(resp) {
         // The token itself is never kept: only its `roles` claim is copied.
         let mut v = live("ok: token issued");
-        v.access = super::token_roles(resp);
+        v.access = crate::oauth::token_roles(resp);
         return answer(v, None);
     }
     if resp.status == 429 {
@@ -183,7 +186,7 @@ pub fn classify(resp: &Resp, overridden: bool) -> Answer {
             unknown(format!(
                 "unparseable: HTTP {} error `{}` without an AADSTS code",
                 resp.status,
-                crate::sanitize::sanitize(&error)
+                leakscan_scanner::sanitize::sanitize(&error)
             )),
             None,
         );
@@ -202,7 +205,9 @@ pub fn classify(resp: &Resp, overridden: bool) -> Answer {
         };
     }
     let verdict = match AADSTS.iter().find(|(c, _, _)| *c == code) {
-        Some((_, status, reason)) => super::verdict(*status, format!("AADSTS{code} {reason}")),
+        Some((_, status, reason)) => {
+            crate::verdict::verdict(*status, format!("AADSTS{code} {reason}"))
+        }
         None => unknown(format!(
             "AADSTS{code} unrecognised code (HTTP {})",
             resp.status
@@ -300,7 +305,7 @@ pub fn combine(results: Vec<(String, String, Verification)>) -> Verification {
     } else {
         VerifyStatus::Unknown
     };
-    super::verdict(status, detail)
+    crate::verdict::verdict(status, detail)
 }
 
 /// Tenant pre-check, no credential sent: `GET /{tenant}/.well-known/openid-configuration`

@@ -1,0 +1,61 @@
+//! Reading an OAuth 2.0 token response: its error code, whether a token came
+//! back, and the application permissions that token carries (then dropped).
+
+use crate::http::Resp;
+
+/// A token endpoint's JSON error, for flows that speak OAuth 2.0.
+pub fn oauth_error(resp: &Resp) -> Option<String> {
+    resp.json()?
+        .get("error")?
+        .as_str()
+        .map(|s| s.chars().take(64).collect())
+}
+
+/// The `roles` claim (application permissions granted to the client) of
+/// the access token in a token response: decoded, copied, and the token
+/// dropped with the parsed answer. Empty when the token is not a JWT.
+pub fn token_roles(resp: &Resp) -> Vec<String> {
+    use base64::Engine;
+    let Some(v) = resp.json() else {
+        return Vec::new();
+    };
+    let Some(token) = v.get("access_token").and_then(|t| t.as_str()) else {
+        return Vec::new();
+    };
+    let Some(payload) = token.split('.').nth(1) else {
+        return Vec::new();
+    };
+    let Ok(bytes) =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('='))
+    else {
+        return Vec::new();
+    };
+    let Ok(claims) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Vec::new();
+    };
+    claims
+        .get("roles")
+        .and_then(|r| r.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str())
+                .take(48)
+                .map(|s| {
+                    leakscan_scanner::sanitize::sanitize(s)
+                        .chars()
+                        .take(96)
+                        .collect()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether an OAuth 2.0 token response carries an access token. The token is
+/// read into nothing and dropped with the parsed value.
+pub fn has_access_token(resp: &Resp) -> bool {
+    (200..300).contains(&resp.status)
+        && resp
+            .json()
+            .is_some_and(|v| v.get("access_token").is_some_and(|t| t.is_string()))
+}
