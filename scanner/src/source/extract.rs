@@ -356,7 +356,6 @@ fn open_zip(data: &[u8], limits: &Limits, budget: &Budget, visit: &mut dyn Visit
         let mut g = Guard::new(&mut file, compressed, limits, budget);
         match read_entry(&mut g, limits.entry) {
             Ok(bytes) => {
-                drop(g);
                 drop(file);
                 visit.entry(&name, &bytes);
             }
