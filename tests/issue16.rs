@@ -309,3 +309,100 @@ fn issue16_a_key_in_a_20_mb_binary() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+fn b64(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// Base64 payloads: a data URI, a Kubernetes `data:` value, a `.env` value
+/// and a JSON field each hold a provider key once decoded; the finding
+/// says so and points at the encoded text. A generic `password = ...`
+/// inside base64 is not reported (the generic rule does not run there).
+#[test]
+fn issue16_secrets_inside_base64() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let gh = token('b');
+    let stripe = stripe_key();
+    let uri = b64(&format!("#!/bin/sh\nexport GH={gh}\n"));
+    write(
+        d,
+        "page.html",
+        &format!("<a href=\"data:text/plain;base64,{uri}\">x</a>\n"),
+    );
+    let k8s = b64(&format!("{gh}\n"));
+    write(
+        d,
+        "deploy/secret.yaml",
+        &format!("apiVersion: v1\nkind: Secret\ndata:\n  token: {k8s}\n"),
+    );
+    let env = b64(&format!("{{\"stripe\": \"{stripe}\"}}"));
+    write(d, "svc/.env", &format!("# config\nBLOB={env}\n"));
+    let generic = b64("password = \"Xk92mQz7Lp0vRt5wQ\"\n");
+    write(d, "other.json", &format!("{{\"cfg\": \"{generic}\"}}\n"));
+
+    let out = leakscan(d)
+        .args(["dir", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains(&gh) && !text.contains(&stripe), "redacted");
+    let found = json_findings(&out);
+    let got: BTreeSet<(String, String)> = found
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(String, String)> = [
+        ("deploy/secret.yaml", "github-token"),
+        ("page.html", "github-token"),
+        ("svc/.env", "stripe-live-key"),
+    ]
+    .into_iter()
+    .map(|(p, r)| (p.to_string(), r.to_string()))
+    .collect();
+    assert_eq!(got, want, "{found:?}");
+    for f in &found {
+        assert_eq!(f["details"]["in_base64"], true, "{f}");
+    }
+    // Line and columns: within the encoded run of each file.
+    let env_f = found.iter().find(|f| f["path"] == "svc/.env").unwrap();
+    assert_eq!(env_f["line"], 2, "{env_f}");
+    let (c, e) = (
+        env_f["column"].as_u64().unwrap() as usize,
+        env_f["end_column"].as_u64().unwrap() as usize,
+    );
+    let run = "BLOB=".len() + 1;
+    assert!(c >= run && e <= run + env.len() && e > c + 30, "{env_f}");
+    let k8s_f = found
+        .iter()
+        .find(|f| f["path"] == "deploy/secret.yaml")
+        .unwrap();
+    assert_eq!(
+        (k8s_f["line"].as_u64(), k8s_f["column"].as_u64()),
+        (Some(4), Some(10)),
+        "{k8s_f}"
+    );
+
+    // In history too.
+    let r = new_repo(&d.join("repo"));
+    write(&r, "values.yaml", &format!("blob: {uri}\n"));
+    commit_all(&r, "values");
+    let out = leakscan(&r)
+        .args(["git", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let f = &json_findings(&out)[0];
+    assert_eq!(
+        (f["path"].as_str(), f["rule"].as_str()),
+        (Some("values.yaml"), Some("github-token"))
+    );
+    assert_eq!(f["details"]["in_base64"], true, "{f}");
+}

@@ -135,7 +135,9 @@ impl Scanner {
     fn scan_flat(&self, path: &str, data: &[u8]) -> (Vec<Finding>, Vec<Finding>) {
         let mut matches = self.matcher.scan(data);
         self.add_file_matches(path, data, &mut matches);
-        if !self.options.no_binary && data.len() >= MIN_RUN && Matcher::is_binary(data) {
+        if !Matcher::is_binary(data) {
+            self.add_encoded_matches(data, &mut matches);
+        } else if !self.options.no_binary && data.len() >= MIN_RUN {
             let runs = Runs::of(data);
             if !runs.text.is_empty() {
                 for mut m in self.matcher.scan_only(&runs.text, &self_identifying) {
@@ -155,6 +157,32 @@ impl Scanner {
             }
         }
         self.findings_split(path, data, &matches)
+    }
+
+    /// Adds the provider rules' matches inside the base64 runs of a text
+    /// blob (see [`crate::encoded`]), sorted with the others. A decoded
+    /// match replaces the matches of lower priority over its encoded span
+    /// (the generic rule seeing the base64 as a value) and yields to any
+    /// other.
+    pub fn add_encoded_matches(&self, data: &[u8], matches: &mut Vec<RawMatch>) {
+        let found = crate::encoded::matches(&self.matcher, data);
+        if found.is_empty() {
+            return;
+        }
+        let rules = &self.matcher.rules().rules;
+        let priority = |m: &RawMatch| rules[m.rule].rule.priority();
+        for m in found {
+            let over = |o: &RawMatch| o.start < m.end && m.start < o.end;
+            if matches
+                .iter()
+                .any(|o| over(o) && priority(o) >= priority(&m))
+            {
+                continue;
+            }
+            matches.retain(|o| !over(o));
+            matches.push(m);
+        }
+        matches.sort_by_key(|m: &RawMatch| (m.start, m.end, m.rule));
     }
 
     fn add_extract_stats(&self, stats: Stats) {

@@ -6,6 +6,7 @@ pub mod bytes;
 pub mod config;
 pub mod credential_context;
 pub mod deep;
+pub mod encoded;
 pub mod explain;
 pub mod finding;
 pub mod keywords;

@@ -1066,7 +1066,8 @@ fn blob_findings_from(
     let hits = scanner
         .matcher
         .keyword_hits(data, from.map(|f| (f.memo, f.pieces)));
-    let matches = scanner.matcher.scan_with_hits(data, hits.as_ref());
+    let mut matches = scanner.matcher.scan_with_hits(data, hits.as_ref());
+    scanner.add_encoded_matches(data, &mut matches);
     let found = if matches.is_empty() {
         None
     } else {
