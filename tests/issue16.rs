@@ -182,7 +182,7 @@ fn issue16_archives_in_history_index_and_stdin() {
     write(&r, "README.md", "hello\n");
     let first = commit_all(&r, "release");
     git(&r, &["rm", "-q", "release.zip"]);
-    commit_all(&r, "drop the release");
+    let second = commit_all(&r, "drop the release");
 
     let out = leakscan(&r)
         .args(["git", "--format", "json"])
@@ -199,6 +199,24 @@ fn issue16_archives_in_history_index_and_stdin() {
     git(&r, &["add", "backup.tgz"]);
     let out = leakscan(&r)
         .args(["staged", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        paths(&out),
+        BTreeSet::from(["backup.tgz!app/.env".to_string()])
+    );
+
+    // A range: what the commit of that archive added.
+    commit_all(&r, "backup");
+    let out = leakscan(&r)
+        .args([
+            "git",
+            "--range",
+            &format!("{second}..HEAD"),
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));

@@ -159,8 +159,7 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
                 prov = Some(provenance(repo, id)?);
             }
             for mut f in kept {
-                // An archive's entries: `!inner` after the blob's path.
-                f.path = format!("{path}{}", f.path);
+                // The path scanned (with `!inner` for an archive's entries).
                 f.provenance = prov.clone();
                 result.findings.push(f);
             }
