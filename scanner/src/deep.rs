@@ -35,6 +35,15 @@ pub fn outer_path(f: &Finding) -> &str {
     }
 }
 
+/// A finding's path with `outer` as the outermost file's path: `outer`, or
+/// `outer!inner` for a finding inside an archive.
+pub fn with_outer_path(f: &Finding, outer: &str) -> String {
+    match f.details.get(INNER_PATH).and_then(|v| v.as_str()) {
+        Some(inner) => format!("{outer}{}{inner}", extract::SEPARATOR),
+        None => outer.to_string(),
+    }
+}
+
 /// The detail key of a finding in a printable run of a binary file.
 pub const IN_BINARY: &str = "in_binary";
 

@@ -241,7 +241,7 @@ impl Scanner {
                     for t in templates {
                         let mut f = t.clone();
                         // An archive's entries: `!inner` after the blob's path.
-                        f.path = format!("{path}{}", t.path);
+                        f.path = crate::deep::with_outer_path(&f, &path);
                         crate::validate::confidence::apply_path(&mut f);
                         f.provenance = prov.clone();
                         findings.push(f);

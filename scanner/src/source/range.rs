@@ -159,7 +159,9 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
                 prov = Some(provenance(repo, id)?);
             }
             for mut f in kept {
-                // The path scanned (with `!inner` for an archive's entries).
+                // Findings are cached by blob: the path is this one's, with
+                // `!inner` for an archive's entries.
+                f.path = crate::deep::with_outer_path(&f, &path);
                 f.provenance = prov.clone();
                 result.findings.push(f);
             }
