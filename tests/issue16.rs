@@ -276,6 +276,16 @@ with zipfile.ZipFile(buf, 'w', D) as z:
     z.writestr('a.txt', 'a' * 5000)
     z.writestr('b.txt', 'b' * 5000)
 open('truncated.zip', 'wb').write(buf.getvalue()[:len(buf.getvalue()) // 2])
+# Six levels of zips (deflated): opened three deep, the rest counted.
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, 'w', D) as z:
+    z.writestr('deep.env', 'TOKEN={tok}\n')
+for level in range(5):
+    inner = buf.getvalue()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, 'w', D) as z:
+        z.writestr('l%d.zip' % level, inner)
+open('nested.zip', 'wb').write(buf.getvalue())
 "#,
             tok = token('x')
         ),
@@ -288,6 +298,7 @@ open('truncated.zip', 'wb').write(buf.getvalue()[:len(buf.getvalue()) // 2])
     assert_eq!(skipped["archive-traversal"], 1, "{v}");
     assert_eq!(skipped["archive-entries"], 1, "{v}");
     assert_eq!(skipped["archive-corrupt"], 1, "{v}");
+    assert_eq!(skipped["archive-depth"], 1, "{v}");
     assert!(v["incomplete"].as_u64().unwrap() >= 5, "{v}");
     let err = stderr(&out);
     assert!(err.contains("archive-bomb"), "{err}");
