@@ -10,9 +10,9 @@ use leakscan_rules::{Category, Rule};
 
 use crate::matcher::{Matcher, RawMatch};
 
-/// Shortest base64 run decoded: 32 characters, 24 bytes (shorter than the
-/// shortest provider credential with its prefix).
-pub const MIN_RUN: usize = 32;
+/// Shortest base64 run decoded: 40 characters, 30 bytes (shorter than
+/// the self-identifying credentials with their prefixes).
+pub const MIN_RUN: usize = 40;
 
 /// Longest run decoded (a larger one is a file embedded whole: an image, a
 /// font); its first [`MAX_RUN`] characters are not worth the cost either.
@@ -92,7 +92,22 @@ impl Decoded {
             while start > lo && class(start - 1) != 0 {
                 start -= 1;
             }
-            let mut end = i + 1;
+            // The window of MIN_RUN bytes from the word's start, checked
+            // from its far end: a gap at k means no run starts before k.
+            let last = start + MIN_RUN - 1;
+            if last >= n {
+                break;
+            }
+            let mut k = last;
+            while k > i && class(k) != 0 {
+                k -= 1;
+            }
+            if k > i {
+                lo = k;
+                i = k + MIN_RUN;
+                continue;
+            }
+            let mut end = last + 1;
             while end < n && class(end) != 0 {
                 end += 1;
             }
@@ -216,15 +231,15 @@ mod tests {
         assert!(String::from_utf8_lossy(&again).contains("decoded"));
     }
 
-    /// The probes miss no run: a run of each length from 31 to 40 at each
-    /// offset from 0 to 40, behind words and punctuation.
+    /// The probes miss no run: a run of each length from 39 to 48 at each
+    /// offset from 0 to 48, behind words and punctuation.
     #[test]
     fn every_run_is_found_wherever_it_starts() {
         let long = b64("A decoded value, long enough: 0123456789 abcdefghij");
-        for len in 31..=40 {
+        for len in MIN_RUN - 1..=MIN_RUN + 8 {
             let run = &long[..len - len % 4];
             let run = if run.len() < len { &long[..len] } else { run };
-            for at in 0..=40 {
+            for at in 0..=MIN_RUN + 8 {
                 let filler: String = "ab cd.".chars().cycle().take(at).collect();
                 let doc = format!("{filler}:{run} x");
                 let d = Decoded::of(doc.as_bytes());
