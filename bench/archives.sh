@@ -3,14 +3,16 @@
 # local cargo registry's .crate files (tar.gz), and the wheels and jars found
 # under the Python installs and the JDK, copied under varied names until the
 # tree holds MIN_MB of archive bytes, plus planted secrets inside a zip, a
-# tar.gz and a nested jar. Reports MB/s of archive bytes (as stored) and of
-# bytes extracted, and the same tree with --no-extract, in the same run.
+# tar.gz and a nested jar. Reports MB of archive bytes (as stored) and of
+# bytes extracted per CPU second (GNU time: the machine may be loaded), and
+# the same tree with --no-extract, in the same run.
 # The tree is built once and cached under target/bench/.
 #
 #   bench/archives.sh                       # build (release) if needed
 #   MIN_MB=200 bench/archives.sh            # a bigger tree
 #   LEAKSCAN_BIN=/path/to/leakscan bench/archives.sh
 set -euo pipefail
+command -v /usr/bin/time >/dev/null || { echo "install GNU time: apt-get install -y time" >&2; exit 2; }
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 MIN_MB=${MIN_MB:-100}
@@ -64,21 +66,20 @@ find "$TREE" -type f -print0 | xargs -0 cat >/dev/null
 
 OUT=$BENCH/archives.jsonl
 STATS=$BENCH/archives-stats.json
-measure() { # extra flags -> seconds
-    local t0 t1
-    t0=$(now)
-    "$BIN" dir "$TREE" --quiet --format jsonl --output "$OUT" --stats "$STATS" "$@" || [[ $? == 1 ]]
-    t1=$(now)
-    secs "$t0" "$t1"
+TIMES=$BENCH/archives-time.txt
+measure() { # extra flags -> "wall cpu rss_kb" (GNU time; CPU is user + system)
+    /usr/bin/time -f '%e %U %S %M' -o "$TIMES" \
+        "$BIN" dir "$TREE" --quiet --format jsonl --output "$OUT" --stats "$STATS" "$@" || [[ $? == 1 ]]
+    tail -1 "$TIMES" | awk '{ printf "%s %.2f %s", $1, $2 + $3, $4 }'
 }
 
-flat_s=$(measure --no-extract)
-deep_s=$(measure)
+read -r flat_w flat_c flat_m <<<"$(measure --no-extract)"
+read -r deep_w deep_c deep_m <<<"$(measure)"
 found=$(grep -c '"path":"[^"]*planted' "$OUT" || true)
 extracted=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get('archive_bytes', 0))" "$STATS")
 entries=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get('archive_entries', 0))" "$STATS")
-printf '%-36s %8s %14s %14s\n' "what" "seconds" "archive MB/s" "extracted MB/s"
-printf '%-36s %8s %14s %14s\n' "leakscan dir --no-extract" "$flat_s" "$(mbps "$bytes" "$flat_s")" "-"
-printf '%-36s %8s %14s %14s\n' "leakscan dir (archives opened)" "$deep_s" "$(mbps "$bytes" "$deep_s")" "$(mbps "$extracted" "$deep_s")"
+printf '%-32s %7s %7s %16s %18s %8s\n' "what" "wall s" "CPU s" "archive MB/CPU-s" "extracted MB/CPU-s" "RSS MB"
+printf '%-32s %7s %7s %16s %18s %8s\n' "leakscan dir --no-extract" "$flat_w" "$flat_c" "$(mbps "$bytes" "$flat_c")" "-" "$((flat_m / 1024))"
+printf '%-32s %7s %7s %16s %18s %8s\n' "leakscan dir (archives opened)" "$deep_w" "$deep_c" "$(mbps "$bytes" "$deep_c")" "$(mbps "$extracted" "$deep_c")" "$((deep_m / 1024))"
 echo "extracted: $entries entries, $((extracted / 1000000)) MB; planted found: $found of 3"
 python3 -c "import json,sys; s=json.load(open(sys.argv[1]))['skipped']; print('skipped:', s or 'nothing')" "$STATS"
