@@ -3,10 +3,14 @@
 # by git (each a few commits over copies of this project's sources), scanned
 # as file:// URLs by one `leakscan git --repos-file`, against a baseline in
 # the same run: a shell loop that mirrors each and runs `leakscan git` on it.
-# Usage: bench/org.sh NEW_BINARY [BASELINE_BINARY] [N]
+# Usage: bench/org.sh [NEW_BINARY [BASELINE_BINARY [N]]]
+# NEW_BINARY defaults to $LEAKSCAN_BIN, else a release build of this
+# checkout; the baseline loop runs BASELINE_BINARY (default: the same).
 set -euo pipefail
-new=${1:?new leakscan binary}; base=${2:-$new}; n=${3:-60}
 src=$(cd "$(dirname "$0")/.." && pwd)
+new=${1:-${LEAKSCAN_BIN:-}}
+if [ -z "$new" ]; then (cd "$src" && cargo build --release --quiet); new=$src/target/release/leakscan; fi
+base=${2:-$new}; n=${3:-60}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 export GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=b GIT_AUTHOR_EMAIL=b@example.invalid \
   GIT_COMMITTER_NAME=b GIT_COMMITTER_EMAIL=b@example.invalid
@@ -26,19 +30,30 @@ for i in $(seq 1 "$n"); do
 done
 bytes=$(du -sb "$work/s" | cut -f1)
 echo "$n repositories, $(( bytes / 1000000 )) MB of packed git"
-t0=$(date +%s.%N)
+# Run away from this checkout: its .leakscan.toml and ignore file must not apply.
+cd "$work"
+export base work
+# Wall and CPU time (user + system, children included) of each way.
+/usr/bin/time -f '%e %U %S %M' -o "$work/t-loop" bash -c '
 while read -r u; do
   d=$work/loop/$(basename "$u"); git clone -q --mirror "$u" "$d"
-  "$base" git "$d" --format jsonl -q > /dev/null || [ $? -eq 1 ]; rm -rf "$d"
-done < "$work/list"
-t1=$(date +%s.%N)
-"$new" git --repos-file "$work/list" --format jsonl -o "$work/out.jsonl" 2> "$work/err" || [ $? -eq 1 ]
-t2=$(date +%s.%N)
+  "$base" git "$d" --format jsonl -q >> "$work/loop.jsonl" || [ $? -eq 1 ]; rm -rf "$d"
+done < "$work/list"'
+/usr/bin/time -f '%e %U %S %M' -o "$work/t-multi" \
+  "$new" git --repos-file "$work/list" --format jsonl -o "$work/out.jsonl" --stats "$work/stats.json" 2> "$work/err" || [ $? -eq 1 ]
 tail -2 "$work/err"
-python3 - "$t0" "$t1" "$t2" "$n" <<'PY'
-import sys
-t0, t1, t2, n = map(float, sys.argv[1:])
-loop, multi = t1 - t0, t2 - t1
-print(f"baseline loop (clone + leakscan git per repo): {loop:.2f}s, {n/loop:.1f} repos/s")
-print(f"leakscan git --repos-file:                     {multi:.2f}s, {n/multi:.1f} repos/s ({loop/multi:.2f}x)")
+python3 - "$work" "$n" <<'PY'
+import json, sys
+work, n = sys.argv[1], int(sys.argv[2])
+def t(name):
+    wall, user, sys_, rss = open(f"{work}/t-{name}").read().split()[-4:]
+    return float(wall), float(user) + float(sys_), int(rss)
+stats = json.load(open(f"{work}/stats.json"))
+mb = stats.get("bytes_scanned", 0) / 1e6
+count = lambda f: sum(1 for l in open(f) if l.strip())
+(lw, lc, _), (mw, mc, mr) = t("loop"), t("multi")
+print(f"blob bytes scanned: {mb:.1f} MB; findings: loop {count(work + '/loop.jsonl')}, multi {count(work + '/out.jsonl')}")
+print(f"baseline loop (clone + leakscan git per repo): wall {lw:.2f}s ({n/lw:.2f} repos/s, {mb/lw:.2f} MB/s), CPU {lc:.2f}s")
+print(f"leakscan git --repos-file:                     wall {mw:.2f}s ({n/mw:.2f} repos/s, {mb/mw:.2f} MB/s), CPU {mc:.2f}s, peak RSS {mr/1024:.0f} MB")
+print(f"ratio (loop / multi): wall {lw/mw:.2f}x, CPU {lc/mc:.2f}x")
 PY

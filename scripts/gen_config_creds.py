@@ -517,6 +517,92 @@ def negatives(g):
               ["services:", "  db:", "    environment:", "      POSTGRES_PASSWORD: postgres"], 4)
 
 
+def positives_probe(g):
+    """Shapes of the third round (probe misses): space-separated
+    `password "…"` in mail clients' configs, hex tokens under token-named
+    keys, comparisons with the literal first, `pass` / `db_pass` /
+    `dbpass` keys."""
+    r = g.r
+    for _ in range(4):
+        g.add("pos", "esmtprc", r.choice([".esmtprc", "home/ops/.esmtprc"]),
+              [f"hostname {g.host('smtp')}:587", f'username "{g.user()}"', f'password "{g.password()}"', "starttls required"], 3)
+    for _ in range(3):
+        g.add("pos", "msmtprc", ".msmtprc",
+              ["account default", f"host {g.host('smtp')}", "auth on", f"user {g.user()}", f"password {g.alnum()}"], 5)
+    for _ in range(3):
+        g.add("pos", "fetchmailrc", ".fetchmailrc",
+              [f'poll {g.host("mail")} protocol imap user "{g.user()}" password "{g.password()}" is {g.user()} here'], 1)
+    for _ in range(4):
+        key = r.choice(["BITLY_ACCESS_TOKEN", "ACCESS_TOKEN", "SENTRY_AUTH_TOKEN", "MAILGUN_API_KEY", "API_TOKEN"])
+        g.add("pos", "hex-token-env", ".env", ["# services", f"{key}={g.hex(r.choice([32, 40, 64]))}"], 2)
+    for _ in range(4):
+        g.add("pos", "hex-token-hub", ".config/hub",
+              ["github.com:", f"- user: {g.user()}", f"  oauth_token: {g.hex(40)}", "  protocol: https"], 3)
+    for _ in range(4):
+        key = r.choice(["api_key", "access_token", "apiKey", "auth_token"])
+        g.add("pos", "hex-token-yaml", r.choice(["config/services.yml", "config/app.json"]),
+              ["analytics:", f'  {key}: "{g.hex(r.choice([40, 64]))}"'], 2)
+    for _ in range(4):
+        style = r.choice(["go", "js", "ruby", "py"])
+        pw = g.password()
+        if style == "go":
+            g.add("pos", "compare-reversed", "internal/auth/admin.go", [f'if "{pw}" == password {{', "\treturn true", "}"], 1)
+        elif style == "js":
+            g.add("pos", "compare-reversed", "src/routes/admin.js", [f"if ('{pw}' === req.body.password) {{", "  next();", "}"], 1)
+        elif style == "ruby":
+            g.add("pos", "compare-reversed", "app/controllers/admin_controller.rb", [f'if "{pw}" == params[:password]', "  login!", "end"], 1)
+        else:
+            g.add("pos", "compare-reversed", "app/auth.py", [f'if "{pw}" != self.password:', "    raise Denied()"], 1)
+    for _ in range(6):
+        kind = r.choice(["yml", "env", "php", "ini", "env2"])
+        if kind == "yml":
+            g.add("pos", "pass-key", "config/database.yml", ["production:", f"  db_pass: {g.short()}"], 2)
+        elif kind == "env":
+            g.add("pos", "pass-key", ".env", ["# database", f"DBPASS={g.alnum()}"], 2)
+        elif kind == "env2":
+            g.add("pos", "pass-key", ".env", ["# mail", f"SMTP_PASS={g.password()}"], 2)
+        elif kind == "php":
+            g.add("pos", "pass-key", "config.php", ["<?php", f"$dbhost = '{g.host()}';", f"$dbpass = '{g.password()}';"], 3)
+        else:
+            g.add("pos", "pass-key", "conf/app.ini", ["[database]", f"host = {g.host()}", f"pass = {g.alnum()}"], 3)
+
+
+def negatives_probe(g):
+    r = g.r
+    for _ in range(8):
+        key = r.choice(["commit_sha", "token_hash", "checksum", "integrity", "etag", "revision", "csrf_token",
+                        "next_page_token", "commit_token", "sync_token", "cache_token"])
+        g.add("neg", "hex-hash-key", r.choice(["config/app.yml", "data/state.json", ".env"]),
+              [f'{key}: "{g.hex(r.choice([32, 40, 64]))}"'], 1)
+    for _ in range(4):
+        path = r.choice(["package-lock.json", "web/yarn.lock", "Pipfile.lock", "composer.lock"])
+        g.add("neg", "lock-hex-token", path, ["{", f'      "token": "{g.hex(r.choice([40, 64]))}"', "}"], 2)
+    for _ in range(6):
+        line = r.choice([
+            f'if "{g.password()}" == password_hash {{',
+            f'if "{g.password()}" == passwordHash {{',
+            'if "changeme" == password {',
+            'assert "password" == field.name',
+            'if "" == password {',
+        ])
+        g.add("neg", "compare-not-password", "src/auth.go", [line], 1)
+    for _ in range(3):
+        g.add("neg", "compare-doc", "src/lib.rs", ["/// ```", f'/// if "{g.password()}" == password {{', "/// ```", "fn check() {}"], 2)
+    for _ in range(6):
+        line = r.choice([f"bypass: {g.alnum()}", f'compass_heading = "{g.alnum()}"', f"passport_no: {g.alnum()}",
+                         "db_pass: ${DB_PASS}", 'pass = os.environ["DB_PASS"]', "SMTP_PASS=changeme"])
+        g.add("neg", "pass-key-lookalike", r.choice(["config/app.yml", ".env", "app/settings.py"]), [line], 1)
+    for _ in range(6):
+        lines = r.choice([
+            ["account default", 'password "changeme"'],
+            ["account default", "password ${SMTP_PASSWORD}"],
+            ["account default", 'passwordeval "gpg --quiet --decrypt ~/.msmtp-password.gpg"'],
+            ["interface Vlan1", "password 7 0822455D0A16"],
+            ["Notes", "Password Hashing And Storage"],
+        ])
+        g.add("neg", "space-password-lookalike", r.choice([".msmtprc", "notes/setup.txt", "router.cfg"]), lines, 2)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for split, seed in [("tune", 13), ("holdout", 1313)]:
@@ -525,6 +611,8 @@ def main():
         negatives(g)
         positives_more(g)
         negatives_more(g)
+        positives_probe(g)
+        negatives_probe(g)
         path = os.path.join(OUT, f"{split}.jsonl")
         with open(path, "w") as f:
             for rec in g.records:

@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 
 command -v cargo >/dev/null || { echo "setup: cargo is required (install Rust with rustup)" >&2; exit 2; }
 command -v git >/dev/null || { echo "setup: git is required" >&2; exit 2; }
+# tests/org_audit.rs serves repositories with `git daemon` (part of Debian's git package).
+[ -x "$(git --exec-path)/git-daemon" ] || { (apt-get update && apt-get install -y git) >/dev/null 2>&1 || sudo apt-get install -y git >/dev/null; }
+[ -x "$(git --exec-path)/git-daemon" ] || { echo "setup: \`git daemon\` is required by tests/org_audit.rs" >&2; exit 2; }
 git config --global user.name >/dev/null 2>&1 || git config --global user.name "leakscan tests"
 git config --global user.email >/dev/null 2>&1 || git config --global user.email "tests@leakscan.invalid"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
@@ -27,6 +30,12 @@ python3 -c 'import ruamel.yaml' || { echo "setup: ruamel.yaml (check-jsonschema'
 command -v node >/dev/null || { echo "setup: node (20 or later) is required for the verification tests" >&2; exit 2; }
 command -v npm >/dev/null || { echo "setup: npm is required for the verification tests" >&2; exit 2; }
 npm ci --prefix tests/idp --no-audit --no-fund >/dev/null
+# tests/html_report.rs loads the HTML report in headless Chromium (Debian's package).
+if [ ! -x /usr/bin/chromium ] && [ ! -x /usr/lib/chromium/chromium ]; then
+  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium) >/dev/null 2>&1 \
+    || sudo DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null
+fi
+[ -x /usr/bin/chromium ] || [ -x /usr/lib/chromium/chromium ] || { echo "setup: chromium is required by tests/html_report.rs" >&2; exit 2; }
 # tests/cli.rs builds a real PKCS#12 keystore with the openssl command line.
 command -v openssl >/dev/null || { (apt-get update && apt-get install -y openssl) >/dev/null 2>&1 || sudo apt-get install -y openssl >/dev/null; }
 command -v openssl >/dev/null || { echo "setup: openssl is required by tests/cli.rs" >&2; exit 2; }

@@ -194,6 +194,9 @@ pub enum OutputFormat {
     Json,
     Jsonl,
     Sarif,
+    // One self-contained page, grouped by secret, with filters (no doc
+    // comment: one would turn every command's help into the long form).
+    Html,
 }
 
 impl OutputFormat {
@@ -204,6 +207,7 @@ impl OutputFormat {
             OutputFormat::Json => Format::Json,
             OutputFormat::Jsonl => Format::Jsonl,
             OutputFormat::Sarif => Format::Sarif,
+            OutputFormat::Html => Format::Html,
         }
     }
 }
@@ -295,6 +299,12 @@ pub struct ScanArgs {
     /// very-high (generic findings are scored one by one; see `explain`).
     #[arg(long, value_name = "LEVEL", value_parser = parse_confidence)]
     pub min_confidence: Option<leakscan_rules::Confidence>,
+    /// The audit profile: also report generic (format-less) findings in
+    /// tests, docs, examples, templates and vendored code, where a lower
+    /// `confidence` tells them apart (as `[rules] generic_in_docs_and_tests
+    /// = true`; without it they are counted as suppressed, by reason).
+    #[arg(long)]
+    pub include_tests: bool,
     /// Do not open archives and compressed files (zip, jar, whl, tar, gz,
     /// bz2, xz, zst...); scan their bytes as they are.
     #[arg(long)]
@@ -323,6 +333,19 @@ impl ScanArgs {
     /// Whether any verification flag is on.
     pub fn verifying(&self) -> bool {
         self.verify || self.verify_dry_run || self.only_live
+    }
+
+    /// The config for a scan rooted at `start` (`--config` or the one
+    /// discovered there), with the profile flags applied.
+    pub fn discover_config(
+        &self,
+        start: &std::path::Path,
+    ) -> anyhow::Result<leakscan_scanner::Config> {
+        let mut config = leakscan_scanner::Config::discover(self.config.as_deref(), start)?;
+        if self.include_tests {
+            config.rules.generic_in_docs_and_tests = true;
+        }
+        Ok(config)
     }
 
     pub fn to_options(&self) -> ScanOptions {

@@ -9,6 +9,8 @@ use std::process::Command as StdCommand;
 use assert_cmd::Command;
 use tempfile::TempDir;
 
+mod gitutil;
+
 /// Fake secrets in valid formats (the GitHub one carries a valid checksum).
 const GITHUB: &str = "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";
 const STRIPE: &str = "sk_live_kqqeaA355XqA9adgpbthgRJK72wuXDMOPT";
@@ -570,7 +572,8 @@ fn generic_findings_skip_docs_tests_and_examples() {
         ]
     );
     assert!(
-        r.stderr.contains("3 suppressed: 3 generic in docs/tests"),
+        r.stderr
+            .contains("3 suppressed: 1 generic in docs, 1 generic in examples, 1 generic in tests"),
         "{}",
         r.stderr
     );
@@ -593,4 +596,155 @@ fn generic_findings_skip_docs_tests_and_examples() {
         None,
     );
     assert_eq!(r.code, 1, "{} {}", r.stdout, r.stderr);
+}
+
+/// The audit profile's fixture: one generic password in the project's
+/// config and the same in a test, a doc, an example and vendored code, and
+/// a real-format token in a test (reported by both profiles).
+const AUDIT_TREE: &[(&str, &str)] = &[
+    ("config/app.env", "db_password = \"T7q9mZ2vX8kP4rL1wQ\"\n"),
+    ("tests/test_db.py", "db_password = \"T7q9mZ2vX8kP4rL1wQ\"\n"),
+    ("docs/setup.md", "db_password = \"T7q9mZ2vX8kP4rL1wQ\"\n"),
+    (
+        "examples/demo/settings.py",
+        "db_password = \"T7q9mZ2vX8kP4rL1wQ\"\n",
+    ),
+    (
+        "node_modules/pg/lib/defaults.js",
+        "db_password = \"T7q9mZ2vX8kP4rL1wQ\"\n",
+    ),
+];
+
+/// (path, confidence) of a JSON-lines report, in report order.
+fn paths_and_confidence(stdout: &str) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["path"].as_str().unwrap().to_string(),
+                v["confidence"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+const QUIET_SUMMARY: &str = "4 suppressed: 1 generic in docs, 1 generic in examples, \
+                             1 generic in tests, 1 generic in vendored code";
+
+/// Issue 13, two audiences: the same fixture is quiet by default (generic
+/// findings in tests, docs, examples and vendored code counted as
+/// suppressed, by reason) and reported with `--include-tests`, where the
+/// confidence tells the project's own config from the rest; on `dir`,
+/// `git`, `git --range` and `stdin`.
+#[test]
+fn issue13_include_tests_is_the_audit_profile() {
+    let mut files = AUDIT_TREE.to_vec();
+    let token = format!("GITHUB_TOKEN={GITHUB}\n");
+    files.push(("tests/fixture.env", &token));
+    let t = tree(&files);
+
+    let quiet = run(t.path(), &["dir", ".", "--format", "jsonl"], None);
+    assert_eq!(quiet.code, 1, "{}", quiet.stderr);
+    let found = paths_and_confidence(&quiet.stdout);
+    assert_eq!(
+        found.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(),
+        ["config/app.env", "tests/fixture.env"]
+    );
+    assert!(quiet.stderr.contains(QUIET_SUMMARY), "{}", quiet.stderr);
+
+    let audit = run(
+        t.path(),
+        &["dir", ".", "--format", "jsonl", "--include-tests"],
+        None,
+    );
+    assert_eq!(audit.code, 1, "{}", audit.stderr);
+    assert!(!audit.stderr.contains("suppressed"), "{}", audit.stderr);
+    let found = paths_and_confidence(&audit.stdout);
+    let own = found.iter().find(|f| f.0 == "config/app.env").unwrap();
+    assert_eq!(own.1, "medium", "{found:?}");
+    for (path, _) in AUDIT_TREE.iter().skip(1) {
+        let f = found.iter().find(|f| f.0 == *path).expect(path);
+        assert_eq!(f.1, "low", "{path}: {found:?}");
+    }
+    assert_eq!(found.len(), 6, "{found:?}");
+    // `--min-confidence medium` on the audit profile is the quiet set again.
+    let ranked = run(
+        t.path(),
+        &[
+            "dir",
+            ".",
+            "--format",
+            "jsonl",
+            "--include-tests",
+            "--min-confidence",
+            "medium",
+        ],
+        None,
+    );
+    assert_eq!(
+        paths_and_confidence(&ranked.stdout)
+            .iter()
+            .map(|f| f.0.as_str())
+            .collect::<Vec<_>>(),
+        ["config/app.env", "tests/fixture.env"]
+    );
+
+    // History: the whole of it, and a range.
+    let repo = tempfile::tempdir().unwrap();
+    gitutil::new_repo(repo.path());
+    gitutil::write(repo.path(), ".leakscan.toml", "");
+    gitutil::write(repo.path(), "README", "app\n");
+    let base = gitutil::commit_all(repo.path(), "init");
+    for (path, text) in AUDIT_TREE {
+        gitutil::write(repo.path(), path, text);
+    }
+    gitutil::commit_all(repo.path(), "app");
+    let range = format!("{base}..HEAD");
+    for args in [
+        vec!["git", ".", "--format", "jsonl"],
+        vec!["git", ".", "--format", "jsonl", "--range", &range],
+    ] {
+        let out = gitutil::leakscan(repo.path()).args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(stdout.lines().count(), 1, "{args:?}: {stdout}");
+        assert!(stderr.contains(QUIET_SUMMARY), "{args:?}: {stderr}");
+        let out = gitutil::leakscan(repo.path())
+            .args(&args)
+            .arg("--include-tests")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            paths_and_confidence(&stdout)
+                .iter()
+                .filter(|f| f.1 == "low")
+                .count(),
+            4,
+            "{args:?}: {stdout}"
+        );
+    }
+
+    // Standard input, labelled as a test file.
+    let args = ["stdin", "--path", "tests/test_db.py", "--format", "jsonl"];
+    let r = run(t.path(), &args, Some(AUDIT_TREE[1].1));
+    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("1 suppressed: 1 generic in tests"),
+        "{}",
+        r.stderr
+    );
+    let mut with = args.to_vec();
+    with.push("--include-tests");
+    let r = run(t.path(), &with, Some(AUDIT_TREE[1].1));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        paths_and_confidence(&r.stdout),
+        [("tests/test_db.py".to_string(), "low".to_string())]
+    );
 }

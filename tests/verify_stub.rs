@@ -399,7 +399,11 @@ fn other_providers_live_dead_unknown() {
         "{auth}"
     );
     assert!(auth.contains("/us-east-1/sts/aws4_request"));
-    assert_eq!(reqs.len(), 4, "SignatureDoesNotMatch retried once");
+    assert_eq!(
+        reqs.len(),
+        3,
+        "one request per credential, SignatureDoesNotMatch included"
+    );
 
     let key = std::fs::read_to_string(fixture("app-key.pem")).unwrap();
     let sa = finding(

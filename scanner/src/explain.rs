@@ -287,21 +287,16 @@ pub fn explain(
                 inline::ALLOW_NEXT_LINE
             ),
         );
-        // Generic and format-less findings in docs, tests and examples:
-        // the scan's own predicate, on the finding the scan would make.
+        // Generic and format-less findings in docs, tests and examples
+        // (and hex values in lock files): the scan's own predicate, on the
+        // finding the scan would make.
         let docs_hit = if m.rejected.is_none() {
             let (found, allowed) = scanner.findings_split(path, data, std::slice::from_ref(m));
             found
                 .first()
                 .or(allowed.first())
-                .filter(|f| scanner.generic_in_docs_or_tests(f, path))
-                .map(|_| {
-                    format!(
-                        "{path} is {}: a generic or format-less rule's findings are not reported \
-                         there (`generic_in_docs_and_tests = true` in [rules] reports them)",
-                        crate::pathclass::docs_or_tests(path).unwrap_or("docs or tests")
-                    )
-                })
+                .and_then(|f| scanner.path_drop(f, path))
+                .map(|(_, why)| why)
         } else {
             None
         };

@@ -16,6 +16,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use anyhow::{Context, Result};
 use memchr::memmem;
 
+use crate::common_4grams::COMMON_4GRAMS;
+
 /// A hash map for start-up's grouping of keywords and rule ids: hundreds of
 /// short keys, hashed with a multiply and rotate (FxHash's way) instead of
 /// SipHash, which cost a millisecond there. The keys come from rule packs,
@@ -130,8 +132,19 @@ struct KeyTable {
     /// `keys` (and the next slot's entry where they end): a few KiB, where
     /// one entry per hash would cost start-up a quarter MiB of page faults.
     start: Vec<u32>,
-    /// Keys sorted by hash, with their keywords.
-    keys: Vec<(u64, Vec<usize>)>,
+    /// Keys sorted by hash, with their keywords and where in each keyword
+    /// the key starts.
+    keys: Vec<(u64, Vec<Anchored>)>,
+}
+
+/// Bits of the hash that indexes [`HashedPrefixes`]' filter, a byte per
+/// entry (64 KiB: one load and one OR per position, where a bit table
+/// costs two more shifts).
+const FILTER_BITS: u32 = 16;
+
+#[inline(always)]
+fn filter_index(x: u32) -> usize {
+    (x.wrapping_mul(0x9E37_79B1) >> (32 - FILTER_BITS)) as usize
 }
 
 /// Bits of a hash that pick its slot in [`KeyTable::start`].
@@ -150,7 +163,7 @@ fn hash64(x: u64) -> usize {
 }
 
 impl KeyTable {
-    fn new(mut keys: Vec<(u64, Vec<usize>)>, hash: impl Fn(u64) -> usize) -> KeyTable {
+    fn new(mut keys: Vec<(u64, Vec<Anchored>)>, hash: impl Fn(u64) -> usize) -> KeyTable {
         let mut bits = Box::new([0u64; 1 << (HASH_BITS - 6)]);
         keys.sort_by_key(|k| (hash(k.0), k.0));
         let mut start = vec![0u32; (1 << SLOT_BITS) + 1];
@@ -171,7 +184,7 @@ impl KeyTable {
     }
 
     /// The keywords whose key is exactly `key` (hashing to `h`).
-    fn get(&self, h: usize, key: u64) -> Option<&[usize]> {
+    fn get(&self, h: usize, key: u64) -> Option<&[Anchored]> {
         let (lo, hi) = (
             self.start[slot(h)] as usize,
             self.start[slot(h) + 1] as usize,
@@ -183,18 +196,30 @@ impl KeyTable {
     }
 }
 
+/// A keyword (by index) and the offset in it of the four bytes it is
+/// looked up by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Anchored {
+    keyword: u32,
+    offset: u32,
+}
+
 /// Keywords of four bytes or more, found in one pass however many there
 /// are: at every position of the lowercased blob its next four bytes are
 /// hashed once and tested against one bit table holding every keyword's
-/// first four bytes; only where that bit is set are the exact tables
-/// consulted: one of four-byte keys (keywords of 4 to 7 bytes) and one of
-/// eight-byte keys (longer keywords, keyed by their first eight bytes, so
-/// that a common start like `test` or `cons` costs a lookup, never a
-/// comparison, unless the whole first eight bytes match).
+/// anchor; only where that bit is set are the exact tables consulted: one
+/// of four-byte keys and one of eight-byte keys (keywords with eight bytes
+/// from their anchor on, so that a common anchor costs a lookup, never a
+/// comparison, unless all eight bytes match).
+///
+/// A keyword's anchor is its rarest four bytes, not its first: `typeform`
+/// is looked up by `efor`, not by `type`, which starts a few percent of
+/// all positions in source code. Rarity comes from [`COMMON_4GRAMS`]; the
+/// blocks of the hashed pass are then almost all without a candidate.
 #[derive(Debug, Clone)]
 struct HashedPrefixes {
     /// Bit `hash32(first four bytes)` of every key, both widths.
-    filter: Box<[u64; 1 << (HASH_BITS - 6)]>,
+    filter: Box<[u8; 1 << FILTER_BITS]>,
     four: KeyTable,
     eight: KeyTable,
 }
@@ -206,30 +231,43 @@ const BLOCK: usize = 8;
 
 impl HashedPrefixes {
     fn new(groups: Vec<Group>, keywords: &[Vec<u8>]) -> HashedPrefixes {
-        let mut four: Vec<(u64, Vec<usize>)> = Vec::new();
-        let mut eight: Vec<(u64, Vec<usize>)> = Vec::new();
+        let mut four: Vec<(u64, Vec<Anchored>)> = Vec::new();
+        let mut eight: Vec<(u64, Vec<Anchored>)> = Vec::new();
         let mut at: FastMap<(bool, u64), usize> = Default::default();
-        let mut add = |table: &mut Vec<(u64, Vec<usize>)>, long: bool, key: u64, k: usize| match at
-            .get(&(long, key))
-        {
-            Some(&j) => table[j].1.push(k),
-            None => {
-                at.insert((long, key), table.len());
-                table.push((key, vec![k]));
-            }
-        };
-        let mut filter = Box::new([0u64; 1 << (HASH_BITS - 6)]);
+        let mut add =
+            |table: &mut Vec<(u64, Vec<Anchored>)>, long: bool, key: u64, a: Anchored| match at
+                .get(&(long, key))
+            {
+                Some(&j) => table[j].1.push(a),
+                None => {
+                    at.insert((long, key), table.len());
+                    table.push((key, vec![a]));
+                }
+            };
+        let common: FastMap<u32, usize> = COMMON_4GRAMS
+            .iter()
+            .enumerate()
+            .map(|(rank, &g)| (g, rank))
+            .collect();
+        let mut filter = Box::new([0u8; 1 << FILTER_BITS]);
         for (_, members) in groups {
             for k in members {
                 let kw = &keywords[k];
-                let h = hash32(u32::from_le_bytes(kw[..4].try_into().expect("four bytes")));
-                filter[h >> 6] |= 1 << (h & 63);
-                if kw.len() >= 8 {
-                    let key = u64::from_le_bytes(kw[..8].try_into().expect("eight bytes"));
-                    add(&mut eight, true, key, k);
+                let offset = anchor(kw, &common);
+                let a = Anchored {
+                    keyword: k as u32,
+                    offset: offset as u32,
+                };
+                let from = &kw[offset..];
+                filter[filter_index(u32::from_le_bytes(
+                    from[..4].try_into().expect("four bytes"),
+                ))] = 1;
+                if from.len() >= 8 {
+                    let key = u64::from_le_bytes(from[..8].try_into().expect("eight bytes"));
+                    add(&mut eight, true, key, a);
                 } else {
-                    let key = u32::from_le_bytes(kw[..4].try_into().expect("four bytes"));
-                    add(&mut four, false, u64::from(key), k);
+                    let key = u32::from_le_bytes(from[..4].try_into().expect("four bytes"));
+                    add(&mut four, false, u64::from(key), a);
                 }
             }
         }
@@ -240,36 +278,42 @@ impl HashedPrefixes {
         }
     }
 
-    /// Calls `found(start, keywords)` for every position of `hay` where a
-    /// keyword's key starts, in order.
+    /// Calls `found(at, keywords)` for every position of `hay` where a
+    /// keyword's anchor key starts, in order.
     #[inline]
-    fn each(&self, hay: &[u8], mut found: impl FnMut(usize, &[usize])) {
-        // The hash's top ten bits pick the filter's word, the next six the
-        // bit in it (a shift by a u64's width or more wraps: `& 63`).
-        let bit = |x: u32| {
-            let y = x.wrapping_mul(0x9E37_79B1);
-            let word = self.filter[(y >> (32 - HASH_BITS + 6)) as usize];
-            (word.wrapping_shr(y >> (32 - HASH_BITS)) & 1) as u32
-        };
+    fn each(&self, hay: &[u8], mut found: impl FnMut(usize, &[Anchored])) {
+        let filter = &*self.filter;
         let mut i = 0;
-        // A block of positions needs its last one's four bytes.
+        // A block of positions needs its last one's four bytes. Their
+        // filter bytes are ORed together, so a block with no candidate (the
+        // most by far) costs one branch; one with a candidate is tested
+        // again position by position.
         while i + BLOCK + 3 <= hay.len() {
             let chunk: &[u8; BLOCK + 3] = hay[i..i + BLOCK + 3].try_into().expect("a block");
-            let mut mask = 0u32;
+            let mut any = 0u8;
             for j in 0..BLOCK {
                 let x = u32::from_le_bytes(chunk[j..j + 4].try_into().expect("four bytes"));
-                mask |= bit(x) << j;
+                any |= filter[filter_index(x)];
             }
-            while mask != 0 {
-                let j = mask.trailing_zeros() as usize;
-                mask &= mask - 1;
-                self.confirm(hay, i + j, &mut found);
+            if any != 0 {
+                // The candidates' positions as a mask, without a branch
+                // per position (filter entries are 0 or 1).
+                let mut mask = 0u32;
+                for j in 0..BLOCK {
+                    let x = u32::from_le_bytes(chunk[j..j + 4].try_into().expect("four bytes"));
+                    mask |= u32::from(filter[filter_index(x)]) << j;
+                }
+                while mask != 0 {
+                    let j = mask.trailing_zeros() as usize;
+                    mask &= mask - 1;
+                    self.confirm(hay, i + j, &mut found);
+                }
             }
             i += BLOCK;
         }
         while i + 4 <= hay.len() {
             let x = u32::from_le_bytes(hay[i..i + 4].try_into().expect("four bytes"));
-            if bit(x) != 0 {
+            if filter[filter_index(x)] != 0 {
                 self.confirm(hay, i, &mut found);
             }
             i += 1;
@@ -278,7 +322,7 @@ impl HashedPrefixes {
 
     /// The exact lookups at a position whose filter bit is set.
     #[inline(never)]
-    fn confirm(&self, hay: &[u8], at: usize, found: &mut impl FnMut(usize, &[usize])) {
+    fn confirm(&self, hay: &[u8], at: usize, found: &mut impl FnMut(usize, &[Anchored])) {
         let x = u32::from_le_bytes(hay[at..at + 4].try_into().expect("four bytes"));
         let h4 = hash32(x);
         if self.four.maybe(h4)
@@ -296,6 +340,30 @@ impl HashedPrefixes {
             }
         }
     }
+}
+
+/// Where in `keyword` (four bytes or more) its rarest four bytes start:
+/// the first four bytes not in [`COMMON_4GRAMS`] (`common` maps them to
+/// their rank), else the least common, ties to the byte frequencies of
+/// source code and then to the earliest offset.
+fn anchor(keyword: &[u8], common: &FastMap<u32, usize>) -> usize {
+    let cost = |o: usize| {
+        let g = &keyword[o..o + 4];
+        let rank = common
+            .get(&u32::from_le_bytes(g.try_into().expect("four bytes")))
+            .map_or(0, |&r| COMMON_4GRAMS.len() - r);
+        let bytes: f64 = g
+            .iter()
+            .map(|&b| f64::from(BYTE_FREQ[b as usize] + 1))
+            .product();
+        (rank, bytes)
+    };
+    (0..=keyword.len() - 4)
+        .min_by(|&a, &b| {
+            let (ca, cb) = (cost(a), cost(b));
+            ca.0.cmp(&cb.0).then(ca.1.total_cmp(&cb.1)).then(a.cmp(&b))
+        })
+        .unwrap_or(0)
 }
 
 #[derive(Debug, Clone)]
@@ -698,10 +766,14 @@ impl KeywordSearch {
             }
             if let Some(hp) = hashed {
                 hp.each(hay, |at, members| {
-                    for &k in members {
+                    for a in members {
+                        let Some(start) = at.checked_sub(a.offset as usize) else {
+                            continue;
+                        };
+                        let k = a.keyword as usize;
                         let kw = &self.keywords[k];
-                        if hay[at..].starts_with(kw) {
-                            hit(k, at, at + kw.len());
+                        if hay[start..].starts_with(kw) {
+                            hit(k, start, start + kw.len());
                         }
                     }
                 });
@@ -1027,6 +1099,38 @@ mod tests {
             let found = hits(&ks, &data);
             assert_eq!(found.len(), 200);
             assert_eq!(found, reference(&keywords, &data));
+        }
+    }
+
+    #[test]
+    fn keywords_are_anchored_on_their_rarest_four_bytes() {
+        let common: FastMap<u32, usize> = COMMON_4GRAMS
+            .iter()
+            .enumerate()
+            .map(|(rank, &g)| (g, rank))
+            .collect();
+        let at = |k: &str| {
+            let o = anchor(k.as_bytes(), &common);
+            String::from_utf8_lossy(&k.as_bytes()[o..o + 4]).into_owned()
+        };
+        // `type` and `test` start a few percent of all positions in code.
+        assert_ne!(at("typeform"), "type");
+        assert_ne!(at("testmail_api"), "test");
+        // A four-byte keyword is its own anchor.
+        assert_eq!(at("ghp_"), "ghp_");
+        // Occurrences are reported at the keyword's start, also where the
+        // anchor sits at the very end of the blob or the keyword is cut.
+        let keywords: Vec<String> = ["typeform", "testmail_api", "mattermost"]
+            .map(String::from)
+            .to_vec();
+        let hashed = KeywordSearch::with_teddy_limit(&keywords, 0).unwrap();
+        for data in [
+            &b"TYPEFORM"[..],
+            b"xtypeformx mattermost",
+            b"ypeform attermost estmail_api",
+            b"testmail_apitypeformmattermos",
+        ] {
+            assert_eq!(hits(&hashed, data), reference(&keywords, data), "{data:?}");
         }
     }
 }

@@ -3,6 +3,7 @@
 //! The library never prints and never exits; it returns data.
 
 pub mod bytes;
+mod common_4grams;
 pub mod config;
 pub mod credential_context;
 pub mod deep;

@@ -53,11 +53,21 @@ pub struct RuleSet {
     allow_secrets: Vec<Regex>,
 }
 
+/// Compiles a rule's pattern with ASCII semantics: `\w`, `\d`, `\s`, `\b`,
+/// `.` and `(?i)` act on bytes, as credentials are ASCII. Unicode classes
+/// made every bounded repetition (`\w{32,64}`) a UTF-8 automaton: most of
+/// a small scan's time went into compiling them, they took a third of the
+/// memory, and a Unicode `\b` sent matches to the slowest engine. A user
+/// pattern that needs Unicode (`\p{L}`) still compiles with it.
 fn compile(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern)
-        .size_limit(leakscan_rules::REGEX_SIZE_LIMIT)
-        .dfa_size_limit(8 * 1024 * 1024)
-        .build()
+    let build = |unicode: bool| {
+        RegexBuilder::new(pattern)
+            .unicode(unicode)
+            .size_limit(leakscan_rules::REGEX_SIZE_LIMIT)
+            .dfa_size_limit(8 * 1024 * 1024)
+            .build()
+    };
+    build(false).or_else(|_| build(true))
 }
 
 /// The longest match of `pattern` in bytes, if bounded.

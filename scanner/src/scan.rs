@@ -16,10 +16,6 @@ use crate::finding::{self, Finding, LineIndex};
 use crate::matcher::{Matcher, RawMatch, RuleSet};
 use crate::stats::Stats;
 
-/// The suppression count name for generic findings in documentation,
-/// tests and examples.
-pub const DOCS_AND_TESTS: &str = "generic in docs/tests";
-
 /// Default largest file or blob scanned: 25 MiB.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 25 * 1024 * 1024;
 
@@ -176,23 +172,59 @@ impl Scanner {
     }
 
     /// Whether a finding at `rel` (relative to the scanned root or the
-    /// repository) is dropped because it is generic or format-less (see
-    /// `formatless` in the rule schema) and `rel` is
-    /// documentation, a test or an example (see [`crate::pathclass`]).
+    /// repository) is dropped by its path: see [`Scanner::path_drop`].
     pub fn generic_in_docs_or_tests(&self, f: &Finding, rel: &str) -> bool {
+        self.path_drop(f, rel).is_some()
+    }
+
+    /// Why a generic or format-less finding (see `formatless` in the rule
+    /// schema) at `rel` is dropped by its path, or `None`: (the suppression
+    /// count's name, the explanation). A hex value in a lock file is a
+    /// checksum or a commit id, never a token; in documentation, tests,
+    /// examples, templates and vendored code (see [`crate::pathclass`]) a
+    /// generic value is dropped unless `generic_in_docs_and_tests`
+    /// (`--include-tests`).
+    pub fn path_drop(&self, f: &Finding, rel: &str) -> Option<(&'static str, String)> {
         let formatless = f.category == leakscan_rules::Category::Generic
             || self
                 .matcher
                 .rules()
                 .get(&f.rule)
                 .is_some_and(|r| r.rule.formatless);
-        formatless
-            && !self.config.rules.generic_in_docs_and_tests
-            && crate::pathclass::docs_or_tests(rel).is_some()
+        if !formatless {
+            return None;
+        }
+        let raw = f.raw.expose();
+        if raw.len() >= 16
+            && raw.iter().all(u8::is_ascii_hexdigit)
+            && crate::pathclass::lock_file(rel)
+        {
+            return Some((
+                "generic hex in lock files",
+                format!(
+                    "{rel} is a lock file: a hex value there is a checksum or a commit id, not a token"
+                ),
+            ));
+        }
+        if self.config.rules.generic_in_docs_and_tests {
+            return None;
+        }
+        crate::pathclass::classify(rel).map(|(kind, why)| {
+            (
+                kind.label(),
+                format!(
+                    "{rel} is {why}: a generic or format-less rule's findings are not reported \
+                     there (`--include-tests`, or `generic_in_docs_and_tests = true` in [rules], \
+                     reports them)"
+                ),
+            )
+        })
     }
 
-    /// Drops generic findings in documentation, tests and examples, judged
-    /// by each finding's own path, counting them as suppressed.
+    /// Drops generic findings in documentation, tests, examples, templates
+    /// and vendored code, judged by each finding's own path, counting them
+    /// as suppressed by reason (see [`crate::pathclass::Kind::label`]);
+    /// `generic_in_docs_and_tests` (`--include-tests`) keeps them.
     pub fn drop_generic_in_docs_or_tests(&self, result: &mut ScanResult) {
         self.drop_in_docs_or_tests(&mut result.findings, &mut result.stats, None);
     }
@@ -206,15 +238,15 @@ impl Scanner {
         stats: &mut Stats,
         rel: Option<&str>,
     ) {
-        let before = findings.len();
-        findings.retain(|f| !self.generic_in_docs_or_tests(f, rel.unwrap_or(&f.path)));
-        let dropped = (before - findings.len()) as u64;
-        if dropped > 0 {
-            *stats
-                .suppressed
-                .entry(DOCS_AND_TESTS.to_string())
-                .or_default() += dropped;
-        }
+        findings.retain(|f| {
+            let Some((label, _)) = self.path_drop(f, rel.unwrap_or(&f.path)) else {
+                return true;
+            };
+            // Counted by reason: tests, docs, examples, templates, vendored
+            // code, lock files.
+            *stats.suppressed.entry(label.to_string()).or_default() += 1;
+            false
+        });
     }
 
     /// Findings dropped so far by inline `leakscan:allow` comments.

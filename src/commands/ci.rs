@@ -7,12 +7,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use leakscan_scanner::ScanResult;
 use leakscan_scanner::report::ReportContext;
 use leakscan_scanner::report::github::{self, SummaryInfo};
 use leakscan_scanner::report::sarif::{self, SarifOptions};
 use leakscan_scanner::scan::Scanner;
 use leakscan_scanner::source::git::GitScanOptions;
-use leakscan_scanner::{Config, ScanResult};
 
 use crate::args::CiArgs;
 use crate::ci::event::{self, RunnerEnv};
@@ -72,7 +72,7 @@ fn run_in(mut args: CiArgs, env: &RunnerEnv) -> Result<u8> {
         None => env.workspace.join("leakscan.sarif"),
     };
 
-    let config = Config::discover(args.scan.config.as_deref(), &repo)?;
+    let config = args.scan.discover_config(&repo)?;
     let scanner = Scanner::new(config, args.scan.to_options())?;
     let result = match &resolved.plan {
         Plan::Nothing { reason } => {

@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use leakscan_scanner::Config;
 use leakscan_scanner::report::human_bytes;
 use leakscan_scanner::scan::Scanner;
 use leakscan_scanner::source::git::{self, GitReader, GitScanOptions, Mode, Progress};
@@ -20,7 +19,7 @@ pub fn run(args: GitArgs) -> Result<u8> {
     }
     let repo = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
     let root = git::config_root(&repo)?;
-    let config = Config::discover(args.scan.config.as_deref(), &root)?;
+    let config = args.scan.discover_config(&root)?;
     let scanner = Scanner::new(config, args.scan.to_options())?;
     let range = match (&args.range, &args.since) {
         (Some(r), _) => Some(parse_range(r)?),

@@ -35,6 +35,10 @@ pub struct MergeArgs {
     /// SARIF `runAutomationDetails.id` category [default: leakscan/].
     #[arg(long, value_name = "CATEGORY")]
     pub sarif_category: Option<String>,
+    /// Also append a Markdown summary (counts per repository and category,
+    /// then the findings, redacted) to FILE, e.g. `$GITHUB_STEP_SUMMARY`.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
     /// No summary on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -101,6 +105,15 @@ pub fn run(args: MergeArgs) -> Result<u8> {
             w.flush().context("writing the report to standard output")?;
         }
     }
+    if let Some(path) = &args.summary {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("opening summary file {}", path.display()))?;
+        f.write_all(org_summary(&findings).as_bytes())
+            .with_context(|| format!("writing summary file {}", path.display()))?;
+    }
     if !args.quiet {
         let repos: BTreeSet<_> = findings
             .iter()
@@ -119,6 +132,74 @@ pub fn run(args: MergeArgs) -> Result<u8> {
         );
     }
     Ok(if findings.is_empty() { 0 } else { 1 })
+}
+
+/// The Markdown summary of a merged audit: findings per repository and per
+/// category, then the capped table of the findings (every scanned string
+/// escaped, secrets redacted).
+pub fn org_summary(findings: &[Finding]) -> String {
+    use leakscan_scanner::report::github::{SummaryInfo, job_summary, md_cell, md_code};
+    use std::collections::BTreeMap;
+    use std::fmt::Write as _;
+    let mut per_repo: BTreeMap<&str, (usize, BTreeSet<&str>)> = BTreeMap::new();
+    let mut per_category: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in findings {
+        let repo = f
+            .provenance
+            .as_ref()
+            .and_then(|p| p.repository.as_deref())
+            .unwrap_or("(local)");
+        let e = per_repo.entry(repo).or_default();
+        e.0 += 1;
+        e.1.insert(&f.fingerprint);
+        *per_category.entry(f.category.as_str()).or_default() += 1;
+    }
+    let secrets: BTreeSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
+    let mut s = String::new();
+    let _ = writeln!(s, "## leakscan organization audit\n");
+    let _ = writeln!(
+        s,
+        "{} finding{} of {} distinct secret{} in {} repositor{}.\n",
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" },
+        secrets.len(),
+        if secrets.len() == 1 { "" } else { "s" },
+        per_repo.len(),
+        if per_repo.len() == 1 { "y" } else { "ies" }
+    );
+    if !per_repo.is_empty() {
+        let _ = writeln!(
+            s,
+            "| Repository | Findings | Secrets |\n| --- | --- | --- |"
+        );
+        let mut repos: Vec<_> = per_repo.into_iter().collect();
+        repos.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+        for (repo, (n, fps)) in repos.iter().take(200) {
+            let _ = writeln!(s, "| {} | {n} | {} |", md_code(repo), fps.len());
+        }
+        if repos.len() > 200 {
+            let _ = writeln!(
+                s,
+                "\n{} more repositories in the reports.",
+                repos.len() - 200
+            );
+        }
+        let _ = writeln!(s, "\n| Category | Findings |\n| --- | --- |");
+        for (c, n) in &per_category {
+            let _ = writeln!(s, "| {} | {n} |", md_cell(c, 40));
+        }
+        let _ = writeln!(s);
+    }
+    let table = job_summary(findings, &SummaryInfo::default());
+    // job_summary's own header and footer are for one repository's scan.
+    let body: Vec<&str> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("**") && !l.starts_with("No leaked"))
+        .filter(|l| !l.ends_with("files or blobs scanned."))
+        .collect();
+    s.push_str(&body.join("\n"));
+    s.push('\n');
+    s
 }
 
 /// The findings of one JSON-lines report; a line that is not a finding is

@@ -5,9 +5,9 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use leakscan_scanner::ScanResult;
 use leakscan_scanner::report::{self, ReportContext, github};
 use leakscan_scanner::scan::Scanner;
-use leakscan_scanner::{Config, ScanResult};
 
 use crate::args::{Cli, Command, OutputFormat, ScanArgs};
 
@@ -45,13 +45,13 @@ pub fn run(mut cli: Cli) -> Result<u8> {
             options.follow_symlinks = follow_symlinks;
             options.verify_neighbours = true;
             options.no_ignore = no_ignore || unrestricted > 0;
-            let config = Config::discover(scan.config.as_deref(), &paths[0])?;
+            let config = scan.discover_config(&paths[0])?;
             let scanner = Scanner::new(config, options)?;
             let result = scanner.scan_dirs(&paths)?;
             finish(&scanner, &scan, result)
         }
         Command::Stdin { path, scan } => {
-            let config = Config::discover(scan.config.as_deref(), Path::new("."))?;
+            let config = scan.discover_config(Path::new("."))?;
             let scanner = Scanner::new(config, scan.to_options())?;
             let result = scanner.scan_reader(&path, &mut std::io::stdin().lock())?;
             finish(&scanner, &scan, result)

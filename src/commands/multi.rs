@@ -11,13 +11,13 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use leakscan_scanner::ScanResult;
 use leakscan_scanner::finding::{Finding, Provenance};
 use leakscan_scanner::report::{self, ReportContext};
 use leakscan_scanner::scan::{Scanner, sort_findings};
 use leakscan_scanner::source::git::{GitReader, GitScanOptions, Mode};
 use leakscan_scanner::stats::Stats;
 use leakscan_scanner::suppress::{self, Suppressor};
-use leakscan_scanner::{Config, ScanResult};
 
 use crate::args::{GitArgs, OutputFormat};
 use crate::remote::{self, CloneHome, Shard};
@@ -109,7 +109,7 @@ pub fn run(args: GitArgs) -> Result<u8> {
         .collect();
     let resumed = total - todo.len();
 
-    let config = Config::discover(scan.config.as_deref(), Path::new("."))?;
+    let config = scan.discover_config(Path::new("."))?;
     let scanner = Scanner::new(config, scan.to_options())?;
     let supp = Suppressor::load(
         &scanner.config.root,

@@ -456,6 +456,27 @@ mod tests {
         );
     }
 
+    /// Regression (issue 17): `--max-wait`'s default, `1h`, was not a
+    /// duration the parser knew, so every `leakscan repos` failed.
+    #[test]
+    fn issue17_max_wait_default_parses() {
+        assert_eq!(
+            leakscan_verify::parse_duration("1h"),
+            Ok(Duration::from_secs(3600))
+        );
+        use clap::Parser;
+        #[derive(Parser)]
+        struct T {
+            #[command(subcommand)]
+            c: ReposCommand,
+        }
+        let t = T::try_parse_from(["t", "github", "--org", "a"]).unwrap();
+        let ReposCommand::Github(a) = t.c else {
+            panic!()
+        };
+        assert_eq!(a.list.max_wait, Duration::from_secs(3600));
+    }
+
     #[test]
     fn rate_limit_answers() {
         let h = |pairs: &'static [(&'static str, &'static str)]| {

@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 
 use anyhow::Result;
-use leakscan_scanner::Config;
 use leakscan_scanner::scan::Scanner;
 use leakscan_scanner::source::staged;
 
@@ -13,7 +12,7 @@ use crate::args::ScanArgs;
 pub fn run(scan: ScanArgs) -> Result<u8> {
     let repo = staged::open_from_env()?;
     let root = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
-    let config = Config::discover(scan.config.as_deref(), &root)?;
+    let config = scan.discover_config(&root)?;
     let scanner = Scanner::new(config, scan.to_options())?;
     // A clean `git merge` names the merged commits only here.
     let heads: Vec<git2::Oid> = std::env::vars_os()

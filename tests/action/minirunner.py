@@ -3,7 +3,7 @@
 
 It evaluates the `${{ }}` expressions the action uses (contexts, literals,
 ==, !=, &&, ||, !, parentheses, always(), success(), failure(),
-cancelled(), contains(), startsWith(), endsWith(), toJson(); anything else
+cancelled(), contains(), startsWith(), endsWith(), toJson(), fromJSON(); anything else
 is an error), runs each `run:` step with `bash --noprofile --norc -eo
 pipefail` as the runner does for `shell: bash`, handles GITHUB_OUTPUT,
 GITHUB_ENV, GITHUB_PATH and GITHUB_STEP_SUMMARY, and records `uses:` steps
@@ -196,6 +196,8 @@ class Parser:
             return to_str(args[0]).lower().endswith(to_str(args[1]).lower())
         if n == "tojson":
             return json.dumps(args[0], indent=2)
+        if n == "fromjson":
+            return json.loads(to_str(args[0]))
         raise ExprError(f"function {name}() is not supported by the mini runner")
 
     def lookup(self, path):

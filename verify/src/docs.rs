@@ -22,7 +22,7 @@ pub const FLOW_DOCS: &[(&str, &str, &str, &str)] = &[
         "assertion",
         "signed assertions (JWT)",
         "none offline (expired: dead; unexpired: unknown); with --verify-replay-assertions POST to its allowlisted Entra token endpoint",
-        "-",
+        "with --verify-replay-assertions: application permissions (`roles`)",
     ),
     (
         "google",
@@ -75,7 +75,7 @@ pub const FLOW_DOCS: &[(&str, &str, &str, &str)] = &[
     (
         "aws",
         "AWS",
-        "POST https://sts.amazonaws.com/ GetCallerIdentity (SigV4)",
+        "POST https://sts.amazonaws.com/ GetCallerIdentity (SigV4), one request per key id found beside the secret (at most 4), never retried",
         "caller ARN",
     ),
     (
@@ -138,4 +138,42 @@ pub fn readme_table() -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FLOW_DOCS;
+
+    /// Every verifier with its own module has its README row, and every
+    /// row names one (the table verifiers' rows come from their specs).
+    #[test]
+    fn every_flow_verifier_is_documented() {
+        let mut documented: Vec<&str> = FLOW_DOCS.iter().map(|d| d.0).collect();
+        let mut flows = crate::FLOW_VERIFIERS.to_vec();
+        documented.sort_unstable();
+        flows.sort_unstable();
+        assert_eq!(documented, flows);
+        for (name, provider, request, access) in FLOW_DOCS {
+            assert!(
+                !provider.is_empty() && !request.is_empty() && !access.is_empty(),
+                "{name}"
+            );
+        }
+    }
+
+    /// The README table has one row per verifier.
+    #[test]
+    fn readme_table_has_a_row_per_verifier() {
+        let table = super::readme_table();
+        for name in crate::verifier_names() {
+            assert!(table.contains(&format!("| `{name}` |")), "{name}");
+        }
+        let rows = table
+            .lines()
+            .filter(|l| {
+                l.starts_with("| ") && !l.starts_with("| provider") && !l.starts_with("| ---")
+            })
+            .count();
+        assert_eq!(rows, crate::verifier_names().len());
+    }
 }

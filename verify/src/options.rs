@@ -69,12 +69,13 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     };
     let n: u64 = num
         .parse()
-        .map_err(|_| format!("`{t}` is not a duration (examples: 10, 10s, 500ms, 3m)"))?;
+        .map_err(|_| format!("`{t}` is not a duration (examples: 10, 10s, 500ms, 3m, 1h)"))?;
     let d = match unit.trim() {
         "ms" => Duration::from_millis(n),
         "s" | "" => Duration::from_secs(n),
         "m" | "min" => Duration::from_secs(n.saturating_mul(60)),
-        _ => return Err(format!("`{t}`: unit must be ms, s or m")),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => return Err(format!("`{t}`: unit must be ms, s, m or h")),
     };
     if d.is_zero() {
         return Err("a duration must be more than zero".into());

@@ -1,7 +1,8 @@
 //! Reports: render findings (read-only) as text, JSON, JSON lines; SARIF
-//! lives beside them. Each writes to a writer it is given.
+//! and a self-contained HTML page live beside them. Each writes to a writer it is given.
 
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod sarif;
 pub mod text;
@@ -20,6 +21,7 @@ pub enum Format {
     Json,
     Jsonl,
     Sarif,
+    Html,
 }
 
 impl Format {
@@ -29,6 +31,7 @@ impl Format {
             "json" => Some(Format::Json),
             "jsonl" => Some(Format::Jsonl),
             "sarif" => Some(Format::Sarif),
+            "html" => Some(Format::Html),
             _ => None,
         }
     }
@@ -53,6 +56,7 @@ pub fn render(
         Format::Json => json::render_array(findings, ctx.rules, out),
         Format::Jsonl => json::render_lines(findings, ctx.rules, out),
         Format::Sarif => sarif::render(findings, ctx, out),
+        Format::Html => html::render(findings, ctx, out),
     }
 }
 

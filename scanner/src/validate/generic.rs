@@ -616,6 +616,11 @@ pub enum KeyStrength {
     /// `.env`, ini, properties): short values mixing letters and digits
     /// count too.
     StrongBare,
+    /// A key that names a credential token (`access_token`, `api_key`,
+    /// `oauth_token`, not `csrf_token` or `commit_sha`): hex of a digest's
+    /// length counts there (API tokens are often 32, 40 or 64 hex), other
+    /// values prove themselves as under a weak key.
+    Token,
 }
 
 /// The shape checks shared by assigned values and URL passwords: rejects
@@ -824,7 +829,9 @@ pub fn judge(v: &str, key: KeyStrength) -> Result<(), String> {
         let digits = v.chars().filter(|c| c.is_ascii_digit()).count();
         let letters = v.chars().filter(|c| c.is_ascii_alphabetic()).count();
         let bare_mix = key == KeyStrength::StrongBare && digits >= 2 && letters >= 3;
-        if key == KeyStrength::Weak || !(has_digit && has_upper && has_lower || bare_mix) {
+        if matches!(key, KeyStrength::Weak | KeyStrength::Token)
+            || !(has_digit && has_upper && has_lower || bare_mix)
+        {
             return Err("shorter than 12 characters without a symbol".into());
         }
     }
@@ -1093,12 +1100,77 @@ pub(super) fn generic_secret(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
         return Err("a URL parameter: the URL rules judge it with its host".into());
     }
     let quoted = c.start > 0 && matches!(data[c.start - 1], b'"' | b'\'');
+    // The whole key name (`BITLY_ACCESS_TOKEN`, `csrf_token`): the match
+    // starts at its keyword.
+    let full_key = String::from_utf8_lossy(&data[name_start..c.start]);
+    let full_key = full_key.trim_end_matches(|ch: char| {
+        ch.is_whitespace() || matches!(ch, '"' | '\'' | ':' | '=' | '>' | '<' | ',' | '\\')
+    });
+    if is_hex(v) && matches!(v.len(), 32 | 40 | 64 | 128) && not_credential_token(full_key) {
+        return Err(
+            "hex under a key that names a hash, a commit or a non-credential token (`csrf_token`)"
+                .into(),
+        );
+    }
     let strength = match key_strength_of(raw_key) {
         KeyStrength::Strong if !quoted => KeyStrength::StrongBare,
+        KeyStrength::Weak if token_key(full_key) => KeyStrength::Token,
         k => k,
     };
     judge(v, strength)?;
     Ok(Validated::default())
+}
+
+/// Words of a token-named key that make the token something other than a
+/// credential (a form's CSRF token, a page cursor) or the value a hash.
+const NOT_CREDENTIAL_TOKENS: &[&str] = &[
+    "csrf",
+    "xsrf",
+    "page",
+    "next",
+    "continuation",
+    "sync",
+    "cache",
+    "idempotency",
+    "nonce",
+    "state",
+    "cursor",
+    "pagination",
+    "integrity",
+    "etag",
+    "commit",
+    "revision",
+    "rev",
+    "sri",
+    "lock",
+    "build",
+    "fingerprint",
+    "thumbprint",
+];
+
+/// Whether the key names a credential token: its last words are `token`
+/// (`access_token`, `BITLY_ACCESS_TOKEN`, `oauth_token`) or `api key` /
+/// `access key` / `auth key`, and no word names a hash, a commit or a
+/// non-credential token (see [`NOT_CREDENTIAL_TOKENS`]).
+pub(super) fn token_key(key: &str) -> bool {
+    let words = key_words(key);
+    let Some(last) = words.last() else {
+        return false;
+    };
+    let before = words.len().checked_sub(2).map(|i| words[i].as_str());
+    let named = last == "token"
+        || last == "tokens"
+        || matches!(last.as_str(), "apikey" | "accesskey" | "authkey")
+        || (last == "key" && matches!(before, Some("api" | "access" | "auth")));
+    named && !not_credential_token(key)
+}
+
+/// Whether a word of the key names a hash, a commit or a token that is not
+/// a credential (see [`NOT_CREDENTIAL_TOKENS`]).
+fn not_credential_token(key: &str) -> bool {
+    key_words(key)
+        .iter()
+        .any(|w| NOT_CREDENTIAL_TOKENS.contains(&w.as_str()))
 }
 
 /// The words of a key name, lower-cased: split at separators and at
@@ -1137,6 +1209,13 @@ fn non_secret_key(key: &str) -> Option<&'static str> {
     })
 }
 
+/// Run-together `…pass` key words that name a password (`dbpass`,
+/// `smtppass`), unlike `bypass` or `compass`.
+const PASS_PREFIXES: &[&str] = &[
+    "db", "sql", "mysql", "pg", "root", "admin", "user", "smtp", "mail", "ftp", "ldap", "redis",
+    "app", "my",
+];
+
 /// Strong when the key's words name a password or a secret.
 pub(super) fn key_strength_of(key: &str) -> KeyStrength {
     let strong = key_words(key).iter().any(|w| {
@@ -1148,6 +1227,8 @@ pub(super) fn key_strength_of(key: &str) -> KeyStrength {
             )
             || w.ends_with("password")
             || w.ends_with("secret")
+            || w.strip_suffix("pass")
+                .is_some_and(|p| PASS_PREFIXES.contains(&p))
     });
     if strong {
         KeyStrength::Strong
