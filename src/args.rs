@@ -305,6 +305,18 @@ pub struct ScanArgs {
     /// = true`; without it they are counted as suppressed, by reason).
     #[arg(long)]
     pub include_tests: bool,
+    /// Do not open archives and compressed files (zip, jar, whl, tar, gz,
+    /// bz2, xz, zst...); scan their bytes as they are.
+    #[arg(long)]
+    pub no_extract: bool,
+    /// Archive levels opened: an archive inside an archive inside an
+    /// archive is 3.
+    #[arg(long, value_name = "N", default_value_t = leakscan_scanner::source::extract::DEFAULT_DEPTH)]
+    pub extract_depth: u32,
+    /// Do not scan the printable runs of binary files (by default they are
+    /// scanned by the rules whose formats identify themselves).
+    #[arg(long)]
+    pub no_binary: bool,
 }
 
 fn parse_confidence(s: &str) -> Result<leakscan_rules::Confidence, String> {
@@ -345,6 +357,16 @@ impl ScanArgs {
             verify: self.verifying(),
             verify_neighbours: false,
             no_ignore: false,
+            extract: leakscan_scanner::source::extract::Limits {
+                depth: if self.no_extract {
+                    0
+                } else {
+                    self.extract_depth
+                },
+                entry: self.max_file_size,
+                ..Default::default()
+            },
+            no_binary: self.no_binary,
         }
     }
 }

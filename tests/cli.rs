@@ -424,14 +424,23 @@ fn same_output_with_1_and_8_threads() {
 }
 
 #[test]
-fn binary_files_are_skipped_except_by_binary_rules() {
+fn binary_files_are_read_by_self_identifying_rules_and_binary_rules() {
     let dir = tree(&[]);
-    // A token inside a binary file (NUL bytes) is not reported...
-    let mut blob = b"\x00\x01\x02binary".to_vec();
+    // A token inside a binary file (NUL bytes) is found in its printable
+    // run (issue 16), unless --no-binary...
+    let mut blob = b"\x00\x01\x02binary ".to_vec();
     blob.extend_from_slice(GITHUB.as_bytes());
     std::fs::write(dir.path().join("image.bin"), &blob).unwrap();
-    let r = run(dir.path(), &["dir", ".", "--format", "jsonl"], None);
+    let r = run(
+        dir.path(),
+        &["dir", ".", "--format", "jsonl", "--no-binary"],
+        None,
+    );
     assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+    let r = run(dir.path(), &["dir", ".", "--format", "jsonl"], None);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains(r#""in_binary":true"#), "{}", r.stdout);
+    std::fs::remove_file(dir.path().join("image.bin")).unwrap();
     // ...but a PKCS#12 keystore, a binary format, is found by its rule.
     let ok = StdCommand::new("openssl")
         .current_dir(dir.path())

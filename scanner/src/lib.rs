@@ -6,6 +6,8 @@ pub mod bytes;
 mod common_4grams;
 pub mod config;
 pub mod credential_context;
+pub mod deep;
+pub mod encoded;
 pub mod explain;
 pub mod finding;
 pub mod keywords;

@@ -362,7 +362,25 @@ impl Matcher {
         self.scan_blob_with(data, false, hits).matches
     }
 
+    /// Reported matches of the rules `keep` accepts only (the printable
+    /// runs of a binary file: see [`crate::deep`]).
+    pub fn scan_only(&self, data: &[u8], keep: &dyn Fn(&Rule) -> bool) -> Vec<RawMatch> {
+        let hits = self.keyword_hits(data, None);
+        self.scan_blob_only(data, false, hits.as_ref(), Some(keep))
+            .matches
+    }
+
     fn scan_blob_with(&self, data: &[u8], explain: bool, found: Option<&Hits>) -> BlobMatches {
+        self.scan_blob_only(data, explain, found, None)
+    }
+
+    fn scan_blob_only(
+        &self,
+        data: &[u8],
+        explain: bool,
+        found: Option<&Hits>,
+        keep: Option<&dyn Fn(&Rule) -> bool>,
+    ) -> BlobMatches {
         let binary = Self::is_binary(data);
         // Keyword occurrences as (rule, start, end), grouped by rule: the
         // windows each rule's regex runs on. Hundreds of rules, most of them
@@ -405,7 +423,7 @@ impl Matcher {
                 at += 1;
             }
             let cr = &self.set.rules[i];
-            if binary && !cr.rule.binary {
+            if (binary && !cr.rule.binary) || keep.is_some_and(|k| !k(&cr.rule)) {
                 continue;
             }
             if explain {

@@ -39,6 +39,11 @@ pub struct ScanOptions {
     /// Walk files that .gitignore, .ignore and .git/info/exclude exclude
     /// (`--no-ignore`); otherwise they are skipped and counted.
     pub no_ignore: bool,
+    /// Archives and compressed streams: how deep and how much to open
+    /// (`--extract-depth`, `--no-extract` sets depth 0).
+    pub extract: crate::source::extract::Limits,
+    /// `--no-binary`: binary files are not scanned for printable runs.
+    pub no_binary: bool,
 }
 
 impl Default for ScanOptions {
@@ -51,6 +56,8 @@ impl Default for ScanOptions {
             verify: false,
             verify_neighbours: false,
             no_ignore: false,
+            extract: crate::source::extract::Limits::default(),
+            no_binary: false,
         }
     }
 }
@@ -77,6 +84,8 @@ pub struct Scanner {
     /// Findings dropped by inline `leakscan:allow` comments (see
     /// [`crate::suppress::inline`]); shared by clones across threads.
     inline_allowed: Arc<AtomicU64>,
+    /// What extraction read and skipped (see [`crate::deep`]).
+    pub(crate) extract_stats: crate::deep::SharedStats,
 }
 
 /// Built-in packs plus the config's extra packs, in that order (a user rule
@@ -133,6 +142,7 @@ impl Scanner {
             options,
             path_allow,
             inline_allowed: Arc::default(),
+            extract_stats: Arc::default(),
         })
     }
 
@@ -142,10 +152,12 @@ impl Scanner {
     }
 
     /// Scans one blob in memory and returns its findings (no provenance).
+    /// Archives are opened and binary files read by their printable runs
+    /// (see [`crate::deep`]).
     pub fn scan_bytes(&self, path: &str, data: &[u8]) -> Vec<Finding> {
-        let mut matches = self.matcher.scan(data);
-        self.add_file_matches(path, data, &mut matches);
-        self.findings_from(path, data, &matches)
+        let (reported, allowed) = self.scan_deep(path, data);
+        self.count_inline_allowed(allowed.len() as u64);
+        reported
     }
 
     /// Adds the matches of files whose whole content is one secret,
@@ -259,9 +271,7 @@ impl Scanner {
     /// Scans one blob: the findings to report, and those an inline
     /// `leakscan:allow` comment drops (not counted here).
     pub fn scan_bytes_split(&self, path: &str, data: &[u8]) -> (Vec<Finding>, Vec<Finding>) {
-        let mut matches = self.matcher.scan(data);
-        self.add_file_matches(path, data, &mut matches);
-        self.findings_split(path, data, &matches)
+        self.scan_deep(path, data)
     }
 
     /// [`Scanner::findings_from`] without counting: (reported, dropped by
@@ -351,6 +361,7 @@ impl Scanner {
     pub fn scan_dirs(&self, roots: &[PathBuf]) -> Result<ScanResult> {
         let started = Instant::now();
         let mut result = crate::source::dir::scan(self, roots)?;
+        self.take_extract_stats(&mut result.stats);
         sort_findings(&mut result.findings);
         result.stats.findings = result.findings.len() as u64;
         result.stats.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -376,6 +387,7 @@ impl Scanner {
         result.stats.files_scanned = 1;
         result.stats.bytes_scanned = data.len() as u64;
         result.findings = self.scan_bytes(path, &data);
+        self.take_extract_stats(&mut result.stats);
         self.drop_generic_in_docs_or_tests(&mut result);
         sort_findings(&mut result.findings);
         result.stats.findings = result.findings.len() as u64;

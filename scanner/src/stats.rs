@@ -52,6 +52,14 @@ pub struct Stats {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commits_scanned: Option<u64>,
     pub bytes_scanned: u64,
+    /// Archives and compressed streams opened, and the entries read from
+    /// them (with their extracted bytes), nested levels included.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub archives: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub archive_entries: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub archive_bytes: u64,
     /// Skips by reason (`too-large`, `unreadable`, `symlink`, ...).
     pub skipped: BTreeMap<String, u64>,
     /// Read errors: the input and what went wrong, never its content.
@@ -67,6 +75,10 @@ pub struct Stats {
     /// `read-pack`, `read-fallback`, `locate`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub phases_ms: BTreeMap<String, u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Stats {
@@ -88,6 +100,9 @@ impl Stats {
             *self.commits_scanned.get_or_insert(0) += c;
         }
         self.bytes_scanned += other.bytes_scanned;
+        self.archives += other.archives;
+        self.archive_entries += other.archive_entries;
+        self.archive_bytes += other.archive_bytes;
         for (k, v) in other.skipped {
             *self.skipped.entry(k).or_default() += v;
         }

@@ -78,6 +78,7 @@ pub(crate) fn apply(
     args: &ScanArgs,
     result: &mut ScanResult,
 ) -> Result<(Vec<IgnoreEntry>, PathBuf)> {
+    scanner.take_extract_stats(&mut result.stats);
     let inline = scanner.inline_allowed();
     if inline > 0 {
         *result

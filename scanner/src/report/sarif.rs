@@ -265,9 +265,25 @@ fn result(f: &Finding, rule_index: usize, meta: &RuleMeta) -> Value {
         Some(VerifyStatus::Dead) => text.push_str(". Verified no longer valid"),
         _ => {}
     }
+    let inner = f
+        .details
+        .get(crate::deep::INNER_PATH)
+        .and_then(|v| v.as_str());
+    if let Some(inner) = inner {
+        // The location is the archive; the entry and its line are here.
+        text.push_str(&format!(
+            ", inside the archive at {inner} (line {}, column {})",
+            f.line, f.column
+        ));
+    }
     text.push('.');
 
     let mut props = json!({ "category": f.category.as_str() });
+    if let Some(inner) = inner {
+        props["inner_path"] = json!(inner);
+        props["inner_line"] = json!(f.line);
+        props["inner_column"] = json!(f.column);
+    }
     if let Some(p) = &f.provenance {
         props["commit"] = json!(p.commit);
         if let Some(repo) = &p.repository {
@@ -284,10 +300,15 @@ fn result(f: &Finding, rule_index: usize, meta: &RuleMeta) -> Value {
         props["verification"] = json!(v.status.as_str());
     }
 
-    let line = f.line.max(1);
-    let column = f.column.max(1);
-    let end_line = f.end_line.max(line);
-    let mut end_column = f.end_column.max(1);
+    let (line, column, end_line, end_column) = if inner.is_some() {
+        (1, 1, 1, 1)
+    } else {
+        (f.line, f.column, f.end_line, f.end_column)
+    };
+    let line = line.max(1);
+    let column = column.max(1);
+    let end_line = end_line.max(line);
+    let mut end_column = end_column.max(1);
     if end_line == line && end_column <= column {
         end_column = column + 1;
     }
@@ -298,7 +319,7 @@ fn result(f: &Finding, rule_index: usize, meta: &RuleMeta) -> Value {
         "message": { "text": text },
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": artifact_location(&f.path),
+                "artifactLocation": artifact_location(crate::deep::outer_path(f)),
                 "region": {
                     "startLine": line,
                     "startColumn": column,

@@ -240,7 +240,8 @@ impl Scanner {
                     };
                     for t in templates {
                         let mut f = t.clone();
-                        f.path = path.clone();
+                        // An archive's entries: `!inner` after the blob's path.
+                        f.path = crate::deep::with_outer_path(&f, &path);
                         crate::validate::confidence::apply_path(&mut f);
                         f.provenance = prov.clone();
                         findings.push(f);
@@ -1055,11 +1056,18 @@ fn blob_findings_from(
     if mode == Mode::InflateOnly {
         return (None, None);
     }
+    if crate::source::extract::detect(data).is_some() || crate::matcher::Matcher::is_binary(data) {
+        // Archives and binary files (see crate::deep); no keyword hits to
+        // hand on, as for any binary blob.
+        let found = scanner.scan_bytes("", data);
+        return ((!found.is_empty()).then_some(found), None);
+    }
     let from = from.filter(|_| mode == Mode::Match);
     let hits = scanner
         .matcher
         .keyword_hits(data, from.map(|f| (f.memo, f.pieces)));
-    let matches = scanner.matcher.scan_with_hits(data, hits.as_ref());
+    let mut matches = scanner.matcher.scan_with_hits(data, hits.as_ref());
+    scanner.add_encoded_matches(data, &mut matches);
     let found = if matches.is_empty() {
         None
     } else {
@@ -1077,8 +1085,11 @@ fn mark_deleted(repo: &Repository, findings: &mut [Finding]) {
         return;
     };
     for f in findings {
+        let gone = tree
+            .get_path(Path::new(crate::deep::outer_path(f)))
+            .is_err();
         if let Some(p) = &mut f.provenance {
-            p.deleted = tree.get_path(Path::new(&f.path)).is_err();
+            p.deleted = gone;
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod commit;
 pub mod dir;
+pub mod extract;
 pub mod git;
 pub mod id;
 pub mod lines;

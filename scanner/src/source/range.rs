@@ -159,9 +159,10 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
                 prov = Some(provenance(repo, id)?);
             }
             for mut f in kept {
-                f.path = path.clone();
-                // The cached scan may be of the same blob at another path:
-                // the file-kind part of the confidence is this path's.
+                // Findings are cached by blob: the path is this one's, with
+                // `!inner` for an archive's entries, and the file-kind part
+                // of the confidence is this path's.
+                f.path = crate::deep::with_outer_path(&f, &path);
                 crate::validate::confidence::apply_path(&mut f);
                 f.provenance = prov.clone();
                 result.findings.push(f);
