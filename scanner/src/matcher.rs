@@ -681,6 +681,25 @@ fn resolve_overlaps(set: &RuleSet, matches: &mut [RawMatch]) {
 mod tests {
     use super::*;
 
+    #[test]
+    fn patterns_have_ascii_semantics_unless_they_need_unicode() {
+        // `\w`, `\b` and `(?i)` act on bytes: a non-ASCII letter is not a
+        // word character, so it bounds a word.
+        let word = compile(r"\b\w{4}\b").unwrap();
+        assert!(!word.is_match(b"abcde"));
+        assert!(word.is_match("\u{e9}abcd\u{e9}".as_bytes()));
+        let folded = compile(r"(?i)k").unwrap();
+        assert!(
+            !folded.is_match("\u{212a}".as_bytes()),
+            "Kelvin sign is not k"
+        );
+        // `.` is any byte but a newline, also one of invalid UTF-8.
+        assert!(compile(r"a.b").unwrap().is_match(b"a\xffb"));
+        // A pattern that names a Unicode class keeps Unicode semantics.
+        let letters = compile(r"^\p{L}+$").unwrap();
+        assert!(letters.is_match("\u{e9}t\u{e9}".as_bytes()));
+    }
+
     fn builtin() -> Matcher {
         let packs: Vec<(String, Pack)> = leakscan_rules::builtin_packs()
             .unwrap()
