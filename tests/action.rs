@@ -19,6 +19,7 @@ mod sarif_check;
 use std::path::PathBuf;
 use std::process::Command;
 
+use ci_support::{check_run_blocks_and_pins, check_schema, tool};
 use gitutil::{commit_all, git, new_repo, write};
 use serde_json::{Value, json};
 
@@ -28,25 +29,9 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn tool(name: &str) -> Command {
-    let found = Command::new(name)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "`{name}` is missing: run scripts/setup.sh (it installs check-jsonschema and its YAML parser)"
-    );
-    Command::new(name)
-}
-
 #[test]
 fn action_yml_is_valid_against_the_github_actions_schema() {
-    let out = tool("check-jsonschema")
-        .args(["--builtin-schema", "vendor.github-actions"])
-        .arg(root().join("action.yml"))
-        .output()
-        .unwrap();
+    let out = check_schema("vendor.github-actions", &root().join("action.yml"));
     assert!(
         out.status.success(),
         "{}{}",
@@ -60,11 +45,7 @@ fn action_yml_is_valid_against_the_github_actions_schema() {
         .replacen("      shell: bash\n", "", 1);
     let p = tmp.path().join("action.yml");
     std::fs::write(&p, broken).unwrap();
-    let out = tool("check-jsonschema")
-        .args(["--builtin-schema", "vendor.github-actions"])
-        .arg(&p)
-        .output()
-        .unwrap();
+    let out = check_schema("vendor.github-actions", &p);
     assert!(
         !out.status.success(),
         "a step without shell must fail validation"
@@ -74,13 +55,7 @@ fn action_yml_is_valid_against_the_github_actions_schema() {
 #[test]
 fn release_workflow_is_valid_against_the_github_workflow_schema() {
     let file = root().join(".github/workflows/release.yml");
-    let check = |p: &std::path::Path| {
-        tool("check-jsonschema")
-            .args(["--builtin-schema", "vendor.github-workflows"])
-            .arg(p)
-            .output()
-            .unwrap()
-    };
+    let check = |p: &std::path::Path| check_schema("vendor.github-workflows", p);
     let out = check(&file);
     assert!(
         out.status.success(),
@@ -115,46 +90,10 @@ fn release_workflow_is_valid_against_the_github_workflow_schema() {
 #[test]
 fn action_never_inlines_expressions_in_run_and_pins_uses_by_sha() {
     for file in ["action.yml", ".github/workflows/release.yml"] {
-        check_run_blocks_and_pins(&std::fs::read_to_string(root().join(file)).unwrap());
+        let (pinned, _) =
+            check_run_blocks_and_pins(&std::fs::read_to_string(root().join(file)).unwrap());
+        assert!(pinned > 0, "no uses: found; the check would be vacuous");
     }
-}
-
-fn check_run_blocks_and_pins(text: &str) {
-    // The indentation of the `run: |` key of the block we are in, if any.
-    let mut run_indent: Option<usize> = None;
-    let mut pinned = 0;
-    for line in text.lines() {
-        let t = line.trim_start();
-        let indent = line.len() - t.len();
-        if let Some(i) = run_indent
-            && !t.is_empty()
-            && indent <= i
-        {
-            run_indent = None;
-        }
-        if run_indent.is_some() {
-            assert!(!line.contains("${{"), "expression inside run: {line}");
-            continue;
-        }
-        let key = t.strip_prefix("- ").unwrap_or(t);
-        if key.starts_with("run: |") {
-            run_indent = Some(indent + (t.len() - key.len()));
-        } else if let Some(u) = key.strip_prefix("uses: ") {
-            let rev = u
-                .split('@')
-                .nth(1)
-                .unwrap()
-                .split_whitespace()
-                .next()
-                .unwrap();
-            assert!(
-                rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()),
-                "pin {u} by commit"
-            );
-            pinned += 1;
-        }
-    }
-    assert!(pinned > 0, "no uses: found; the check would be vacuous");
 }
 
 struct Sim {

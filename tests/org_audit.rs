@@ -4,6 +4,7 @@
 //! `--shard`, `--resume` after a kill, `--keep-clones`, `leakscan repos`
 //! and `leakscan merge`.
 
+mod ci_support;
 mod gitutil;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use ci_support::{check_run_blocks_and_pins, check_schema, tool};
 use gitutil::*;
 
 /// `git daemon` serving every bare repository under a folder, killed on drop.
@@ -886,28 +888,10 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn tool(name: &str) -> Command {
-    let found = Command::new(name)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "`{name}` is missing: run scripts/setup.sh (it installs check-jsonschema and its YAML parser)"
-    );
-    Command::new(name)
-}
-
 #[test]
 fn org_audit_workflow_is_valid_pinned_and_never_inlines_expressions_in_run() {
     let file = root().join(".github/workflows/org-audit.yml");
-    let check = |p: &Path| {
-        tool("check-jsonschema")
-            .args(["--builtin-schema", "vendor.github-workflows"])
-            .arg(p)
-            .output()
-            .unwrap()
-    };
+    let check = |p: &Path| check_schema("vendor.github-workflows", p);
     let out = check(&file);
     assert!(
         out.status.success(),
@@ -924,46 +908,10 @@ fn org_audit_workflow_is_valid_pinned_and_never_inlines_expressions_in_run() {
         !check(&p).status.success(),
         "a job without runs-on must fail"
     );
-    // Every action pinned by commit.
-    let mut pinned = 0;
-    for line in text.lines() {
-        if let Some(u) = line
-            .trim_start()
-            .trim_start_matches("- ")
-            .strip_prefix("uses: ")
-        {
-            let rev = u
-                .split('@')
-                .nth(1)
-                .unwrap()
-                .split_whitespace()
-                .next()
-                .unwrap();
-            assert!(
-                rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()),
-                "pin {u} by commit"
-            );
-            pinned += 1;
-        }
-    }
+    // Every action pinned by commit; no expression inside a run: block
+    // (template injection): values reach the shell through env:.
+    let (pinned, blocks) = check_run_blocks_and_pins(&text);
     assert!(pinned >= 5, "{pinned}");
-    // No expression inside a run: block (template injection): values reach
-    // the shell through env:.
-    let mut run_indent: Option<usize> = None;
-    let mut blocks = 0;
-    for line in text.lines() {
-        let t = line.trim_start();
-        let indent = line.len() - t.len();
-        if run_indent.is_some_and(|i| !t.is_empty() && indent <= i) {
-            run_indent = None;
-        }
-        if run_indent.is_some() {
-            assert!(!line.contains("${{"), "expression inside run: {line}");
-        } else if t.trim_start_matches("- ").starts_with("run: |") {
-            run_indent = Some(indent);
-            blocks += 1;
-        }
-    }
     assert!(blocks >= 5, "{blocks}");
 }
 

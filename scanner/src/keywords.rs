@@ -347,21 +347,17 @@ impl HashedPrefixes {
 /// their rank), else the least common, ties to the byte frequencies of
 /// source code and then to the earliest offset.
 fn anchor(keyword: &[u8], common: &FastMap<u32, usize>) -> usize {
-    let cost = |o: usize| {
-        let g = &keyword[o..o + 4];
-        let rank = common
-            .get(&u32::from_le_bytes(g.try_into().expect("four bytes")))
-            .map_or(0, |&r| COMMON_4GRAMS.len() - r);
-        let bytes: f64 = g
-            .iter()
-            .map(|&b| f64::from(BYTE_FREQ[b as usize] + 1))
-            .product();
-        (rank, bytes)
-    };
     (0..=keyword.len() - 4)
-        .min_by(|&a, &b| {
-            let (ca, cb) = (cost(a), cost(b));
-            ca.0.cmp(&cb.0).then(ca.1.total_cmp(&cb.1)).then(a.cmp(&b))
+        .min_by_key(|&o| {
+            let g = &keyword[o..o + 4];
+            let rank = common
+                .get(&u32::from_le_bytes(g.try_into().expect("four bytes")))
+                .map_or(0, |&r| COMMON_4GRAMS.len() - r);
+            let bytes: u128 = g
+                .iter()
+                .map(|&b| u128::from(BYTE_FREQ[b as usize] + 1))
+                .product();
+            (rank, bytes, o)
         })
         .unwrap_or(0)
 }

@@ -1,6 +1,7 @@
 //! A simulated GitHub Actions runner for `leakscan ci` tests: event
 //! payload, runner files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY), the
-//! environment, and parsers for what leakscan writes and prints.
+//! environment, parsers for what leakscan writes and prints, and the
+//! checks every workflow and action file of the project passes.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -156,4 +157,71 @@ fn unescape(s: &str) -> String {
         .replace("%3A", ":")
         .replace("%2C", ",")
         .replace("%25", "%")
+}
+
+/// A command for a tool the tests need; fails (never skips) when
+/// scripts/setup.sh has not installed it.
+pub fn tool(name: &str) -> Command {
+    let found = Command::new(name)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "`{name}` is missing: run scripts/setup.sh (it installs check-jsonschema and its YAML parser)"
+    );
+    Command::new(name)
+}
+
+/// `check-jsonschema` with one of its built-in schemas
+/// (`vendor.github-actions`, `vendor.github-workflows`) on `file`.
+pub fn check_schema(schema: &str, file: &Path) -> std::process::Output {
+    tool("check-jsonschema")
+        .args(["--builtin-schema", schema])
+        .arg(file)
+        .output()
+        .unwrap()
+}
+
+/// Asserts that no `${{ }}` expression stands inside a `run: |` block
+/// (values reach the shell through `env:`) and that every `uses:` is pinned
+/// by a full commit id; returns (pinned uses, run blocks) so that a caller
+/// can tell the check was not vacuous.
+pub fn check_run_blocks_and_pins(text: &str) -> (usize, usize) {
+    // The indentation of the `run: |` key of the block we are in, if any.
+    let mut run_indent: Option<usize> = None;
+    let (mut pinned, mut blocks) = (0, 0);
+    for line in text.lines() {
+        let t = line.trim_start();
+        let indent = line.len() - t.len();
+        if let Some(i) = run_indent
+            && !t.is_empty()
+            && indent <= i
+        {
+            run_indent = None;
+        }
+        if run_indent.is_some() {
+            assert!(!line.contains("${{"), "expression inside run: {line}");
+            continue;
+        }
+        let key = t.strip_prefix("- ").unwrap_or(t);
+        if key.starts_with("run: |") {
+            run_indent = Some(indent + (t.len() - key.len()));
+            blocks += 1;
+        } else if let Some(u) = key.strip_prefix("uses: ") {
+            let rev = u
+                .split('@')
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap();
+            assert!(
+                rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()),
+                "pin {u} by commit"
+            );
+            pinned += 1;
+        }
+    }
+    (pinned, blocks)
 }

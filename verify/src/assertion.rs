@@ -11,7 +11,7 @@ use leakscan_scanner::finding::{Finding, Verification, VerifyStatus};
 
 use super::endpoints::{ENTRA_CLOUDS, Provider};
 use super::entra::{classify, valid_tenant};
-use super::http::Req;
+use crate::oauth::client_assertion_request;
 use crate::run::Ctx;
 use crate::verdict::{dead, live, now_secs, rfc3339, unknown};
 
@@ -106,20 +106,7 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
         .iter()
         .find(|(h, _)| url.contains(&format!("://{h}/")))
         .map_or(ENTRA_CLOUDS[0].1, |(_, s)| *s);
-    let req = Req::post_form(
-        url.clone(),
-        url,
-        &[
-            ("client_id", &client),
-            ("scope", scope),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            ),
-            ("client_assertion", &jwt),
-            ("grant_type", "client_credentials"),
-        ],
-    );
+    let req = client_assertion_request(url, &client, scope, &jwt);
     let overridden = ctx.opts.endpoints.is_overridden(Provider::Entra);
     match ctx.send(Provider::Entra, req) {
         Ok(resp) => {

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::endpoints::Provider;
 use super::entra::{classify, cloud, combine, pairs, token_url};
-use super::http::Req;
+use crate::oauth::client_assertion_request;
 use crate::run::Ctx;
 use crate::verdict::{live, now_secs, rfc3339, skipped, unknown};
 
@@ -291,20 +291,7 @@ pub fn verify(f: &Finding, ctx: &Ctx<'_>) -> Verification {
                 Ok(j) => j,
                 Err(e) => return e,
             };
-            let req = Req::post_form(
-                url.clone(),
-                url.clone(),
-                &[
-                    ("client_id", &client),
-                    ("scope", scope),
-                    (
-                        "client_assertion_type",
-                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                    ),
-                    ("client_assertion", &jwt),
-                    ("grant_type", "client_credentials"),
-                ],
-            );
+            let req = client_assertion_request(url.clone(), &client, scope, &jwt);
             let a = match ctx.send(Provider::Entra, req) {
                 Ok(resp) => classify(&resp, overridden),
                 Err(t) => {

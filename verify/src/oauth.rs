@@ -1,7 +1,28 @@
 //! Reading an OAuth 2.0 token response: its error code, whether a token came
 //! back, and the application permissions that token carries (then dropped).
 
-use crate::http::Resp;
+use crate::http::{Req, Resp};
+
+/// The client-credentials token request of a confidential client that
+/// authenticates with a signed assertion (RFC 7523 client authentication):
+/// what the certificate flow sends and what a leaked assertion is replayed
+/// with.
+pub fn client_assertion_request(url: String, client: &str, scope: &str, jwt: &str) -> Req {
+    Req::post_form(
+        url.clone(),
+        url,
+        &[
+            ("client_id", client),
+            ("scope", scope),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", jwt),
+            ("grant_type", "client_credentials"),
+        ],
+    )
+}
 
 /// A token endpoint's JSON error, for flows that speak OAuth 2.0.
 pub fn oauth_error(resp: &Resp) -> Option<String> {
