@@ -36,6 +36,19 @@ if [ ! -x /usr/bin/chromium ] && [ ! -x /usr/lib/chromium/chromium ]; then
     || sudo DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null
 fi
 [ -x /usr/bin/chromium ] || [ -x /usr/lib/chromium/chromium ] || { echo "setup: chromium is required by tests/html_report.rs" >&2; exit 2; }
+# tests/issue16.rs makes its archives with the real tools: zip, jar (a JDK),
+# tar with gzip, bzip2, xz and zstd.
+missing=()
+for t in zip:zip jar:default-jdk-headless bzip2:bzip2 xz:xz-utils zstd:zstd; do
+  command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}") >/dev/null 2>&1 \
+    || sudo DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >/dev/null
+fi
+for t in zip jar tar gzip bzip2 xz zstd; do
+  command -v "$t" >/dev/null || { echo "setup: $t is required by tests/issue16.rs" >&2; exit 2; }
+done
 # tests/cli.rs builds a real PKCS#12 keystore with the openssl command line.
 command -v openssl >/dev/null || { (apt-get update && apt-get install -y openssl) >/dev/null 2>&1 || sudo apt-get install -y openssl >/dev/null; }
 command -v openssl >/dev/null || { echo "setup: openssl is required by tests/cli.rs" >&2; exit 2; }

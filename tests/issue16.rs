@@ -17,7 +17,7 @@ fn stderr(out: &Output) -> String {
 }
 
 /// Runs a tool in `dir`; a missing tool fails the test (never a silent
-/// skip): the CI image installs zip, jar, tar, gzip, bzip2, xz and zstd.
+/// skip): scripts/setup.sh installs zip, jar, tar, gzip, bzip2, xz and zstd.
 fn run(dir: &Path, cmd: &str, args: &[&str]) {
     let out = Command::new(cmd)
         .current_dir(dir)
