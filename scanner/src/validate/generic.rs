@@ -1092,6 +1092,9 @@ pub(super) fn generic_secret(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
     if let Some(w) = non_secret_key(raw_key) {
         return Err(format!("the key names a {w:?}, not a secret"));
     }
+    if test_status_line(data, c.match_start, raw_key) {
+        return Err("a test run's status line (`PASS: name`), not a key".into());
+    }
     let v = std::str::from_utf8(s).map_err(|_| "not UTF-8".to_string())?;
     if let Some(why) = doc_example(data, c.match_start) {
         return Err(why.into());
@@ -1112,6 +1115,9 @@ pub(super) fn generic_secret(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
                 .into(),
         );
     }
+    if !quoted && function_call(v) {
+        return Err("an unquoted function call (`Handler(pm)`): code, not a value".into());
+    }
     let strength = match key_strength_of(raw_key) {
         KeyStrength::Strong if !quoted => KeyStrength::StrongBare,
         KeyStrength::Weak if token_key(full_key) => KeyStrength::Token,
@@ -1119,6 +1125,43 @@ pub(super) fn generic_secret(s: &[u8], data: &[u8], c: &Candidate) -> Verdict {
     };
     judge(v, strength)?;
     Ok(Validated::default())
+}
+
+/// Whether an unquoted value is a call: a dotted identifier, then one
+/// parenthesised argument list that ends the value (`HTTPBasicAuthHandler(pm)`,
+/// `os.urandom(32)`). Quoted values are left to the judge (Django's key
+/// alphabet has parentheses).
+fn function_call(v: &str) -> bool {
+    let Some((name, rest)) = v.split_once('(') else {
+        return false;
+    };
+    let mut first = name.chars();
+    first
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+        && rest.ends_with(')')
+        && !rest[..rest.len() - 1].contains(['(', ')'])
+}
+
+/// Whether the match is a test run's status line: an upper-case `PASS`
+/// that starts its line, then a colon (Automake's and DejaGnu's `PASS:
+/// name` in test logs and summaries; configuration keys are not spelt so).
+fn test_status_line(data: &[u8], match_start: usize, raw_key: &str) -> bool {
+    let line_start = data[..match_start]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    raw_key == "PASS"
+        && data[line_start..match_start]
+            .iter()
+            .all(u8::is_ascii_whitespace)
+        && data[match_start + raw_key.len()..]
+            .iter()
+            .find(|b| !matches!(b, b' ' | b'\t'))
+            == Some(&b':')
 }
 
 /// Words of a token-named key that make the token something other than a
