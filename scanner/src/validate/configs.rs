@@ -213,7 +213,7 @@ pub(super) fn kubernetes_secret(s: &[u8], data: &[u8], c: &Candidate) -> Verdict
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
-    let line = String::from_utf8_lossy(line_at(data, c.start)).into_owned();
+    let line = String::from_utf8_lossy(line_at(data, c.start));
     let indent = line.len() - line.trim_start().len();
     let key = line
         .trim_start()
@@ -221,41 +221,48 @@ pub(super) fn kubernetes_secret(s: &[u8], data: &[u8], c: &Candidate) -> Verdict
         .next()
         .unwrap_or("")
         .to_string();
-    // The parent: the nearest line above with less indentation, within
-    // the same YAML document.
-    let above = String::from_utf8_lossy(&data[..line_start]).into_owned();
-    let lines: Vec<&str> = above.lines().collect();
-    let mut parent = None;
-    let mut first = 0;
-    for (i, l) in lines.iter().enumerate().rev() {
-        if l.starts_with("---") {
-            first = i + 1;
-            break;
-        }
-        let t = l.trim();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
-        if parent.is_none() && l.len() - l.trim_start().len() < indent {
-            parent = Some(t.to_string());
-        }
-    }
-    let Some(parent) = parent else {
-        return Err("not under `data:` or `stringData:`".into());
-    };
-    // The document must be a Secret (its kind before or after the data).
-    let after_end = data[c.end..]
-        .windows(4)
-        .position(|w| w == b"\n---")
-        .map_or(data.len(), |i| c.end + i);
-    let after = String::from_utf8_lossy(&data[c.end..after_end]).into_owned();
     let is_kind = |l: &str| {
         matches!(
             l.trim(),
             "kind: Secret" | "kind: \"Secret\"" | "kind: 'Secret'"
         )
     };
-    if !lines[first..].iter().any(|l| is_kind(l)) && !after.lines().any(is_kind) {
+    // One walk up the lines above, nearest first, to the start of this
+    // YAML document: the parent is the nearest line with less indentation,
+    // and the document's kind may be among them. Line by line on the
+    // bytes, nothing copied: a manifest can hold thousands of values, each
+    // a candidate.
+    let mut parent = None;
+    let mut kind_above = false;
+    if line_start > 0 {
+        for raw in data[..line_start - 1].rsplit(|&b| b == b'\n') {
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            let l = String::from_utf8_lossy(raw);
+            if l.starts_with("---") {
+                break;
+            }
+            kind_above = kind_above || is_kind(&l);
+            let t = l.trim();
+            if t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            if parent.is_none() && l.len() - l.trim_start().len() < indent {
+                parent = Some(t.to_string());
+            }
+        }
+    }
+    let Some(parent) = parent else {
+        return Err("not under `data:` or `stringData:`".into());
+    };
+    // The document must be a Secret (its kind before or after the data).
+    let after = &data[c.end..];
+    let after = &after[..memchr::memmem::find(after, b"\n---").unwrap_or(after.len())];
+    let kind_after = || {
+        after
+            .split(|&b| b == b'\n')
+            .any(|l| is_kind(&String::from_utf8_lossy(l)))
+    };
+    if !kind_above && !kind_after() {
         return Err("not in a Kubernetes Secret".into());
     }
     let strength = super::generic::key_strength_of(&key);
