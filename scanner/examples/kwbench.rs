@@ -4,7 +4,8 @@
 //!
 //! `KWBENCH_EXTRA=FILE` adds keywords (one per line) to the rules' own, to
 //! see how the search scales; each plan for four-byte prefixes (Teddy
-//! searchers only, the hashed table only, the default) is timed.
+//! searchers only, the hashed table only, the default) is timed, or only
+//! the one named by `KWBENCH_PLAN` (`teddy`, `hashed`, `default`).
 
 #![allow(clippy::print_stdout)]
 
@@ -46,7 +47,11 @@ fn main() {
         ("hashed", Some(0)),
         ("default", None),
     ];
+    let only = std::env::var("KWBENCH_PLAN").ok();
     for (plan, limit) in plans {
+        if only.as_deref().is_some_and(|o| o != plan) {
+            continue;
+        }
         let t = Instant::now();
         let ks = match limit {
             Some(l) => KeywordSearch::with_teddy_limit(&keywords, l),
