@@ -384,7 +384,6 @@ fn enumerate(
         }
     }
     let mut graph = Graph::with_trees(trees.len());
-    let mut data_of = Vec::with_capacity(trees.len());
     let mut blobs = Vec::new();
     let mut stack: Vec<(u32, String, u32)> = Vec::new();
     // The previous commit's root tree: most of a root tree is the same as
@@ -409,7 +408,6 @@ fn enumerate(
                 trees,
                 &mut stack,
                 &mut graph,
-                &mut data_of,
                 &mut blobs,
                 stats,
             );
@@ -425,7 +423,6 @@ fn enumerate(
                 trees,
                 &mut stack,
                 &mut graph,
-                &mut data_of,
                 &mut blobs,
                 stats,
             );
@@ -550,14 +547,11 @@ fn walk_one_by_one(repo: &Repository, starts: &[Oid], stats: &mut Stats) -> Vec<
 /// before, recording the tree graph. An entry a tree shares with its
 /// previous version was handled with that version (which was walked in
 /// full, earlier), so only changed entries are looked up.
-fn walk_trees<'t>(
+fn walk_trees(
     repo: &Repository,
-    trees: &'t Trees,
+    trees: &Trees,
     stack: &mut Vec<(u32, String, u32)>,
     graph: &mut Graph,
-    // The packed bytes of each tree walked, by index: a tree's previous
-    // version was walked before it, so its bytes are here.
-    data_of: &mut Vec<Option<&'t [u8]>>,
     blobs: &mut Vec<BlobEntry>,
     stats: &mut Stats,
 ) {
@@ -565,18 +559,19 @@ fn walk_trees<'t>(
     while let Some((t, prefix, prev)) = stack.pop() {
         let oid = graph.tree_ids[t as usize];
         let data = trees.data(&oid);
-        if data_of.len() <= t as usize {
-            data_of.resize(graph.tree_ids.len(), None);
-        }
-        data_of[t as usize] = data;
-        let before = data_of.get(prev as usize).copied().flatten();
+        // The previous version was walked before this one: rebuilt again
+        // (most often from the trees' cache) rather than held meanwhile.
+        let before = graph
+            .tree_ids
+            .get(prev as usize)
+            .and_then(|p| trees.data(p));
         graph.walking(t, prev);
         let res =
             trees.for_each_since_in(
                 repo,
                 oid,
-                data,
-                before,
+                data.as_deref(),
+                before.as_deref(),
                 |kind, name, id, since| match kind {
                     // Submodule gitlinks point into another repository: counted,
                     // not read (a deliberate skip, see `stats::DELIBERATE_SKIPS`).

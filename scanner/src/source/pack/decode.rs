@@ -336,6 +336,77 @@ impl Pack {
     }
 }
 
+impl Pack {
+    /// The entries whose chain root has type `kind`, in offset order, each
+    /// with the position of its delta base in that list (or `NONE`), and
+    /// the bytes of each as stored, inflated (a delta's own instructions,
+    /// not the object), handed to `keep` on the current rayon pool. An
+    /// entry that does not read or inflate gets `None`.
+    pub(super) fn stored<T, F>(&self, kind: u8, keep: &F) -> Vec<super::Stored<T>>
+    where
+        T: Send,
+        F: Fn(&[u8]) -> T + Sync,
+    {
+        use rayon::prelude::*;
+        let l = self.layout();
+        let n = l.oid.len();
+        let mut pos = vec![NONE; n];
+        let mut list: Vec<u32> = Vec::new();
+        for e in 0..n {
+            if l.kind[e] != 0 && l.root_kind[e] == kind {
+                pos[e] = list.len() as u32;
+                list.push(e as u32);
+            }
+        }
+        list.par_chunks(256)
+            .flat_map_iter(|chunk| {
+                with_state(|st| {
+                    chunk
+                        .iter()
+                        .map(|&e| {
+                            let i = e as usize;
+                            let base = if l.parent[i] == NONE {
+                                NONE
+                            } else {
+                                pos[l.parent[i] as usize]
+                            };
+                            let data = self.inflate_stored(st, i).map(|d| keep(d));
+                            super::Stored {
+                                id: l.oid[i],
+                                base,
+                                data,
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect()
+    }
+
+    /// Entry `i`'s stored bytes, inflated into the thread's buffer.
+    fn inflate_stored<'s>(&self, st: &'s mut State, i: usize) -> Option<&'s [u8]> {
+        let l = self.layout();
+        let start = l.off[i] + u64::from(l.hdr[i]);
+        let most = l.size[i]
+            .saturating_add(l.size[i] / 8192)
+            .saturating_add(64);
+        let len = (l.end[i].checked_sub(start)?).min(most) as usize;
+        if st.input.len() < len {
+            st.input.resize(len, 0);
+        }
+        self.file.read_exact_at(&mut st.input[..len], start).ok()?;
+        inflate(&mut st.z, &st.input[..len], l.size[i], &mut st.delta).ok()?;
+        Some(&st.delta)
+    }
+
+    /// Bytes the parsed entry headers of this pack hold (0 before any pass).
+    pub(super) fn layout_bytes(&self) -> u64 {
+        self.layout.get().map_or(0, |l| {
+            (l.oid.len() * (8 + 20 + 1 + 8 + 1 + 8 + 4 + 1)) as u64
+        }) + self.index.heap_bytes()
+    }
+}
+
 /// Parsed headers of a range of entries (see [`Pack::parse_headers`]).
 struct Headers {
     kind: Vec<u8>,

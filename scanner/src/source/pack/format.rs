@@ -315,6 +315,11 @@ impl PackIndex {
         })
     }
 
+    /// Bytes this index holds in memory.
+    pub fn heap_bytes(&self) -> u64 {
+        (self.names.capacity() + self.offsets.capacity() * 8) as u64
+    }
+
     pub fn len(&self) -> usize {
         self.offsets.len()
     }
