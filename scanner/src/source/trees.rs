@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use git2::{ObjectType, Repository};
 
-use crate::source::pack::{self, Id, NO_BASE, OidMap, Packs, TREE};
+use crate::source::pack::{self, Id, NO_BASE, Packs, TREE};
 
 /// What a tree entry points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub enum EntryKind {
 /// rebuilt versions are kept in [`Cache`] within a byte budget.
 #[derive(Default)]
 pub struct Trees {
-    index: OidMap<u32>,
+    index: IdIndex,
     slots: Vec<Slot>,
     /// Chunks of stored bytes, per reading thread.
     arenas: Vec<Vec<Vec<u8>>>,
@@ -53,7 +53,7 @@ const FAILED: u32 = u32::MAX;
 /// Size of an arena chunk; a larger entry gets a chunk of its own.
 const CHUNK: usize = 8 << 20;
 /// Bytes of rebuilt trees the cache keeps (two generations of half each).
-const CACHE_BUDGET: usize = 64 << 20;
+const CACHE_BUDGET: usize = 24 << 20;
 
 /// One reading thread's chunks.
 #[derive(Default)]
@@ -79,6 +79,56 @@ impl Arena {
     }
 }
 
+/// Tree id -> slot, in a third of a hash map's memory: pairs sorted by id,
+/// found by a table of where each value of the first two bytes starts
+/// (ids are uniform, so a range holds a handful) and a binary search.
+#[derive(Default)]
+struct IdIndex {
+    pairs: Vec<(Id, u32)>,
+    /// `pairs[start[k]..start[k + 1]]` begin with the two bytes `k`.
+    start: Vec<u32>,
+}
+
+impl IdIndex {
+    /// From (id, slot) pairs; for an id held more than once, the smallest
+    /// slot (the first pack holding it) is kept.
+    fn new(mut pairs: Vec<(Id, u32)>) -> IdIndex {
+        pairs.sort_unstable_by(|a, b| a.0.0.cmp(&b.0.0).then(a.1.cmp(&b.1)));
+        pairs.dedup_by(|b, a| a.0 == b.0);
+        pairs.shrink_to_fit();
+        let mut start = vec![0u32; (1 << 16) + 1];
+        for (id, _) in &pairs {
+            start[usize::from(u16::from_be_bytes([id.0[0], id.0[1]])) + 1] += 1;
+        }
+        for k in 0..1 << 16 {
+            start[k + 1] += start[k];
+        }
+        IdIndex { pairs, start }
+    }
+
+    #[inline]
+    fn get(&self, id: &Id) -> Option<u32> {
+        let k = usize::from(u16::from_be_bytes([id.0[0], id.0[1]]));
+        let range = self.pairs.get(*self.start.get(k)? as usize..self.start[k + 1] as usize)?;
+        range
+            .binary_search_by(|(x, _)| x.0.cmp(&id.0))
+            .ok()
+            .map(|i| range[i].1)
+    }
+
+    fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    fn heap_bytes(&self) -> u64 {
+        (self.pairs.capacity() * 24 + self.start.capacity() * 4) as u64
+    }
+}
+
 /// Rebuilt trees by slot, within a byte budget: a lookup in the older
 /// generation moves the tree to the current one, and when the current one
 /// is full it becomes the older one (the older one is dropped), an LRU
@@ -90,9 +140,6 @@ struct Cache {
     cur_bytes: usize,
     old_bytes: usize,
     peak_bytes: usize,
-    /// Trees rebuilt from a delta, and deltas applied for them.
-    built: u64,
-    applied: u64,
 }
 
 impl Cache {
@@ -160,7 +207,7 @@ impl Trees {
         // comes from libgit2.
         let per_pack = pack::read_stored(packs, TREE, threads, keep).unwrap_or_default();
         let total: usize = per_pack.iter().map(Vec::len).sum();
-        let mut index = OidMap::with_capacity_and_hasher(total, Default::default());
+        let mut index = Vec::with_capacity(total);
         let mut slots = Vec::with_capacity(total);
         for entries in per_pack {
             let first = slots.len() as u32;
@@ -179,12 +226,11 @@ impl Trees {
                     len,
                     base,
                 });
-                // The first pack holding a tree serves it.
-                index.entry(e.id).or_insert(slot);
+                index.push((e.id, slot));
             }
         }
         Trees {
-            index,
+            index: IdIndex::new(index),
             slots,
             arenas: arenas
                 .into_iter()
@@ -202,8 +248,7 @@ impl Trees {
         self.index.is_empty()
     }
 
-    /// What this holds, by structure, in bytes (for `--stats`), and the
-    /// trees rebuilt from deltas with the deltas applied for them.
+    /// What this holds, by structure, in bytes (for `--stats`).
     pub fn memory(&self) -> Vec<(&'static str, u64)> {
         let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         let stored: usize = self.arenas.iter().flatten().map(Vec::capacity).sum();
@@ -211,11 +256,9 @@ impl Trees {
             ("trees-stored", stored as u64),
             (
                 "trees-index",
-                (self.index.capacity() * (20 + 4 + 1) + self.slots.capacity() * 20) as u64,
+                self.index.heap_bytes() + (self.slots.capacity() * 20) as u64,
             ),
             ("trees-cache-peak", cache.peak_bytes as u64),
-            ("trees-rebuilt", cache.built),
-            ("tree-deltas-applied", cache.applied),
         ]
     }
 
@@ -234,8 +277,18 @@ impl Trees {
     /// it is stored as a delta; `None` when the packs do not hold it or it
     /// does not rebuild.
     pub(crate) fn data(&self, id: &Id) -> Option<TreeData<'_>> {
-        let slot = *self.index.get(id)?;
-        self.build(slot)
+        self.build(self.slot(id)?)
+    }
+
+    /// The slot of packed tree `id`.
+    #[inline]
+    pub(crate) fn slot(&self, id: &Id) -> Option<u32> {
+        self.index.get(id)
+    }
+
+    /// Slots held (an upper bound of [`Trees::slot`]).
+    pub(crate) fn slots(&self) -> usize {
+        self.slots.len()
     }
 
     fn build(&self, slot: u32) -> Option<TreeData<'_>> {
@@ -265,12 +318,10 @@ impl Trees {
             chain.push(x);
             x = sx.base;
         };
-        cache.built += 1;
         for &c in chain.iter().rev() {
             let delta = self.stored(c)?;
             let mut out = Vec::new();
             pack::apply_delta(&cur, delta, &mut out).ok()?;
-            cache.applied += 1;
             let d = Arc::new(out);
             cache.insert(c, d.clone());
             cur = TreeData::Built(d);
@@ -504,11 +555,10 @@ mod tests {
     fn held(items: &[(u8, Vec<u8>)]) -> Trees {
         let mut arena = Arena::default();
         let mut trees = Trees::default();
+        let mut index = Vec::new();
         for (id, data) in items {
             let (chunk, at) = arena.push(data);
-            trees
-                .index
-                .insert(Id([*id; 20]), trees.slots.len() as u32);
+            index.push((Id([*id; 20]), trees.slots.len() as u32));
             trees.slots.push(Slot {
                 arena: 0,
                 chunk,
@@ -518,6 +568,7 @@ mod tests {
             });
         }
         trees.arenas = vec![arena.chunks];
+        trees.index = IdIndex::new(index);
         trees
     }
 
