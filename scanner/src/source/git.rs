@@ -932,13 +932,15 @@ fn scan_overlapped(
             Repository::open(&git_dir).with_context(|| format!("opening {}", git_dir.display()))?;
         let mut st = Stats::default();
         let en = enumerate(&r, opts, trees, commits, &mut st)?;
+        // Until `locate`, which reads few trees.
+        trees.release_cache();
         if let Some(p) = progress {
             p.start(en.blobs.len() as u64, None);
         }
         st.phase("enumerate", phase);
         Ok((en, st))
     };
-    let (_report, walked) = pack::read_objects_memo_in(
+    let (_, walked) = pack::read_objects_memo_in(
         opened,
         Select::Kinds(&[BLOB]),
         scanner.options.thread_count(),

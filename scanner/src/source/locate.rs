@@ -259,7 +259,9 @@ pub(crate) fn locate(
         if !held.contains(&tree) {
             continue;
         }
-        let hits = names.hits(tree);
+        // A root tree is most often one commit's alone: not memoized (the
+        // trees below it are, and are shared).
+        let hits = names.hits(tree, false);
         for (oid, path) in hits.iter() {
             let paths = intro.entry(*oid).or_default();
             if !paths.contains_key(path) {
@@ -290,7 +292,7 @@ struct Names<'a> {
 }
 
 impl Names<'_> {
-    fn hits(&mut self, tree: Id) -> Hits {
+    fn hits(&mut self, tree: Id, memo: bool) -> Hits {
         if let Some(h) = self.memo.get(&tree) {
             return h.clone();
         }
@@ -309,13 +311,15 @@ impl Names<'_> {
                 _ => {}
             });
         for (id, name) in subtrees {
-            let sub = self.hits(id);
+            let sub = self.hits(id, true);
             for (oid, p) in sub.iter() {
                 hits.push((*oid, format!("{name}/{p}")));
             }
         }
         let hits = Rc::new(hits);
-        self.memo.insert(tree, hits.clone());
+        if memo {
+            self.memo.insert(tree, hits.clone());
+        }
         hits
     }
 }

@@ -282,6 +282,15 @@ impl Trees {
         self.build(self.slot(id)?)
     }
 
+    /// Drops the rebuilt trees kept (the walk is done).
+    pub(crate) fn release_cache(&self) {
+        let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        c.cur = HashMap::new();
+        c.old = HashMap::new();
+        c.cur_bytes = 0;
+        c.old_bytes = 0;
+    }
+
     /// The slot of packed tree `id`.
     #[inline]
     pub(crate) fn slot(&self, id: &Id) -> Option<u32> {
