@@ -44,7 +44,11 @@ fn edits(r: &Path, from: usize, to: usize) {
     };
     for i in from..to {
         for d in ["src/a", "src/a/b", "docs", "lib/x/y"] {
-            write(r, &format!("{d}/f{}.txt", i % 5), &format!("line {i} in {d}\n"));
+            write(
+                r,
+                &format!("{d}/f{}.txt", i % 5),
+                &format!("line {i} in {d}\n"),
+            );
         }
         if i % 7 == 0 {
             write(r, &format!("src/a/b/s{i}.env"), &secret(i));
@@ -77,7 +81,9 @@ fn packed_and_loose_commits_and_a_shallow_clone_are_located_as_libgit2_does() {
         "a finding introduced by a packed commit: {want:?}"
     );
     assert!(
-        commits.iter().any(|c| loose_commits.lines().any(|l| l == *c)),
+        commits
+            .iter()
+            .any(|c| loose_commits.lines().any(|l| l == *c)),
         "a finding introduced by a loose commit: {want:?}"
     );
     assert!(want.len() >= 8, "{want:?}");
@@ -92,10 +98,22 @@ fn packed_and_loose_commits_and_a_shallow_clone_are_located_as_libgit2_does() {
     assert_eq!(out.status.code(), Some(1));
     let s: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
     let mem = &s["memory_bytes"];
-    for k in ["trees-stored", "trees-index", "commits-held", "graph", "blob-list", "pack-indexes"] {
+    for k in [
+        "trees-stored",
+        "trees-index",
+        "commits-held",
+        "graph",
+        "blob-list",
+        "pack-indexes",
+    ] {
         assert!(mem[k].as_u64().is_some_and(|b| b > 0), "{k}: {s}");
     }
-    assert!(mem["process-peak-rss"].as_u64().is_some_and(|b| b > 1 << 20), "{s}");
+    assert!(
+        mem["process-peak-rss"]
+            .as_u64()
+            .is_some_and(|b| b > 1 << 20),
+        "{s}"
+    );
 
     // A shallow clone: its cut history is read from disk, as before.
     let url = format!("file://{}", r.display());

@@ -438,14 +438,7 @@ fn enumerate(
         let (t, new) = graph.tree(trees, tree);
         if new {
             stack.push((t, String::new(), prev_root));
-            walk_trees(
-                repo,
-                trees,
-                &mut stack,
-                &mut graph,
-                &mut blobs,
-                stats,
-            );
+            walk_trees(repo, trees, &mut stack, &mut graph, &mut blobs, stats);
         }
         prev_root = t;
     }
@@ -453,14 +446,7 @@ fn enumerate(
         let (t, new) = graph.tree(trees, Id::from(tree));
         if new {
             stack.push((t, format!("{name}:"), NONE));
-            walk_trees(
-                repo,
-                trees,
-                &mut stack,
-                &mut graph,
-                &mut blobs,
-                stats,
-            );
+            walk_trees(repo, trees, &mut stack, &mut graph, &mut blobs, stats);
         }
     }
     for (oid, name) in loose_blobs {
@@ -660,40 +646,39 @@ fn walk_trees(
             .get(prev as usize)
             .and_then(|p| trees.data(p));
         graph.walking(t, prev);
-        let res =
-            trees.for_each_since_in(
-                repo,
-                oid,
-                data.as_deref(),
-                before.as_deref(),
-                |kind, name, id, since| match kind {
-                    // Submodule gitlinks point into another repository: counted,
-                    // not read (a deliberate skip, see `stats::DELIBERATE_SKIPS`).
-                    EntryKind::Commit => stats.skip(crate::stats::reason::SUBMODULE),
-                    _ if since == Since::Same => {}
-                    EntryKind::Blob => {
-                        let (b, new) = graph.blob(id);
-                        if new {
-                            blobs.push(BlobEntry {
-                                oid: id,
-                                path: join(&prefix, name),
-                            });
-                        }
-                        graph.blob_edge(b, t);
+        let res = trees.for_each_since_in(
+            repo,
+            oid,
+            data.as_deref(),
+            before.as_deref(),
+            |kind, name, id, since| match kind {
+                // Submodule gitlinks point into another repository: counted,
+                // not read (a deliberate skip, see `stats::DELIBERATE_SKIPS`).
+                EntryKind::Commit => stats.skip(crate::stats::reason::SUBMODULE),
+                _ if since == Since::Same => {}
+                EntryKind::Blob => {
+                    let (b, new) = graph.blob(id);
+                    if new {
+                        blobs.push(BlobEntry {
+                            oid: id,
+                            path: join(&prefix, name),
+                        });
                     }
-                    EntryKind::Tree => {
-                        let (s, new) = graph.tree(trees, id);
-                        if new {
-                            let before = match since {
-                                Since::Was(b) => graph.tree_seen(trees, &b).unwrap_or(NONE),
-                                _ => NONE,
-                            };
-                            subtrees.push((s, join(&prefix, name), before));
-                        }
-                        graph.tree_edge(s, t);
+                    graph.blob_edge(b, t);
+                }
+                EntryKind::Tree => {
+                    let (s, new) = graph.tree(trees, id);
+                    if new {
+                        let before = match since {
+                            Since::Was(b) => graph.tree_seen(trees, &b).unwrap_or(NONE),
+                            _ => NONE,
+                        };
+                        subtrees.push((s, join(&prefix, name), before));
                     }
-                },
-            );
+                    graph.tree_edge(s, t);
+                }
+            },
+        );
         if let Err(e) = res {
             stats.error(
                 "bad-tree",

@@ -54,7 +54,10 @@ impl Graph {
     #[inline]
     pub(crate) fn tree(&mut self, trees: &Trees, id: Id) -> (u32, bool) {
         let next = self.tree_ids.len() as u32;
-        let t = match trees.slot(&id).and_then(|s| self.by_slot.get_mut(s as usize)) {
+        let t = match trees
+            .slot(&id)
+            .and_then(|s| self.by_slot.get_mut(s as usize))
+        {
             Some(t) => {
                 if *t == NONE {
                     *t = next;

@@ -109,7 +109,9 @@ impl IdIndex {
     #[inline]
     fn get(&self, id: &Id) -> Option<u32> {
         let k = usize::from(u16::from_be_bytes([id.0[0], id.0[1]]));
-        let range = self.pairs.get(*self.start.get(k)? as usize..self.start[k + 1] as usize)?;
+        let range = self
+            .pairs
+            .get(*self.start.get(k)? as usize..self.start[k + 1] as usize)?;
         range
             .binary_search_by(|(x, _)| x.0.cmp(&id.0))
             .ok()
@@ -271,7 +273,10 @@ impl Trees {
         if slot.len == FAILED {
             return None;
         }
-        let chunk = self.arenas.get(slot.arena as usize)?.get(slot.chunk as usize)?;
+        let chunk = self
+            .arenas
+            .get(slot.arena as usize)?
+            .get(slot.chunk as usize)?;
         chunk.get(slot.at as usize..slot.at as usize + slot.len as usize)
     }
 
@@ -682,13 +687,25 @@ mod tests {
             git(r, &["add", "-A"]);
             git(
                 r,
-                &["-c", "user.name=T", "-c", "user.email=t@e.invalid", "commit", "-qm", "x"],
+                &[
+                    "-c",
+                    "user.name=T",
+                    "-c",
+                    "user.email=t@e.invalid",
+                    "commit",
+                    "-qm",
+                    "x",
+                ],
             );
         }
         git(r, &["repack", "-adq", "--window=50", "--depth=50"]);
         let ids: Vec<Id> = String::from_utf8(git(
             r,
-            &["cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname)"],
+            &[
+                "cat-file",
+                "--batch-all-objects",
+                "--batch-check=%(objecttype) %(objectname)",
+            ],
         ))
         .unwrap()
         .lines()
@@ -704,7 +721,11 @@ mod tests {
             assert!(deltas > ids.len() / 2, "mostly deltas: {deltas}");
             for id in &ids {
                 let want = git(r, &["cat-file", "tree", &id.to_string()]);
-                assert_eq!(trees.data(id).as_deref(), Some(&want[..]), "{id} {budget:?}");
+                assert_eq!(
+                    trees.data(id).as_deref(),
+                    Some(&want[..]),
+                    "{id} {budget:?}"
+                );
             }
             assert!(trees.data(&Id([7; 20])).is_none());
             let peak = trees.cache.lock().unwrap().peak_bytes;

@@ -118,10 +118,7 @@ impl Pack {
         // Entries in offset order.
         let mut order: Vec<u32> = (0..n as u32).collect();
         order.sort_unstable_by_key(|&p| index.offset(p as usize));
-        let off: Vec<u64> = order
-            .iter()
-            .map(|&p| index.offset(p as usize))
-            .collect();
+        let off: Vec<u64> = order.iter().map(|&p| index.offset(p as usize)).collect();
         let mut e_of_pos = vec![NONE; n];
         for (e, &p) in order.iter().enumerate() {
             e_of_pos[p as usize] = e as u32;
@@ -134,7 +131,9 @@ impl Pack {
             use rayon::prelude::*;
             (0..pieces)
                 .into_par_iter()
-                .map(|k| self.parse_headers(index, k * n / pieces..(k + 1) * n / pieces, &off, &e_of_pos))
+                .map(|k| {
+                    self.parse_headers(index, k * n / pieces..(k + 1) * n / pieces, &off, &e_of_pos)
+                })
                 .collect()
         };
         let mut kind = Vec::with_capacity(n);

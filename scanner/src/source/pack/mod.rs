@@ -292,7 +292,12 @@ pub const NO_BASE: u32 = NONE;
 /// its base), per pack, without resolving any delta: for callers that hold
 /// objects in delta form and rebuild them on demand. `keep` turns each
 /// entry's inflated bytes into what is held, on `threads` workers.
-pub fn read_stored<T, F>(packs: &Packs, kind: u8, threads: usize, keep: F) -> Result<Vec<Vec<Stored<T>>>>
+pub fn read_stored<T, F>(
+    packs: &Packs,
+    kind: u8,
+    threads: usize,
+    keep: F,
+) -> Result<Vec<Vec<Stored<T>>>>
 where
     T: Send,
     F: Fn(&[u8]) -> T + Sync,
