@@ -372,9 +372,9 @@ impl Pack {
         let n = l.oid.len();
         let mut pos = vec![NONE; n];
         let mut list: Vec<u32> = Vec::new();
-        for e in 0..n {
+        for (e, p) in pos.iter_mut().enumerate() {
             if l.kind[e] != 0 && l.root_kind[e] == kind {
-                pos[e] = list.len() as u32;
+                *p = list.len() as u32;
                 list.push(e as u32);
             }
         }
@@ -390,7 +390,7 @@ impl Pack {
                             } else {
                                 pos[l.parent[i] as usize]
                             };
-                            let data = self.inflate_stored(st, i).map(|d| keep(d));
+                            let data = self.inflate_stored(st, i).map(keep);
                             super::Stored {
                                 id: l.oid[i],
                                 base,
