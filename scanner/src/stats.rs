@@ -75,6 +75,12 @@ pub struct Stats {
     /// `read-pack`, `read-fallback`, `locate`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub phases_ms: BTreeMap<String, u64>,
+    /// Bytes held by the largest structures of a history scan (trees
+    /// stored, pack indexes, the tree graph, blob lists...), each at its
+    /// largest, and the process's peak resident size where the system
+    /// tells it (`process-peak-rss`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub memory_bytes: BTreeMap<String, u64>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -119,6 +125,15 @@ impl Stats {
         for (k, v) in other.phases_ms {
             *self.phases_ms.entry(k).or_default() += v;
         }
+        for (k, v) in other.memory_bytes {
+            self.memory(&k, v);
+        }
+    }
+
+    /// Records that structure `name` held `bytes` (the largest is kept).
+    pub fn memory(&mut self, name: &str, bytes: u64) {
+        let m = self.memory_bytes.entry(name.to_string()).or_default();
+        *m = (*m).max(bytes);
     }
 
     /// Records the wall time of a phase that started at `since`.

@@ -169,6 +169,10 @@ impl Scanner {
         // See scan_blobs: no re-hash of objects on read; set before the
         // enumeration so commits and trees are not re-hashed either.
         git2::opts::strict_hash_verification(false);
+        // Nor a cache of parsed objects: every commit and tree is read once
+        // by the walk (from memory, see PackedCommits and Trees), and
+        // libgit2's cache would keep a copy of each.
+        git2::opts::enable_caching(false);
         // The pack reader decodes every packed tree once, up front; the
         // walk reads them from memory (libgit2 resolves each tree's delta
         // chain on its own, which dominated the enumeration).
@@ -184,15 +188,24 @@ impl Scanner {
         } else {
             Trees::default()
         };
+        // The commits too, for the walk: libgit2 reading them from the
+        // mapped pack faults in the pages around each, which is the whole
+        // pack when commits are spread through it.
+        let commits = opened.as_ref().map(|opened| {
+            let phase = Instant::now();
+            let c = PackedCommits::read(opened, self.options.thread_count());
+            stats.phase("read-commits", phase);
+            c
+        });
         // A whole history (every ref) reaches nearly every packed blob: read
         // them all while one worker walks the history, then keep what it
         // reached. With --branch, read only what the walk reached.
         let (en, flagged, scan_stats) =
             if let Some(opened) = opened.filter(|_| opts.branch.is_none()) {
-                scan_overlapped(self, repo, opts, &trees, &opened, progress, mode)?
+                scan_overlapped(self, repo, opts, (&trees, commits), &opened, progress, mode)?
             } else {
                 let phase = Instant::now();
-                let mut en = enumerate(repo, opts, &trees, &mut stats)?;
+                let mut en = enumerate(repo, opts, &trees, commits, &mut stats)?;
                 stats.phase("enumerate", phase);
                 let git_dir = repo.path().to_path_buf();
                 // Versions of one file together, oldest first: the first read
@@ -216,6 +229,9 @@ impl Scanner {
             secret_files_pass(self, repo, &en.blobs, &mut flagged);
         }
         stats.commits_scanned = Some(en.commits.len() as u64);
+        for (name, bytes) in trees.memory() {
+            stats.memory(name, bytes);
+        }
         let mut findings = Vec::new();
         if !flagged.is_empty() {
             let flagged_oids: OidSet = flagged.keys().copied().collect();
@@ -249,8 +265,19 @@ impl Scanner {
                 }
             }
         }
+        if let Some(peak) = peak_rss() {
+            stats.memory("process-peak-rss", peak);
+        }
         Ok(ScanResult { findings, stats })
     }
+}
+
+/// The process's peak resident size so far (Linux's `VmHWM`), if known.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// Files whose whole content is one secret (`config/master.key`,
@@ -304,9 +331,17 @@ fn enumerate(
     repo: &Repository,
     opts: &GitScanOptions,
     trees: &Trees,
+    commits: Option<PackedCommits>,
     stats: &mut Stats,
 ) -> Result<Enumerated> {
-    let mut walk = repo.revwalk().context("starting a revision walk")?;
+    // Commits are read from memory when the packs' commits were read
+    // (the refs, and anything else, from the repository).
+    if let Some(c) = &commits {
+        stats.memory("commits-held", c.bytes());
+    }
+    let held = commits.and_then(|c| c.repository(repo));
+    let repo_c = held.as_ref().unwrap_or(repo);
+    let mut walk = repo_c.revwalk().context("starting a revision walk")?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
     let mut root_trees: Vec<(Oid, String)> = Vec::new();
     let mut loose_blobs: Vec<(Oid, String)> = Vec::new();
@@ -378,13 +413,12 @@ fn enumerate(
         // corrupt or truncated pack); walk again one commit at a time so
         // everything readable is still scanned, counting what is not.
         let before = stats.errors_total;
-        commits = walk_one_by_one(repo, &starts, stats);
+        commits = walk_one_by_one(repo_c, &starts, stats);
         if stats.errors_total == before {
             stats.error("bad-commit", format!("walking history: {e}"));
         }
     }
-    let mut graph = Graph::with_trees(trees.len());
-    let mut data_of = Vec::with_capacity(trees.len());
+    let mut graph = Graph::with_trees(trees);
     let mut blobs = Vec::new();
     let mut stack: Vec<(u32, String, u32)> = Vec::new();
     // The previous commit's root tree: most of a root tree is the same as
@@ -392,7 +426,7 @@ fn enumerate(
     let mut prev_root = NONE;
     let mut roots = Vec::with_capacity(commits.len());
     for c in &commits {
-        let tree = match repo.find_commit(*c) {
+        let tree = match repo_c.find_commit(*c) {
             Ok(commit) => commit.tree_id(),
             Err(e) => {
                 stats.error("bad-commit", format!("commit {c}: {e}"));
@@ -401,34 +435,18 @@ fn enumerate(
         };
         let tree = Id::from(tree);
         roots.push((Id::from(c), tree));
-        let (t, new) = graph.tree(tree);
+        let (t, new) = graph.tree(trees, tree);
         if new {
             stack.push((t, String::new(), prev_root));
-            walk_trees(
-                repo,
-                trees,
-                &mut stack,
-                &mut graph,
-                &mut data_of,
-                &mut blobs,
-                stats,
-            );
+            walk_trees(repo, trees, &mut stack, &mut graph, &mut blobs, stats);
         }
         prev_root = t;
     }
     for (tree, name) in root_trees {
-        let (t, new) = graph.tree(Id::from(tree));
+        let (t, new) = graph.tree(trees, Id::from(tree));
         if new {
             stack.push((t, format!("{name}:"), NONE));
-            walk_trees(
-                repo,
-                trees,
-                &mut stack,
-                &mut graph,
-                &mut data_of,
-                &mut blobs,
-                stats,
-            );
+            walk_trees(repo, trees, &mut stack, &mut graph, &mut blobs, stats);
         }
     }
     for (oid, name) in loose_blobs {
@@ -462,12 +480,71 @@ fn enumerate(
             }
         }
     }
+    stats.memory("graph-id-maps", graph.map_bytes());
     graph.seal();
+    stats.memory("graph", graph.heap_bytes());
+    stats.memory(
+        "blob-list",
+        (blobs.capacity() * std::mem::size_of::<BlobEntry>()
+            + blobs.iter().map(|b| b.path.capacity()).sum::<usize>()) as u64,
+    );
     Ok(Enumerated {
         blobs,
         commits: roots,
         graph,
     })
+}
+
+/// The packs' commits, read by the pack reader, for a history walk that
+/// reads them from memory: libgit2 reading each commit from its mapping of
+/// the pack faults in the pages around it (file-backed pages count in the
+/// resident size), the whole pack when commits are spread through it.
+pub(crate) struct PackedCommits(Vec<Vec<u8>>);
+
+impl PackedCommits {
+    fn read(packs: &Packs, threads: usize) -> PackedCommits {
+        use crate::source::pack::{self, COMMIT, Payload, Select};
+        let out = Mutex::new(Vec::new());
+        let _ = pack::read_objects_in(
+            packs,
+            Select::Kinds(&[COMMIT]),
+            threads,
+            u64::MAX,
+            |_, _, payload| {
+                if let Payload::Data(d) = payload {
+                    out.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(d.to_vec());
+                }
+            },
+        );
+        PackedCommits(out.into_inner().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// A repository whose object database serves these commits from
+    /// memory and everything else from `repo`'s objects; `None` (read from
+    /// `repo` itself) for a shallow or grafted repository, whose history
+    /// libgit2 cuts with files the in-memory one lacks, or when it cannot
+    /// be set up.
+    fn bytes(&self) -> u64 {
+        self.0.iter().map(|c| c.capacity() as u64 + 24).sum()
+    }
+
+    fn repository(self, repo: &Repository) -> Option<Repository> {
+        if repo.is_shallow() || repo.commondir().join("info/grafts").exists() {
+            return None;
+        }
+        let objects = repo.commondir().join("objects");
+        let odb = git2::Odb::new().ok()?;
+        odb.add_new_mempack_backend(1000).ok()?;
+        for data in self.0 {
+            // Stored under the id its bytes hash to: a damaged commit
+            // misses here and is read (and reported) from disk.
+            odb.write(ObjectType::Commit, &data).ok()?;
+        }
+        odb.add_disk_alternate(objects.to_str()?).ok()?;
+        Repository::from_odb(odb).ok()
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -550,14 +627,11 @@ fn walk_one_by_one(repo: &Repository, starts: &[Oid], stats: &mut Stats) -> Vec<
 /// before, recording the tree graph. An entry a tree shares with its
 /// previous version was handled with that version (which was walked in
 /// full, earlier), so only changed entries are looked up.
-fn walk_trees<'t>(
+fn walk_trees(
     repo: &Repository,
-    trees: &'t Trees,
+    trees: &Trees,
     stack: &mut Vec<(u32, String, u32)>,
     graph: &mut Graph,
-    // The packed bytes of each tree walked, by index: a tree's previous
-    // version was walked before it, so its bytes are here.
-    data_of: &mut Vec<Option<&'t [u8]>>,
     blobs: &mut Vec<BlobEntry>,
     stats: &mut Stats,
 ) {
@@ -565,46 +639,46 @@ fn walk_trees<'t>(
     while let Some((t, prefix, prev)) = stack.pop() {
         let oid = graph.tree_ids[t as usize];
         let data = trees.data(&oid);
-        if data_of.len() <= t as usize {
-            data_of.resize(graph.tree_ids.len(), None);
-        }
-        data_of[t as usize] = data;
-        let before = data_of.get(prev as usize).copied().flatten();
+        // The previous version was walked before this one: rebuilt again
+        // (most often from the trees' cache) rather than held meanwhile.
+        let before = graph
+            .tree_ids
+            .get(prev as usize)
+            .and_then(|p| trees.data(p));
         graph.walking(t, prev);
-        let res =
-            trees.for_each_since_in(
-                repo,
-                oid,
-                data,
-                before,
-                |kind, name, id, since| match kind {
-                    // Submodule gitlinks point into another repository: counted,
-                    // not read (a deliberate skip, see `stats::DELIBERATE_SKIPS`).
-                    EntryKind::Commit => stats.skip(crate::stats::reason::SUBMODULE),
-                    _ if since == Since::Same => {}
-                    EntryKind::Blob => {
-                        let (b, new) = graph.blob(id);
-                        if new {
-                            blobs.push(BlobEntry {
-                                oid: id,
-                                path: join(&prefix, name),
-                            });
-                        }
-                        graph.blob_edge(b, t);
+        let res = trees.for_each_since_in(
+            repo,
+            oid,
+            data.as_deref(),
+            before.as_deref(),
+            |kind, name, id, since| match kind {
+                // Submodule gitlinks point into another repository: counted,
+                // not read (a deliberate skip, see `stats::DELIBERATE_SKIPS`).
+                EntryKind::Commit => stats.skip(crate::stats::reason::SUBMODULE),
+                _ if since == Since::Same => {}
+                EntryKind::Blob => {
+                    let (b, new) = graph.blob(id);
+                    if new {
+                        blobs.push(BlobEntry {
+                            oid: id,
+                            path: join(&prefix, name),
+                        });
                     }
-                    EntryKind::Tree => {
-                        let (s, new) = graph.tree(id);
-                        if new {
-                            let before = match since {
-                                Since::Was(b) => graph.tree_seen(&b).unwrap_or(NONE),
-                                _ => NONE,
-                            };
-                            subtrees.push((s, join(&prefix, name), before));
-                        }
-                        graph.tree_edge(s, t);
+                    graph.blob_edge(b, t);
+                }
+                EntryKind::Tree => {
+                    let (s, new) = graph.tree(trees, id);
+                    if new {
+                        let before = match since {
+                            Since::Was(b) => graph.tree_seen(trees, &b).unwrap_or(NONE),
+                            _ => NONE,
+                        };
+                        subtrees.push((s, join(&prefix, name), before));
                     }
-                },
-            );
+                    graph.tree_edge(s, t);
+                }
+            },
+        );
         if let Err(e) = res {
             stats.error(
                 "bad-tree",
@@ -803,7 +877,7 @@ fn scan_overlapped(
     scanner: &Scanner,
     repo: &Repository,
     opts: &GitScanOptions,
-    trees: &Trees,
+    (trees, commits): (&Trees, Option<PackedCommits>),
     opened: &Packs,
     progress: Option<&dyn Progress>,
     mode: Mode,
@@ -842,14 +916,16 @@ fn scan_overlapped(
         let r =
             Repository::open(&git_dir).with_context(|| format!("opening {}", git_dir.display()))?;
         let mut st = Stats::default();
-        let en = enumerate(&r, opts, trees, &mut st)?;
+        let en = enumerate(&r, opts, trees, commits, &mut st)?;
+        // Until `locate`, which reads few trees.
+        trees.release_cache();
         if let Some(p) = progress {
             p.start(en.blobs.len() as u64, None);
         }
         st.phase("enumerate", phase);
         Ok((en, st))
     };
-    let (_report, walked) = pack::read_objects_memo_in(
+    let (_, walked) = pack::read_objects_memo_in(
         opened,
         Select::Kinds(&[BLOB]),
         scanner.options.thread_count(),
@@ -859,6 +935,8 @@ fn scan_overlapped(
     )?;
     let (en, mut stats) = walked?;
     let seen = seen.into_inner().unwrap_or_else(|e| e.into_inner());
+    stats.memory("blob-read-map", (seen.capacity() * (20 + 16 + 1)) as u64);
+    stats.memory("pack-indexes", opened.heap_bytes());
     let mut flagged = flagged.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut delivered = OidSet::default();
     let mut reached = OidSet::default();

@@ -20,7 +20,9 @@ const TREE_BIT: u32 = 1 << 31;
 /// (walk order).
 #[derive(Default)]
 pub(crate) struct Graph {
-    /// Tree id -> index (only during the walk: see [`Graph::seal`]).
+    /// Index of each tree by its slot in [`Trees`] (only during the walk:
+    /// see [`Graph::seal`]), and by id for the trees not held there.
+    by_slot: Vec<u32>,
     tree_index: OidMap<u32>,
     /// Blob id -> index (only during the walk).
     blob_index: OidMap<u32>,
@@ -38,21 +40,32 @@ pub(crate) struct Graph {
 }
 
 impl Graph {
-    /// A graph sized for about `trees` trees.
-    pub(crate) fn with_trees(trees: usize) -> Graph {
+    /// A graph sized for the trees `trees` holds.
+    pub(crate) fn with_trees(trees: &Trees) -> Graph {
         Graph {
-            tree_index: OidMap::with_capacity_and_hasher(trees, Default::default()),
-            tree_ids: Vec::with_capacity(trees),
-            prev: Vec::with_capacity(trees),
+            by_slot: vec![NONE; trees.slots()],
+            tree_ids: Vec::with_capacity(trees.len()),
+            prev: Vec::with_capacity(trees.len()),
             ..Graph::default()
         }
     }
 
     /// The index of tree `id`, and whether it was first seen now.
     #[inline]
-    pub(crate) fn tree(&mut self, id: Id) -> (u32, bool) {
+    pub(crate) fn tree(&mut self, trees: &Trees, id: Id) -> (u32, bool) {
         let next = self.tree_ids.len() as u32;
-        let t = *self.tree_index.entry(id).or_insert(next);
+        let t = match trees
+            .slot(&id)
+            .and_then(|s| self.by_slot.get_mut(s as usize))
+        {
+            Some(t) => {
+                if *t == NONE {
+                    *t = next;
+                }
+                *t
+            }
+            None => *self.tree_index.entry(id).or_insert(next),
+        };
         if t == next {
             self.tree_ids.push(id);
             self.prev.push(NONE);
@@ -61,8 +74,11 @@ impl Graph {
     }
 
     /// The index of a tree seen before.
-    pub(crate) fn tree_seen(&self, id: &Id) -> Option<u32> {
-        self.tree_index.get(id).copied()
+    pub(crate) fn tree_seen(&self, trees: &Trees, id: &Id) -> Option<u32> {
+        match trees.slot(id).and_then(|s| self.by_slot.get(s as usize)) {
+            Some(&t) => (t != NONE).then_some(t),
+            None => self.tree_index.get(id).copied(),
+        }
     }
 
     /// The index of blob `id`, and whether it was first seen now.
@@ -98,9 +114,23 @@ impl Graph {
         self.edges.push((child, parent));
     }
 
+    /// Bytes of the id -> index maps (dropped by [`Graph::seal`]).
+    pub(crate) fn map_bytes(&self) -> u64 {
+        ((self.tree_index.capacity() + self.blob_index.capacity()) * (20 + 4 + 1)
+            + self.by_slot.capacity() * 4) as u64
+    }
+
+    /// Bytes of what `locate` keeps: ids, previous versions, edges.
+    pub(crate) fn heap_bytes(&self) -> u64 {
+        ((self.tree_ids.capacity() + self.blob_ids.capacity()) * 20
+            + self.prev.capacity() * 4
+            + self.edges.capacity() * 8) as u64
+    }
+
     /// After the walk: drops the id -> index maps (locate works on
     /// indices).
     pub(crate) fn seal(&mut self) {
+        self.by_slot = Vec::new();
         self.tree_index = OidMap::default();
         self.blob_index = OidMap::default();
     }
@@ -232,7 +262,9 @@ pub(crate) fn locate(
         if !held.contains(&tree) {
             continue;
         }
-        let hits = names.hits(tree);
+        // A root tree is most often one commit's alone: not memoized (the
+        // trees below it are, and are shared).
+        let hits = names.hits(tree, false);
         for (oid, path) in hits.iter() {
             let paths = intro.entry(*oid).or_default();
             if !paths.contains_key(path) {
@@ -263,7 +295,7 @@ struct Names<'a> {
 }
 
 impl Names<'_> {
-    fn hits(&mut self, tree: Id) -> Hits {
+    fn hits(&mut self, tree: Id, memo: bool) -> Hits {
         if let Some(h) = self.memo.get(&tree) {
             return h.clone();
         }
@@ -282,13 +314,15 @@ impl Names<'_> {
                 _ => {}
             });
         for (id, name) in subtrees {
-            let sub = self.hits(id);
+            let sub = self.hits(id, true);
             for (oid, p) in sub.iter() {
                 hits.push((*oid, format!("{name}/{p}")));
             }
         }
         let hits = Rc::new(hits);
-        self.memo.insert(tree, hits.clone());
+        if memo {
+            self.memo.insert(tree, hits.clone());
+        }
         hits
     }
 }

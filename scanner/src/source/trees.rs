@@ -1,13 +1,17 @@
-//! Trees for the history walk: decoded once from the packs by
-//! `source::pack` (each delta chain resolved once), with libgit2 for any
-//! tree the packs lack or that does not parse.
+//! Trees for the history walk, held as the packs store them: each tree's
+//! inflated delta against its base (or its bytes, for a tree stored
+//! whole), rebuilt on demand through a small cache of recent versions, so
+//! memory follows the packed size of the trees rather than the sum of
+//! every version's bytes. libgit2 reads any tree the packs lack or that
+//! does not parse.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use git2::{ObjectType, Repository};
 
-use crate::source::pack::{self, Id, OidMap, Packs, Payload, Select, TREE};
+use crate::source::pack::{self, Id, NO_BASE, Packs, TREE};
 
 /// What a tree entry points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,34 +24,38 @@ pub enum EntryKind {
 
 /// Tree contents by id; empty when every tree is read through libgit2.
 ///
-/// The bytes live in a few large chunks per decoding thread (no allocation
-/// per tree, and the versions of one directory, decoded one after the
-/// other from a delta chain, sit side by side); the index is split in
-/// shards by the ids' last byte so the decoding threads rarely wait on one
-/// another.
+/// The stored bytes live in a few large chunks per reading thread (no
+/// allocation per tree); `slots` links each delta to its base, and
+/// rebuilt versions are kept in [`Cache`] within a byte budget.
 #[derive(Default)]
 pub struct Trees {
-    shards: Vec<OidMap<Loc>>,
-    /// Chunks of tree bytes, per decoding thread.
+    index: IdIndex,
+    slots: Vec<Slot>,
+    /// Chunks of stored bytes, per reading thread.
     arenas: Vec<Vec<Vec<u8>>>,
-    len: usize,
+    cache: Mutex<Cache>,
 }
 
-/// Where a tree's bytes are: `arenas[arena][chunk][at..at + len]`.
+/// Where a stored entry's bytes are (`arenas[arena][chunk][at..at + len]`)
+/// and its delta base's slot ([`NO_BASE`] for a tree stored whole).
 #[derive(Clone, Copy)]
-struct Loc {
+struct Slot {
     arena: u32,
     chunk: u32,
     at: u32,
+    /// [`FAILED`] when the entry did not read.
     len: u32,
+    base: u32,
 }
 
-/// Index shards (a power of two).
-const SHARDS: usize = 16;
-/// Size of an arena chunk; a larger tree gets a chunk of its own.
+/// [`Slot::len`] of an entry that did not read or inflate.
+const FAILED: u32 = u32::MAX;
+/// Size of an arena chunk; a larger entry gets a chunk of its own.
 const CHUNK: usize = 8 << 20;
+/// Bytes of rebuilt trees the cache keeps (two generations of half each).
+const CACHE_BUDGET: usize = 24 << 20;
 
-/// One decoding thread's chunks.
+/// One reading thread's chunks.
 #[derive(Default)]
 struct Arena {
     chunks: Vec<Vec<u8>>,
@@ -71,10 +79,112 @@ impl Arena {
     }
 }
 
-#[inline]
-fn shard_of(id: &Id) -> usize {
-    // Not from the first eight bytes: they are the hash within a shard.
-    usize::from(id.0[19]) & (SHARDS - 1)
+/// Tree id -> slot, in a third of a hash map's memory: pairs sorted by id,
+/// found by a table of where each value of the first two bytes starts
+/// (ids are uniform, so a range holds a handful) and a binary search.
+#[derive(Default)]
+struct IdIndex {
+    pairs: Vec<(Id, u32)>,
+    /// `pairs[start[k]..start[k + 1]]` begin with the two bytes `k`.
+    start: Vec<u32>,
+}
+
+impl IdIndex {
+    /// From (id, slot) pairs; for an id held more than once, the smallest
+    /// slot (the first pack holding it) is kept.
+    fn new(mut pairs: Vec<(Id, u32)>) -> IdIndex {
+        pairs.sort_unstable_by(|a, b| a.0.0.cmp(&b.0.0).then(a.1.cmp(&b.1)));
+        pairs.dedup_by(|b, a| a.0 == b.0);
+        pairs.shrink_to_fit();
+        let mut start = vec![0u32; (1 << 16) + 1];
+        for (id, _) in &pairs {
+            start[usize::from(u16::from_be_bytes([id.0[0], id.0[1]])) + 1] += 1;
+        }
+        for k in 0..1 << 16 {
+            start[k + 1] += start[k];
+        }
+        IdIndex { pairs, start }
+    }
+
+    #[inline]
+    fn get(&self, id: &Id) -> Option<u32> {
+        let k = usize::from(u16::from_be_bytes([id.0[0], id.0[1]]));
+        let range = self
+            .pairs
+            .get(*self.start.get(k)? as usize..self.start[k + 1] as usize)?;
+        range
+            .binary_search_by(|(x, _)| x.0.cmp(&id.0))
+            .ok()
+            .map(|i| range[i].1)
+    }
+
+    fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    fn heap_bytes(&self) -> u64 {
+        (self.pairs.capacity() * 24 + self.start.capacity() * 4) as u64
+    }
+}
+
+/// Rebuilt trees by slot, within a byte budget: a lookup in the older
+/// generation moves the tree to the current one, and when the current one
+/// is full it becomes the older one (the older one is dropped), an LRU
+/// approximation with O(1) work per access.
+#[derive(Default)]
+struct Cache {
+    cur: HashMap<u32, Arc<Vec<u8>>>,
+    old: HashMap<u32, Arc<Vec<u8>>>,
+    cur_bytes: usize,
+    old_bytes: usize,
+    peak_bytes: usize,
+    /// Another budget than [`CACHE_BUDGET`] (tests).
+    budget: Option<usize>,
+}
+
+impl Cache {
+    fn get(&mut self, slot: u32) -> Option<Arc<Vec<u8>>> {
+        if let Some(d) = self.cur.get(&slot) {
+            return Some(d.clone());
+        }
+        let d = self.old.remove(&slot)?;
+        self.old_bytes -= d.len();
+        self.insert(slot, d.clone());
+        Some(d)
+    }
+
+    fn insert(&mut self, slot: u32, data: Arc<Vec<u8>>) {
+        self.cur_bytes += data.len();
+        if let Some(prev) = self.cur.insert(slot, data) {
+            self.cur_bytes -= prev.len();
+        }
+        self.peak_bytes = self.peak_bytes.max(self.cur_bytes + self.old_bytes);
+        if self.cur_bytes > self.budget.unwrap_or(CACHE_BUDGET) / 2 {
+            self.old = std::mem::take(&mut self.cur);
+            self.old_bytes = std::mem::take(&mut self.cur_bytes);
+        }
+    }
+}
+
+/// A tree's raw bytes: held as stored, or rebuilt.
+pub(crate) enum TreeData<'a> {
+    Held(&'a [u8]),
+    Built(Arc<Vec<u8>>),
+}
+
+impl std::ops::Deref for TreeData<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            TreeData::Held(d) => d,
+            TreeData::Built(d) => d,
+        }
+    }
 }
 
 impl Trees {
@@ -85,73 +195,154 @@ impl Trees {
 
     /// Every tree in `packs`.
     pub fn from_opened(packs: &Packs, threads: usize) -> Trees {
-        let shards: Vec<Mutex<OidMap<Loc>>> =
-            (0..SHARDS).map(|_| Mutex::new(OidMap::default())).collect();
         // One arena per pool thread, and one for any other caller.
         let arenas: Vec<Mutex<Arena>> = (0..=threads.max(1))
             .map(|_| Mutex::new(Arena::default()))
             .collect();
-        let res = pack::read_objects_in(
-            packs,
-            Select::Kinds(&[TREE]),
-            threads,
-            u64::MAX,
-            |oid, _, payload| {
-                let Payload::Data(d) = payload else {
-                    return;
+        let keep = |d: &[u8]| -> Option<(u32, u32, u32, u32)> {
+            let len = u32::try_from(d.len()).ok().filter(|&l| l != FAILED)?;
+            let a = rayon::current_thread_index()
+                .filter(|&i| i < arenas.len() - 1)
+                .unwrap_or(arenas.len() - 1);
+            let (chunk, at) = arenas[a].lock().unwrap_or_else(|e| e.into_inner()).push(d);
+            Some((a as u32, chunk, at, len))
+        };
+        // Whatever is not held (or nothing, if the reader could not start)
+        // comes from libgit2.
+        let per_pack = pack::read_stored(packs, TREE, threads, keep).unwrap_or_default();
+        let total: usize = per_pack.iter().map(Vec::len).sum();
+        let mut index = Vec::with_capacity(total);
+        let mut slots = Vec::with_capacity(total);
+        for entries in per_pack {
+            let first = slots.len() as u32;
+            for e in entries {
+                let slot = slots.len() as u32;
+                let (arena, chunk, at, len) = e.data.flatten().unwrap_or((0, 0, 0, FAILED));
+                let base = if e.base == NO_BASE {
+                    NO_BASE
+                } else {
+                    first + e.base
                 };
-                let Ok(len) = u32::try_from(d.len()) else {
-                    // Left to libgit2.
-                    return;
-                };
-                let a = rayon::current_thread_index()
-                    .filter(|&i| i < arenas.len() - 1)
-                    .unwrap_or(arenas.len() - 1);
-                let (chunk, at) = arenas[a].lock().unwrap_or_else(|e| e.into_inner()).push(d);
-                let loc = Loc {
-                    arena: a as u32,
+                slots.push(Slot {
+                    arena,
                     chunk,
                     at,
                     len,
-                };
-                shards[shard_of(&oid)]
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(oid, loc);
-            },
-        );
-        // Whatever was not read (or nothing, if the reader could not start)
-        // comes from libgit2.
-        let _ = res;
-        let shards: Vec<OidMap<Loc>> = shards
-            .into_iter()
-            .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
-            .collect();
-        let len = shards.iter().map(|m| m.len()).sum();
+                    base,
+                });
+                index.push((e.id, slot));
+            }
+        }
         Trees {
-            shards,
+            index: IdIndex::new(index),
+            slots,
             arenas: arenas
                 .into_iter()
                 .map(|a| a.into_inner().unwrap_or_else(|e| e.into_inner()).chunks)
                 .collect(),
-            len,
+            cache: Mutex::default(),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.index.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.index.is_empty()
     }
 
-    /// The raw bytes of packed tree `id`.
+    /// What this holds, by structure, in bytes (for `--stats`).
+    pub fn memory(&self) -> Vec<(&'static str, u64)> {
+        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let stored: usize = self.arenas.iter().flatten().map(Vec::capacity).sum();
+        vec![
+            ("trees-stored", stored as u64),
+            (
+                "trees-index",
+                self.index.heap_bytes() + (self.slots.capacity() * 20) as u64,
+            ),
+            ("trees-cache-peak", cache.peak_bytes as u64),
+        ]
+    }
+
+    /// The stored bytes of slot `s` (a delta's instructions, or a whole
+    /// tree).
+    fn stored(&self, s: u32) -> Option<&[u8]> {
+        let slot = self.slots.get(s as usize)?;
+        if slot.len == FAILED {
+            return None;
+        }
+        let chunk = self
+            .arenas
+            .get(slot.arena as usize)?
+            .get(slot.chunk as usize)?;
+        chunk.get(slot.at as usize..slot.at as usize + slot.len as usize)
+    }
+
+    /// The raw bytes of packed tree `id`, rebuilt from its delta chain when
+    /// it is stored as a delta; `None` when the packs do not hold it or it
+    /// does not rebuild.
+    pub(crate) fn data(&self, id: &Id) -> Option<TreeData<'_>> {
+        self.build(self.slot(id)?)
+    }
+
+    /// Drops the rebuilt trees kept (the walk is done).
+    pub(crate) fn release_cache(&self) {
+        let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        c.cur = HashMap::new();
+        c.old = HashMap::new();
+        c.cur_bytes = 0;
+        c.old_bytes = 0;
+    }
+
+    /// The slot of packed tree `id`.
     #[inline]
-    pub(crate) fn data(&self, id: &Id) -> Option<&[u8]> {
-        let loc = self.shards.get(shard_of(id))?.get(id)?;
-        let chunk = &self.arenas[loc.arena as usize][loc.chunk as usize];
-        chunk.get(loc.at as usize..loc.at as usize + loc.len as usize)
+    pub(crate) fn slot(&self, id: &Id) -> Option<u32> {
+        self.index.get(id)
+    }
+
+    /// Slots held (an upper bound of [`Trees::slot`]).
+    pub(crate) fn slots(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn build(&self, slot: u32) -> Option<TreeData<'_>> {
+        let s = self.slots.get(slot as usize)?;
+        if s.base == NO_BASE {
+            return self.stored(slot).map(TreeData::Held);
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(d) = cache.get(slot) {
+            return Some(TreeData::Built(d));
+        }
+        // Climb to a cached version or a whole tree, then apply the deltas
+        // back down, caching each version on the way.
+        let mut chain = vec![slot];
+        let mut x = s.base;
+        let mut cur = loop {
+            if chain.len() > self.slots.len() {
+                return None;
+            }
+            let sx = self.slots.get(x as usize)?;
+            if sx.base == NO_BASE {
+                break TreeData::Held(self.stored(x)?);
+            }
+            if let Some(d) = cache.get(x) {
+                break TreeData::Built(d);
+            }
+            chain.push(x);
+            x = sx.base;
+        };
+        for &c in chain.iter().rev() {
+            let delta = self.stored(c)?;
+            let mut out = Vec::new();
+            pack::apply_delta(&cur, delta, &mut out).ok()?;
+            let d = Arc::new(out);
+            cache.insert(c, d.clone());
+            cur = TreeData::Built(d);
+        }
+        Some(cur)
     }
 
     /// Calls `f` with each entry of tree `oid`: its kind, name and id.
@@ -163,7 +354,7 @@ impl Trees {
         oid: Id,
         f: impl FnMut(EntryKind, &[u8], Id),
     ) -> Result<(), git2::Error> {
-        self.for_each_in(repo, oid, self.data(&oid), f)
+        self.for_each_in(repo, oid, self.data(&oid).as_deref(), f)
     }
 
     /// [`Trees::for_each`] with the tree's packed bytes already looked up
@@ -207,7 +398,7 @@ impl Trees {
         f: impl FnMut(EntryKind, &[u8], Id, Since),
     ) -> Result<(), git2::Error> {
         let before = prev.filter(|&p| p != oid).and_then(|p| self.data(&p));
-        self.for_each_since_in(repo, oid, self.data(&oid), before, f)
+        self.for_each_since_in(repo, oid, self.data(&oid).as_deref(), before.as_deref(), f)
     }
 
     /// [`Trees::for_each_since`] with the packed bytes of the tree and of
@@ -376,28 +567,25 @@ mod tests {
         t
     }
 
-    /// Trees held in memory as if decoded from packs.
+    /// Trees held in memory as if read from packs, each stored whole.
     fn held(items: &[(u8, Vec<u8>)]) -> Trees {
         let mut arena = Arena::default();
-        let mut shards: Vec<OidMap<Loc>> = (0..SHARDS).map(|_| OidMap::default()).collect();
+        let mut trees = Trees::default();
+        let mut index = Vec::new();
         for (id, data) in items {
             let (chunk, at) = arena.push(data);
-            let id = Id([*id; 20]);
-            shards[shard_of(&id)].insert(
-                id,
-                Loc {
-                    arena: 0,
-                    chunk,
-                    at,
-                    len: data.len() as u32,
-                },
-            );
+            index.push((Id([*id; 20]), trees.slots.len() as u32));
+            trees.slots.push(Slot {
+                arena: 0,
+                chunk,
+                at,
+                len: data.len() as u32,
+                base: NO_BASE,
+            });
         }
-        Trees {
-            len: items.len(),
-            shards,
-            arenas: vec![arena.chunks],
-        }
+        trees.arenas = vec![arena.chunks];
+        trees.index = IdIndex::new(index);
+        trees
     }
 
     #[test]
@@ -467,6 +655,84 @@ mod tests {
             "{got:?}"
         );
         assert_eq!(got.len(), 6);
+    }
+
+    /// `git` in `dir`, its standard output.
+    fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .expect("git must be installed (scripts/setup.sh)");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        out.stdout
+    }
+
+    /// Issue 17: trees held as the pack stores them (deltas) and rebuilt
+    /// on demand are byte for byte what git prints, also when the cache
+    /// is so small that every rebuild starts again from a whole tree, and
+    /// a tree the packs lack is not made up.
+    #[test]
+    fn trees_rebuilt_from_pack_deltas_are_what_git_prints() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        git(r, &["init", "-q", "-b", "main", "."]);
+        for i in 0..40 {
+            for d in ["a", "a/b", "c"] {
+                std::fs::create_dir_all(r.join(d)).unwrap();
+                std::fs::write(r.join(format!("{d}/f{}.txt", i % 7)), format!("{i}\n")).unwrap();
+            }
+            git(r, &["add", "-A"]);
+            git(
+                r,
+                &[
+                    "-c",
+                    "user.name=T",
+                    "-c",
+                    "user.email=t@e.invalid",
+                    "commit",
+                    "-qm",
+                    "x",
+                ],
+            );
+        }
+        git(r, &["repack", "-adq", "--window=50", "--depth=50"]);
+        let ids: Vec<Id> = String::from_utf8(git(
+            r,
+            &[
+                "cat-file",
+                "--batch-all-objects",
+                "--batch-check=%(objecttype) %(objectname)",
+            ],
+        ))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("tree "))
+        .map(|h| Id::from(git2::Oid::from_str(h).unwrap()))
+        .collect();
+        assert!(ids.len() > 100, "{}", ids.len());
+        for budget in [None, Some(1)] {
+            let trees = Trees::from_packs(&r.join(".git/objects"), 2);
+            trees.cache.lock().unwrap().budget = budget;
+            assert_eq!(trees.len(), ids.len());
+            let deltas = trees.slots.iter().filter(|s| s.base != NO_BASE).count();
+            assert!(deltas > ids.len() / 2, "mostly deltas: {deltas}");
+            for id in &ids {
+                let want = git(r, &["cat-file", "tree", &id.to_string()]);
+                assert_eq!(
+                    trees.data(id).as_deref(),
+                    Some(&want[..]),
+                    "{id} {budget:?}"
+                );
+            }
+            assert!(trees.data(&Id([7; 20])).is_none());
+            let peak = trees.cache.lock().unwrap().peak_bytes;
+            if budget.is_some() {
+                assert!(peak < 4096, "the cache kept {peak} bytes");
+            }
+        }
     }
 
     #[test]

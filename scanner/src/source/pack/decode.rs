@@ -23,7 +23,9 @@ use crate::keywords::Piece;
 
 /// One open pack: its index and file.
 pub(super) struct Pack {
-    index: PackIndex,
+    /// The parsed index, until the layout is built from it (the layout
+    /// holds what later passes need: the index is not kept besides it).
+    index: Mutex<Option<PackIndex>>,
     file: File,
     /// Where entry data may end: 20 bytes (the checksum) before EOF.
     data_end: u64,
@@ -74,7 +76,7 @@ impl Pack {
             bail!("pack has {count} entries, its index {}", index.len());
         }
         Ok(Pack {
-            index,
+            index: Mutex::new(Some(index)),
             file,
             data_end: len - 20,
             layout: OnceLock::new(),
@@ -84,24 +86,39 @@ impl Pack {
     /// Parses every entry header and links deltas to their bases (once per
     /// pack: later passes reuse it).
     fn layout(&self) -> &Layout {
-        let n = self.index.len();
-        let pieces = (n / 16_384).clamp(1, 4 * rayon::current_num_threads().max(1));
-        self.layout.get_or_init(|| self.parse_layout(pieces))
+        self.layout.get_or_init(|| {
+            let n = self.layout_index(|i| i.len());
+            let pieces = (n / 16_384).clamp(1, 4 * rayon::current_num_threads().max(1));
+            let l = self.parse_layout(pieces);
+            *self.index.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            l
+        })
+    }
+
+    /// Runs `f` with the parsed index (an empty one once the layout is
+    /// built, which never asks again).
+    fn layout_index<R>(&self, f: impl FnOnce(&PackIndex) -> R) -> R {
+        let guard = self.index.lock().unwrap_or_else(|e| e.into_inner());
+        match guard.as_ref() {
+            Some(i) => f(i),
+            None => f(&PackIndex::default()),
+        }
     }
 
     /// The layout, headers parsed in `pieces` ranges.
     fn parse_layout(&self, pieces: usize) -> Layout {
+        self.layout_index(|index| self.parse_layout_with(index, pieces))
+    }
+
+    fn parse_layout_with(&self, index: &PackIndex, pieces: usize) -> Layout {
         // Parse problems, replayed into each pass's report.
         let mut report = PackReport::default();
         let report = &mut report;
-        let n = self.index.len();
+        let n = index.len();
         // Entries in offset order.
         let mut order: Vec<u32> = (0..n as u32).collect();
-        order.sort_unstable_by_key(|&p| self.index.offset(p as usize));
-        let off: Vec<u64> = order
-            .iter()
-            .map(|&p| self.index.offset(p as usize))
-            .collect();
+        order.sort_unstable_by_key(|&p| index.offset(p as usize));
+        let off: Vec<u64> = order.iter().map(|&p| index.offset(p as usize)).collect();
         let mut e_of_pos = vec![NONE; n];
         for (e, &p) in order.iter().enumerate() {
             e_of_pos[p as usize] = e as u32;
@@ -114,7 +131,9 @@ impl Pack {
             use rayon::prelude::*;
             (0..pieces)
                 .into_par_iter()
-                .map(|k| self.parse_headers(k * n / pieces..(k + 1) * n / pieces, &off, &e_of_pos))
+                .map(|k| {
+                    self.parse_headers(index, k * n / pieces..(k + 1) * n / pieces, &off, &e_of_pos)
+                })
                 .collect()
         };
         let mut kind = Vec::with_capacity(n);
@@ -167,7 +186,7 @@ impl Pack {
         }
         let mut oid = Vec::with_capacity(n);
         for &p in &order {
-            oid.push(Id::from_slice(self.index.name(p as usize)).unwrap_or_default());
+            oid.push(Id::from_slice(index.name(p as usize)).unwrap_or_default());
         }
         Layout {
             off,
@@ -186,6 +205,7 @@ impl Pack {
     /// Entry headers of the entries `range` (in offset order `off`).
     fn parse_headers(
         &self,
+        index: &PackIndex,
         range: std::ops::Range<usize>,
         off: &[u64],
         e_of_pos: &[u32],
@@ -246,7 +266,7 @@ impl Pack {
                     Some(b) => off.binary_search(&b).map(|x| x as u32).unwrap_or(NONE),
                     None => NONE,
                 },
-                Base::Ref(id) => self.index.find(&id).map(|p| e_of_pos[p]).unwrap_or(NONE),
+                Base::Ref(id) => index.find(&id).map(|p| e_of_pos[p]).unwrap_or(NONE),
             };
             if h.base != Base::None && (base == NONE || base as usize == e) {
                 // A base outside this pack (thin pack) or nowhere.
@@ -333,6 +353,77 @@ impl Pack {
             children,
             roots,
         }
+    }
+}
+
+impl Pack {
+    /// The entries whose chain root has type `kind`, in offset order, each
+    /// with the position of its delta base in that list (or `NONE`), and
+    /// the bytes of each as stored, inflated (a delta's own instructions,
+    /// not the object), handed to `keep` on the current rayon pool. An
+    /// entry that does not read or inflate gets `None`.
+    pub(super) fn stored<T, F>(&self, kind: u8, keep: &F) -> Vec<super::Stored<T>>
+    where
+        T: Send,
+        F: Fn(&[u8]) -> T + Sync,
+    {
+        use rayon::prelude::*;
+        let l = self.layout();
+        let n = l.oid.len();
+        let mut pos = vec![NONE; n];
+        let mut list: Vec<u32> = Vec::new();
+        for (e, p) in pos.iter_mut().enumerate() {
+            if l.kind[e] != 0 && l.root_kind[e] == kind {
+                *p = list.len() as u32;
+                list.push(e as u32);
+            }
+        }
+        list.par_chunks(256)
+            .flat_map_iter(|chunk| {
+                with_state(|st| {
+                    chunk
+                        .iter()
+                        .map(|&e| {
+                            let i = e as usize;
+                            let base = if l.parent[i] == NONE {
+                                NONE
+                            } else {
+                                pos[l.parent[i] as usize]
+                            };
+                            let data = self.inflate_stored(st, i).map(keep);
+                            super::Stored {
+                                id: l.oid[i],
+                                base,
+                                data,
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect()
+    }
+
+    /// Entry `i`'s stored bytes, inflated into the thread's buffer.
+    fn inflate_stored<'s>(&self, st: &'s mut State, i: usize) -> Option<&'s [u8]> {
+        let l = self.layout();
+        let start = l.off[i] + u64::from(l.hdr[i]);
+        let most = l.size[i]
+            .saturating_add(l.size[i] / 8192)
+            .saturating_add(64);
+        let len = (l.end[i].checked_sub(start)?).min(most) as usize;
+        if st.input.len() < len {
+            st.input.resize(len, 0);
+        }
+        self.file.read_exact_at(&mut st.input[..len], start).ok()?;
+        inflate(&mut st.z, &st.input[..len], l.size[i], &mut st.delta).ok()?;
+        Some(&st.delta)
+    }
+
+    /// Bytes the parsed entry headers of this pack hold (0 before any pass).
+    pub(super) fn layout_bytes(&self) -> u64 {
+        self.layout.get().map_or(0, |l| {
+            (l.oid.len() * (8 + 20 + 1 + 8 + 1 + 8 + 4 + 1)) as u64
+        }) + self.layout_index(PackIndex::heap_bytes)
     }
 }
 

@@ -245,6 +245,17 @@ pub struct PackIndex {
     offsets: Vec<u64>,
 }
 
+impl Default for PackIndex {
+    /// An index of no objects.
+    fn default() -> PackIndex {
+        PackIndex {
+            fanout: [0; 256],
+            names: Vec::new(),
+            offsets: Vec::new(),
+        }
+    }
+}
+
 impl PackIndex {
     /// Parses an idx file's bytes; `None` for anything this reader does
     /// not handle (version 1, SHA-256, damage), which the fallback reads.
@@ -313,6 +324,11 @@ impl PackIndex {
             names,
             offsets,
         })
+    }
+
+    /// Bytes this index holds in memory.
+    pub fn heap_bytes(&self) -> u64 {
+        (self.names.capacity() + self.offsets.capacity() * 8) as u64
     }
 
     pub fn len(&self) -> usize {

@@ -273,6 +273,62 @@ where
     Ok((report, side_out))
 }
 
+/// One entry of a pack as stored (see [`read_stored`]).
+pub struct Stored<T> {
+    pub id: Id,
+    /// The position of the entry's delta base in the same pack's list, or
+    /// [`NO_BASE`] for an object stored whole.
+    pub base: u32,
+    /// What the caller kept of the inflated bytes; `None` when the entry
+    /// did not read or inflate.
+    pub data: Option<T>,
+}
+
+/// [`Stored::base`] of an object stored whole.
+pub const NO_BASE: u32 = NONE;
+
+/// Every entry of the packs whose delta chain ends in an object of type
+/// `kind`, as stored (an object's content, or a delta's instructions with
+/// its base), per pack, without resolving any delta: for callers that hold
+/// objects in delta form and rebuild them on demand. `keep` turns each
+/// entry's inflated bytes into what is held, on `threads` workers.
+pub fn read_stored<T, F>(
+    packs: &Packs,
+    kind: u8,
+    threads: usize,
+    keep: F,
+) -> Result<Vec<Vec<Stored<T>>>>
+where
+    T: Send,
+    F: Fn(&[u8]) -> T + Sync,
+{
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .thread_name(|i| format!("leakscan-pack-{i}"))
+        .build()
+        .context("starting the pack reader's threads")?;
+    Ok(pool.install(|| {
+        packs
+            .list
+            .iter()
+            .map(|(_, p)| match p {
+                Ok(p) => p.stored(kind, &keep),
+                Err(_) => Vec::new(),
+            })
+            .collect()
+    }))
+}
+
+impl Packs {
+    /// Bytes held for the packs' indexes and parsed entry headers.
+    pub fn heap_bytes(&self) -> u64 {
+        self.list
+            .iter()
+            .map(|(_, p)| p.as_ref().map_or(0, |p| p.layout_bytes()))
+            .sum()
+    }
+}
+
 fn note(report: &mut PackReport, msg: String) {
     if report.errors.len() < crate::stats::MAX_ERRORS_KEPT {
         report.errors.push(msg);
