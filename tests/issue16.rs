@@ -497,3 +497,44 @@ with zipfile.ZipFile('release.zip', 'w', D) as z:
     commit_all(&r, "release 2");
     run_stats(&["git", "--range", &format!("{first}..HEAD")]);
 }
+
+/// A true zip quine (tests/archives/zip_quine.py: a zip whose one entry,
+/// deflated, is the zip itself, CRC-32 and all) ends in one counted
+/// archive-quine skip, not in extraction down to the depth limit; so does
+/// the quine inside another zip.
+#[test]
+fn issue16_a_zip_that_contains_itself() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/archives/zip_quine.py");
+    run(
+        d,
+        "python3",
+        &[script.to_str().unwrap(), d.join("quine.zip").to_str().unwrap()],
+    );
+    // Python's zipfile reads the entry back, checks its CRC-32, and finds
+    // the file itself.
+    python(
+        d,
+        "import zipfile; z = zipfile.ZipFile('quine.zip'); \
+         assert z.testzip() is None; \
+         assert z.read(z.namelist()[0]) == open('quine.zip', 'rb').read()",
+    );
+    let (out, v) = stats(d, &["dir", "--format", "json", "--extract-depth", "50"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(v["archives"], 1, "{v}");
+    assert_eq!(v["archive_entries"], 1, "{v}");
+    assert_eq!(v["skipped"], serde_json::json!({"archive-quine": 1}), "{v}");
+
+    python(
+        d,
+        "import zipfile; z = zipfile.ZipFile('outer.zip', 'w'); \
+         z.write('quine.zip', 'lib/quine.zip'); z.close()",
+    );
+    std::fs::remove_file(d.join("quine.zip")).unwrap();
+    let (out, v) = stats(d, &["dir", "--format", "json", "--extract-depth", "50"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(v["archives"], 2, "{v}");
+    assert_eq!(v["archive_entries"], 2, "{v}");
+    assert_eq!(v["skipped"], serde_json::json!({"archive-quine": 1}), "{v}");
+}
