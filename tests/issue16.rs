@@ -481,8 +481,7 @@ with zipfile.ZipFile('release.zip', 'w', D) as z:
             .arg(&file)
             .output()
             .unwrap();
-        let v: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
         assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
         assert_eq!(
             paths(&out),
@@ -510,7 +509,10 @@ fn issue16_a_zip_that_contains_itself() {
     run(
         d,
         "python3",
-        &[script.to_str().unwrap(), d.join("quine.zip").to_str().unwrap()],
+        &[
+            script.to_str().unwrap(),
+            d.join("quine.zip").to_str().unwrap(),
+        ],
     );
     // Python's zipfile reads the entry back, checks its CRC-32, and finds
     // the file itself.

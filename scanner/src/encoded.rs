@@ -52,12 +52,6 @@ const CLASS: [u8; 256] = {
     t
 };
 
-/// Bytes between the words [`runs`] probes: a run of [`MIN_RUN`] (40)
-/// holds four whole aligned words of eight bytes, one of which starts at a
-/// multiple of 32.
-const PROBE: usize = 32;
-const _: () = assert!(MIN_RUN >= 4 * 8 + 7 && PROBE == 4 * 8);
-
 const HIGH: u64 = 0x8080_8080_8080_8080;
 const ONES: u64 = 0x0101_0101_0101_0101;
 
@@ -83,26 +77,65 @@ fn base64_bits(data: &[u8], at: usize) -> u64 {
     (letter | digit | sign | underscore) & !x & HIGH
 }
 
-/// The maximal runs of base64 bytes (start, end) at least [`MIN_RUN`]
-/// long, in order, and perhaps some shorter ones. Reads one aligned word
-/// in [`PROBE`] bytes where there are none, and a run's neighbour words
-/// before following it out eight bytes at a time.
-fn runs(data: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+/// Whether no byte of a word is below `+` (0x2b: space, line breaks,
+/// quotes, brackets, `*`) or above 0x7f: true of every word of base64,
+/// and false of most words of text and code.
+#[inline(always)]
+fn maybe_base64(word: &[u8; 8]) -> bool {
+    let x = u64::from_le_bytes(*word);
+    // A borrow out of a byte below 0x2b sets some high bit; so does a
+    // byte above 0x7f.
+    (x.wrapping_sub(ONES * u64::from(b'+')) | x) & HIGH == 0
+}
+
+/// Calls `found(start, end)` for every maximal run of base64 bytes at
+/// least [`MIN_RUN`] long, in order (and perhaps for some shorter ones).
+///
+/// A run of MIN_RUN holds four whole words of eight bytes (aligned on the
+/// blob's start). The words are read 64 at a time into a mask of those
+/// that may be base64 ([`maybe_base64`], a few operations and no branch
+/// per word); only where four in a row may be does [`base64_bits`] check
+/// them, and a run found is followed out eight bytes at a time.
+fn runs(data: &[u8], mut found: impl FnMut(usize, usize)) {
+    const _: () = assert!(MIN_RUN >= 4 * 8 + 7);
     let n = data.len();
     let class = |i: usize| CLASS[data[i] as usize];
-    let full = |at: usize| base64_bits(data, at) == HIGH;
-    // Where the previous run ended, and the next word to probe.
+    let (words, _) = data.as_chunks::<8>();
+    let full = |k: usize| base64_bits(data, 8 * k) == HIGH;
+    // Where the previous run ended; the first word of this block of 64;
+    // the previous block's last three bits.
     let mut lo = 0;
-    let mut p = 0;
-    std::iter::from_fn(move || {
-        while p + 8 <= n {
-            // A run of MIN_RUN holds the probed word and the one before
-            // or after it.
-            if !full(p) || !(p >= 8 && full(p - 8) || p + 16 <= n && full(p + 8)) {
-                p += PROBE;
+    let mut i = 0;
+    let mut carry = 0u64;
+    while i < words.len() {
+        let block = &words[i..words.len().min(i + 64)];
+        let mut may = 0u64;
+        for (k, w) in block.iter().enumerate() {
+            may |= u64::from(maybe_base64(w)) << k;
+        }
+        // Bit t + 3 of `fours`: words i + t - 3 ..= i + t may all be base64.
+        let m = (u128::from(may) << 3) | u128::from(carry);
+        let mut fours = m & (m << 1) & (m << 2) & (m << 3);
+        let len = block.len();
+        carry = if len >= 3 {
+            (may >> (len - 3)) & 7
+        } else {
+            ((carry << len) | may) & 7
+        };
+        let mut next = i + len;
+        while fours != 0 {
+            // The last word of four.
+            let j = i + fours.trailing_zeros() as usize - 3;
+            if let Some(q) = (j - 3..=j).rev().find(|&k| !full(k)) {
+                // Four in a row that are base64 start past word q.
+                let from = q + 4 + 3 - i;
+                if from >= 128 {
+                    break;
+                }
+                fours &= !((1u128 << from) - 1);
                 continue;
             }
-            let mut start = p;
+            let mut start = 8 * (j - 3);
             loop {
                 if start < lo + 8 {
                     while start > lo && class(start - 1) != 0 {
@@ -117,7 +150,7 @@ fn runs(data: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
                 }
                 start -= 8;
             }
-            let mut end = p + 8;
+            let mut end = 8 * j + 8;
             loop {
                 if end + 8 > n {
                     while end < n && class(end) != 0 {
@@ -132,13 +165,15 @@ fn runs(data: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
                 }
                 end += 8;
             }
-            // The next run starts past `end`; so does its probed word.
+            found(start, end);
+            // The next run starts past `end`, and so do its four words.
             lo = end;
-            p = (end + 1).div_ceil(PROBE) * PROBE;
-            return Some((start, end));
+            next = (end + 1).div_ceil(8);
+            carry = 0;
+            break;
         }
-        None
-    })
+        i = next;
+    }
 }
 
 /// Whether a rule runs on decoded base64: a provider's format, not the
@@ -161,20 +196,20 @@ pub struct Decoded {
 impl Decoded {
     /// Decodes the base64 runs of `data` that are at least [`MIN_RUN`]
     /// long, mix upper-case, lower-case and digits (not hex, not an
-    /// identifier) and decode to text. Where there are none it reads one
-    /// word of eight bytes in [`PROBE`] (see [`runs`]).
+    /// identifier) and decode to text. Where there are none it costs a few
+    /// operations per eight bytes (see [`runs`]).
     pub fn of(data: &[u8]) -> Decoded {
         let mut out = Decoded::default();
-        for (start, end) in runs(data) {
+        runs(data, |start, end| {
             let len = end - start;
             if !(MIN_RUN..=MAX_RUN).contains(&len) {
-                continue;
+                return;
             }
             let seen = data[start..end]
                 .iter()
                 .fold(0u8, |a, &b| a | CLASS[b as usize]);
             if seen & 56 != 56 || seen & 6 == 6 {
-                continue;
+                return;
             }
             // Padding belongs to the run.
             let mut padded = end;
@@ -182,7 +217,7 @@ impl Decoded {
                 padded += 1;
             }
             out.push(data, start, padded, seen & 4 != 0);
-        }
+        });
         out
     }
 
@@ -332,6 +367,9 @@ mod tests {
             let bits = base64_bits(&data, 0);
             assert_eq!(bits == HIGH, CLASS[b as usize] != 0, "{b:#x}");
             assert!(bits == HIGH || bits == 0, "{b:#x}");
+            // The cheap test passes every base64 word.
+            assert!(maybe_base64(&data) || CLASS[b as usize] == 0, "{b:#x}");
+            assert_eq!(maybe_base64(&data), (b'+'..0x80).contains(&b), "{b:#x}");
         }
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = move || {
@@ -343,7 +381,8 @@ mod tests {
         let alphabet = b"aZ9+/-_=. \n\x80\xff";
         let mut compared = 0;
         for round in 0..3000 {
-            let len = (next() % 400) as usize;
+            // Past 512 bytes, four words in a row straddle blocks of 64.
+            let len = (next() % 1500) as usize;
             // Mostly base64 bytes, a separator one byte in `gap`.
             let gap = 2 + next() % 80;
             let data: Vec<u8> = (0..len)
@@ -371,8 +410,18 @@ mod tests {
                 }
                 i += 1;
             }
-            let found: Vec<_> = runs(&data).filter(|(s, e)| e - s >= MIN_RUN).collect();
-            assert_eq!(found, naive, "round {round}: {:?}", String::from_utf8_lossy(&data));
+            let mut found = Vec::new();
+            runs(&data, |s, e| {
+                if e - s >= MIN_RUN {
+                    found.push((s, e));
+                }
+            });
+            assert_eq!(
+                found,
+                naive,
+                "round {round}: {:?}",
+                String::from_utf8_lossy(&data)
+            );
             compared += naive.len();
         }
         assert!(compared > 1000, "{compared}");
