@@ -67,7 +67,7 @@ fn base64_bits(data: &[u8], at: usize) -> u64 {
     let y = x & !HIGH;
     // High bit set where the byte is at least `k`.
     let at_least = |v: u64, k: u64| v.wrapping_add(ONES * (0x80 - k));
-    let folded = y | ONES * 0x20;
+    let folded = y | (ONES * 0x20);
     let letter = at_least(folded, b'a' as u64) & !at_least(folded, b'z' as u64 + 1);
     let digit = at_least(y, b'0' as u64) & !at_least(y, b'9' as u64 + 1);
     // `+`, `-` and `/` are the odd bytes from 0x2b to 0x2f; bit 0 of each
