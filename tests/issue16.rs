@@ -435,3 +435,108 @@ fn issue16_secrets_inside_base64() {
     );
     assert_eq!(f["details"]["in_base64"], true, "{f}");
 }
+
+/// `staged` and `git --range` scan an older version of an archive only to
+/// tell which findings are new: its archives and skips are not counted,
+/// only those of the version the index or the range adds.
+#[test]
+fn issue16_staged_and_range_count_only_new_versions() {
+    let t = tempfile::tempdir().unwrap();
+    let r = new_repo(&t.path().join("r"));
+    // release.zip holds app/.env and inner.zip (left unopened at
+    // --extract-depth 1: one archive-depth skip per scanned version);
+    // version 2 adds app/more.env.
+    let make = |with_more: bool| {
+        python(
+            &r,
+            &format!(
+                r#"
+import zipfile, io
+D = zipfile.ZIP_DEFLATED
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, 'w', D) as z:
+    z.writestr('x.txt', 'nothing here\n')
+with zipfile.ZipFile('release.zip', 'w', D) as z:
+    z.writestr('app/.env', 'TOKEN={old}\n')
+    z.writestr('inner.zip', buf.getvalue())
+    if {more}:
+        z.writestr('app/more.env', 'TOKEN={new}\n')
+"#,
+                old = token('a'),
+                new = token('b'),
+                more = if with_more { "True" } else { "False" },
+            ),
+        )
+    };
+    make(false);
+    let first = commit_all(&r, "release 1");
+    make(true);
+    git(&r, &["add", "release.zip"]);
+    // Runs in the repository, --stats written beside it.
+    let run_stats = |cmd: &[&str]| {
+        let file = t.path().join("stats.json");
+        let out = leakscan(&r)
+            .args(cmd)
+            .args(["--extract-depth", "1", "--format", "json", "--stats"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert_eq!(
+            paths(&out),
+            BTreeSet::from(["release.zip!app/more.env".to_string()])
+        );
+        // The old version was read (its finding is not new), not counted.
+        assert_eq!(v["archives"], 1, "{v}");
+        assert_eq!(v["archive_entries"], 3, "{v}");
+        assert_eq!(v["skipped"]["archive-depth"], 1, "{v}");
+    };
+    run_stats(&["staged"]);
+    commit_all(&r, "release 2");
+    run_stats(&["git", "--range", &format!("{first}..HEAD")]);
+}
+
+/// A true zip quine (tests/archives/zip_quine.py: a zip whose one entry,
+/// deflated, is the zip itself, CRC-32 and all) ends in one counted
+/// archive-quine skip, not in extraction down to the depth limit; so does
+/// the quine inside another zip.
+#[test]
+fn issue16_a_zip_that_contains_itself() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/archives/zip_quine.py");
+    run(
+        d,
+        "python3",
+        &[
+            script.to_str().unwrap(),
+            d.join("quine.zip").to_str().unwrap(),
+        ],
+    );
+    // Python's zipfile reads the entry back, checks its CRC-32, and finds
+    // the file itself.
+    python(
+        d,
+        "import zipfile; z = zipfile.ZipFile('quine.zip'); \
+         assert z.testzip() is None; \
+         assert z.read(z.namelist()[0]) == open('quine.zip', 'rb').read()",
+    );
+    let (out, v) = stats(d, &["dir", "--format", "json", "--extract-depth", "50"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(v["archives"], 1, "{v}");
+    assert_eq!(v["archive_entries"], 1, "{v}");
+    assert_eq!(v["skipped"], serde_json::json!({"archive-quine": 1}), "{v}");
+
+    python(
+        d,
+        "import zipfile; z = zipfile.ZipFile('outer.zip', 'w'); \
+         z.write('quine.zip', 'lib/quine.zip'); z.close()",
+    );
+    std::fs::remove_file(d.join("quine.zip")).unwrap();
+    let (out, v) = stats(d, &["dir", "--format", "json", "--extract-depth", "50"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(v["archives"], 2, "{v}");
+    assert_eq!(v["archive_entries"], 2, "{v}");
+    assert_eq!(v["skipped"], serde_json::json!({"archive-quine": 1}), "{v}");
+}

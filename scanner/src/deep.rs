@@ -108,9 +108,33 @@ impl Scanner {
     /// Scans one blob: an archive or compressed stream entry by entry, a
     /// binary file also by its printable runs, anything else as it is.
     /// Returns the findings to report and those an inline allow comment
-    /// drops.
+    /// drops; what extraction opened and skipped is counted.
     pub fn scan_deep(&self, path: &str, data: &[u8]) -> (Vec<Finding>, Vec<Finding>) {
+        let (reported, allowed, stats) = self.scan_deep_stats(path, data);
+        if let Some(stats) = stats {
+            self.add_extract_stats(stats);
+        }
+        (reported, allowed)
+    }
+
+    /// [`Scanner::scan_deep`] for an older version of a file, which
+    /// `staged` and `git --range` scan only to tell which findings are new:
+    /// its archives and skips are not counted (they were not scanned as
+    /// part of what the commit adds).
+    pub fn scan_older_version(&self, path: &str, data: &[u8]) -> (Vec<Finding>, Vec<Finding>) {
+        let (reported, allowed, _) = self.scan_deep_stats(path, data);
+        (reported, allowed)
+    }
+
+    /// [`Scanner::scan_deep`], returning what extraction opened and skipped
+    /// (for an archive) instead of counting it.
+    fn scan_deep_stats(
+        &self,
+        path: &str,
+        data: &[u8],
+    ) -> (Vec<Finding>, Vec<Finding>, Option<Stats>) {
         let limits = self.options.extract;
+        let mut stats = None;
         if limits.depth > 0
             && let Some(kind) = extract::detect(data)
         {
@@ -129,13 +153,13 @@ impl Scanner {
             let opened = extract::open(kind, path, data, &limits, &budget, &mut walk);
             if opened {
                 out.stats.archives += 1;
-                self.add_extract_stats(out.stats);
-                return (out.reported, out.allowed);
+                return (out.reported, out.allowed, Some(out.stats));
             }
             out.stats.skip(Skip::Corrupt.reason());
-            self.add_extract_stats(out.stats);
+            stats = Some(out.stats);
         }
-        self.scan_flat(path, data)
+        let (reported, allowed) = self.scan_flat(path, data);
+        (reported, allowed, stats)
     }
 
     /// One blob, no archive opened: text as it is; a binary blob by the

@@ -52,6 +52,130 @@ const CLASS: [u8; 256] = {
     t
 };
 
+const HIGH: u64 = 0x8080_8080_8080_8080;
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The eight bytes at `at`, with the high bit of each byte set where that
+/// byte is a base64 byte (a letter, a digit, `+`, `/`, `-` or `_`): the
+/// same classes as [`CLASS`], eight bytes at a time.
+#[inline(always)]
+fn base64_bits(data: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&data[at..at + 8]);
+    let x = u64::from_le_bytes(word);
+    // Bytes below 0x80 only: no carry crosses into the next byte.
+    let y = x & !HIGH;
+    // High bit set where the byte is at least `k`.
+    let at_least = |v: u64, k: u64| v.wrapping_add(ONES * (0x80 - k));
+    let folded = y | (ONES * 0x20);
+    let letter = at_least(folded, b'a' as u64) & !at_least(folded, b'z' as u64 + 1);
+    let digit = at_least(y, b'0' as u64) & !at_least(y, b'9' as u64 + 1);
+    // `+`, `-` and `/` are the odd bytes from 0x2b to 0x2f; bit 0 of each
+    // byte shifted to its bit 7.
+    let sign = at_least(y, b'+' as u64) & !at_least(y, b'/' as u64 + 1) & (y << 7);
+    let underscore = at_least(y, b'_' as u64) & !at_least(y, b'_' as u64 + 1);
+    (letter | digit | sign | underscore) & !x & HIGH
+}
+
+/// Whether no byte of a word is below `+` (0x2b: space, line breaks,
+/// quotes, brackets, `*`) or above 0x7f: true of every word of base64,
+/// and false of most words of text and code.
+#[inline(always)]
+fn maybe_base64(word: &[u8; 8]) -> bool {
+    let x = u64::from_le_bytes(*word);
+    // A borrow out of a byte below 0x2b sets some high bit; so does a
+    // byte above 0x7f.
+    (x.wrapping_sub(ONES * u64::from(b'+')) | x) & HIGH == 0
+}
+
+/// Calls `found(start, end)` for every maximal run of base64 bytes at
+/// least [`MIN_RUN`] long, in order (and perhaps for some shorter ones).
+///
+/// A run of MIN_RUN holds four whole words of eight bytes (aligned on the
+/// blob's start). The words are read 64 at a time into a mask of those
+/// that may be base64 ([`maybe_base64`], a few operations and no branch
+/// per word); only where four in a row may be does [`base64_bits`] check
+/// them, and a run found is followed out eight bytes at a time.
+fn runs(data: &[u8], mut found: impl FnMut(usize, usize)) {
+    const _: () = assert!(MIN_RUN >= 4 * 8 + 7);
+    let n = data.len();
+    let class = |i: usize| CLASS[data[i] as usize];
+    let (words, _) = data.as_chunks::<8>();
+    let full = |k: usize| base64_bits(data, 8 * k) == HIGH;
+    // Where the previous run ended; the first word of this block of 64;
+    // the previous block's last three bits.
+    let mut lo = 0;
+    let mut i = 0;
+    let mut carry = 0u64;
+    while i < words.len() {
+        let block = &words[i..words.len().min(i + 64)];
+        let mut may = 0u64;
+        for (k, w) in block.iter().enumerate() {
+            may |= u64::from(maybe_base64(w)) << k;
+        }
+        // Bit t + 3 of `fours`: words i + t - 3 ..= i + t may all be base64.
+        let m = (u128::from(may) << 3) | u128::from(carry);
+        let mut fours = m & (m << 1) & (m << 2) & (m << 3);
+        let len = block.len();
+        carry = if len >= 3 {
+            (may >> (len - 3)) & 7
+        } else {
+            ((carry << len) | may) & 7
+        };
+        let mut next = i + len;
+        while fours != 0 {
+            // The last word of four.
+            let j = i + fours.trailing_zeros() as usize - 3;
+            if let Some(q) = (j - 3..=j).rev().find(|&k| !full(k)) {
+                // Four in a row that are base64 start past word q.
+                let from = q + 4 + 3 - i;
+                if from >= 128 {
+                    break;
+                }
+                fours &= !((1u128 << from) - 1);
+                continue;
+            }
+            let mut start = 8 * (j - 3);
+            loop {
+                if start < lo + 8 {
+                    while start > lo && class(start - 1) != 0 {
+                        start -= 1;
+                    }
+                    break;
+                }
+                let gap = !base64_bits(data, start - 8) & HIGH;
+                if gap != 0 {
+                    start -= (gap.leading_zeros() / 8) as usize;
+                    break;
+                }
+                start -= 8;
+            }
+            let mut end = 8 * j + 8;
+            loop {
+                if end + 8 > n {
+                    while end < n && class(end) != 0 {
+                        end += 1;
+                    }
+                    break;
+                }
+                let gap = !base64_bits(data, end) & HIGH;
+                if gap != 0 {
+                    end += (gap.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                end += 8;
+            }
+            found(start, end);
+            // The next run starts past `end`, and so do its four words.
+            lo = end;
+            next = (end + 1).div_ceil(8);
+            carry = 0;
+            break;
+        }
+        i = next;
+    }
+}
+
 /// Whether a rule runs on decoded base64: a provider's format, not the
 /// generic rule, format-less values or password hashes (decoded bytes
 /// have no context to lean on, and noise would follow).
@@ -72,64 +196,28 @@ pub struct Decoded {
 impl Decoded {
     /// Decodes the base64 runs of `data` that are at least [`MIN_RUN`]
     /// long, mix upper-case, lower-case and digits (not hex, not an
-    /// identifier) and decode to text. Where there are none it looks at
-    /// one byte in [`MIN_RUN`] and the words around the probes that land in
-    /// one.
+    /// identifier) and decode to text. Where there are none it costs a few
+    /// operations per eight bytes (see [`runs`]).
     pub fn of(data: &[u8]) -> Decoded {
         let mut out = Decoded::default();
-        let n = data.len();
-        let class = |i: usize| CLASS[data[i] as usize];
-        // A run of MIN_RUN holds every MIN_RUN-th byte: probe those, and
-        // look around a probe only where it is a base64 byte.
-        let mut lo = 0;
-        let mut i = MIN_RUN - 1;
-        while i < n {
-            if class(i) == 0 {
-                i += MIN_RUN;
-                continue;
-            }
-            let mut start = i;
-            while start > lo && class(start - 1) != 0 {
-                start -= 1;
-            }
-            // The window of MIN_RUN bytes from the word's start, checked
-            // from its far end: a gap at k means no run starts before k.
-            let last = start + MIN_RUN - 1;
-            if last >= n {
-                break;
-            }
-            let mut k = last;
-            while k > i && class(k) != 0 {
-                k -= 1;
-            }
-            if k > i {
-                lo = k;
-                i = k + MIN_RUN;
-                continue;
-            }
-            let mut end = last + 1;
-            while end < n && class(end) != 0 {
-                end += 1;
-            }
-            lo = end;
-            i = end + MIN_RUN;
+        runs(data, |start, end| {
             let len = end - start;
             if !(MIN_RUN..=MAX_RUN).contains(&len) {
-                continue;
+                return;
             }
             let seen = data[start..end]
                 .iter()
                 .fold(0u8, |a, &b| a | CLASS[b as usize]);
             if seen & 56 != 56 || seen & 6 == 6 {
-                continue;
+                return;
             }
             // Padding belongs to the run.
             let mut padded = end;
-            while padded < n && padded - end < 2 && data[padded] == b'=' {
+            while padded < data.len() && padded - end < 2 && data[padded] == b'=' {
                 padded += 1;
             }
             out.push(data, start, padded, seen & 4 != 0);
-        }
+        });
         out
     }
 
@@ -266,5 +354,76 @@ mod tests {
             .encode("a value >>> with ??? url-safe characters");
         assert!(url.contains(['-', '_']), "{url}");
         assert!(!Decoded::of(url.as_bytes()).text.is_empty());
+    }
+
+    /// The word-wise finder yields every maximal run of MIN_RUN or more
+    /// that a byte-by-byte reading finds, on random text made of base64
+    /// bytes, separators, `=` and bytes above 0x7f, and its word classes
+    /// agree with the byte table.
+    #[test]
+    fn word_finder_agrees_with_a_byte_by_byte_reading() {
+        for b in 0..=255u8 {
+            let data = [b; 8];
+            let bits = base64_bits(&data, 0);
+            assert_eq!(bits == HIGH, CLASS[b as usize] != 0, "{b:#x}");
+            assert!(bits == HIGH || bits == 0, "{b:#x}");
+            // The cheap test passes every base64 word.
+            assert!(maybe_base64(&data) || CLASS[b as usize] == 0, "{b:#x}");
+            assert_eq!(maybe_base64(&data), (b'+'..0x80).contains(&b), "{b:#x}");
+        }
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet = b"aZ9+/-_=. \n\x80\xff";
+        let mut compared = 0;
+        for round in 0..3000 {
+            // Past 512 bytes, four words in a row straddle blocks of 64.
+            let len = (next() % 1500) as usize;
+            // Mostly base64 bytes, a separator one byte in `gap`.
+            let gap = 2 + next() % 80;
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    let r = next();
+                    if r % gap == 0 {
+                        alphabet[7 + (r as usize / 97) % 6]
+                    } else {
+                        match (r >> 8) % 8 {
+                            0 => alphabet[(r as usize >> 16) % 7],
+                            _ => b"AZaz09Qq"[(r as usize >> 16) % 8],
+                        }
+                    }
+                })
+                .collect();
+            let mut naive = Vec::new();
+            let mut i = 0;
+            while i < data.len() {
+                let s = i;
+                while i < data.len() && CLASS[data[i] as usize] != 0 {
+                    i += 1;
+                }
+                if i - s >= MIN_RUN {
+                    naive.push((s, i));
+                }
+                i += 1;
+            }
+            let mut found = Vec::new();
+            runs(&data, |s, e| {
+                if e - s >= MIN_RUN {
+                    found.push((s, e));
+                }
+            });
+            assert_eq!(
+                found,
+                naive,
+                "round {round}: {:?}",
+                String::from_utf8_lossy(&data)
+            );
+            compared += naive.len();
+        }
+        assert!(compared > 1000, "{compared}");
     }
 }

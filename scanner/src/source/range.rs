@@ -147,9 +147,9 @@ pub fn scan(scanner: &Scanner, repo: &Repository, base: &str, head: &str) -> Res
                 .iter()
                 .map(|o| o.as_ref().map(|o| o.data()))
                 .collect();
-            let scan = |d: &[u8]| scanner.scan_bytes_split(&path, d).0;
+            let scan = |d: &[u8]| scanner.scan_older_version(&path, d).0;
             let kept = new_findings(&scan, &olds, new_obj.data(), templates)?;
-            let scan_allowed = |d: &[u8]| scanner.scan_bytes_split(&path, d).1;
+            let scan_allowed = |d: &[u8]| scanner.scan_older_version(&path, d).1;
             let new_allowed = new_findings(&scan_allowed, &olds, new_obj.data(), allowed)?;
             scanner.count_inline_allowed(new_allowed.len() as u64);
             if kept.is_empty() {

@@ -125,11 +125,11 @@ impl Scanner {
                 .iter()
                 .map(|o| o.as_ref().map(|o| o.data()))
                 .collect();
-            let scan = |d: &[u8]| self.scan_bytes_split(&path, d).0;
+            let scan = |d: &[u8]| self.scan_older_version(&path, d).0;
             result
                 .findings
                 .extend(new_findings(&scan, &olds, obj.data(), found)?);
-            let scan_allowed = |d: &[u8]| self.scan_bytes_split(&path, d).1;
+            let scan_allowed = |d: &[u8]| self.scan_older_version(&path, d).1;
             let new_allowed = new_findings(&scan_allowed, &olds, obj.data(), allowed)?;
             self.count_inline_allowed(new_allowed.len() as u64);
         }
