@@ -10,29 +10,6 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use gitutil::*;
 
-/// (path, commit) of every finding.
-fn located(dir: &std::path::Path, reader: &str) -> BTreeSet<(String, String)> {
-    let out = leakscan(dir)
-        .args(["git", "--format", "json", "--git-reader", reader])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json_findings(&out)
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["commit"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 /// The same from git: each commit's full listing, oldest commit first.
 fn expected(dir: &std::path::Path, secrets: &HashSet<String>) -> BTreeSet<(String, String)> {
     let mut first: HashMap<(String, String), String> = HashMap::new();

@@ -12,29 +12,6 @@ use std::path::Path;
 
 use gitutil::*;
 
-/// (path, commit) of every finding, with `reader`.
-fn located(dir: &Path, reader: &str) -> BTreeSet<(String, String)> {
-    let out = leakscan(dir)
-        .args(["git", "--format", "json", "--git-reader", reader])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json_findings(&out)
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["commit"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 /// Commits `from..to` of edits in nested directories, a secret added every
 /// seventh commit and copied into another directory every eleventh.
 fn edits(r: &Path, from: usize, to: usize) {

@@ -111,3 +111,27 @@ pub fn json_findings(out: &Output) -> Vec<serde_json::Value> {
         )
     })
 }
+
+/// (path, commit) of every finding of `leakscan git` in `dir` with the
+/// given `--git-reader` (`pack` or `libgit2`), which must find something.
+pub fn located(dir: &Path, reader: &str) -> std::collections::BTreeSet<(String, String)> {
+    let out = leakscan(dir)
+        .args(["git", "--format", "json", "--git-reader", reader])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_findings(&out)
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["commit"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
