@@ -265,7 +265,7 @@ fn visit<S: BlobSink + ?Sized>(
         l.stats.skip(reason::TOO_LARGE);
         return;
     }
-    let data = match read_limited(path, opts.max_file_size) {
+    let data = match read_limited(path, meta.len(), opts.max_file_size) {
         Ok(Some(d)) => d,
         Ok(None) => {
             l.stats.skip(reason::TOO_LARGE);
@@ -290,10 +290,15 @@ fn visit<S: BlobSink + ?Sized>(
 }
 
 /// Reads a file, never more than `limit` bytes (a file may grow after its
-/// metadata was read); `None` if it is larger.
-fn read_limited(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+/// metadata was read); `None` if it is larger. `len`, the size its
+/// metadata gave, sizes the buffer: reading through `take` hides the size
+/// from `read_to_end`, which then grew the buffer from 32 bytes by
+/// doubling, copying the file's bytes each time (a twentieth of a tree
+/// scan's instructions) and calling `read` once per doubling.
+fn read_limited(path: &Path, len: u64, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
     let f = std::fs::File::open(path)?;
-    let mut data = Vec::new();
+    // One byte more, so that the read that finds the end needs no growth.
+    let mut data = Vec::with_capacity(usize::try_from(len.min(limit)).unwrap_or(0) + 1);
     f.take(limit + 1).read_to_end(&mut data)?;
     if data.len() as u64 > limit {
         return Ok(None);
