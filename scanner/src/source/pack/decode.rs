@@ -288,11 +288,13 @@ impl Pack {
     }
 
     /// Marks the entries needed to produce the selected objects not
-    /// claimed by an earlier pack (headers parsed by [`Pack::layout`]).
+    /// claimed by an earlier pack (headers parsed by [`Pack::layout`]);
+    /// the selected ones are added to `claimed` when `claim` (not for the
+    /// last pack: no later one asks).
     pub(super) fn forest(
         &self,
         select: Select<'_>,
-        claimed: &mut OidSet,
+        (claimed, claim): (&mut OidSet, bool),
         report: &mut PackReport,
     ) -> Forest<'_> {
         let l = self.layout();
@@ -311,7 +313,12 @@ impl Pack {
                 Select::Blobs(w) => root_kind[e] == BLOB && w.contains(&id),
                 Select::Kinds(k) => k.contains(&root_kind[e]),
             };
-            if kind[e] == 0 || !selected || !claimed.insert(id) {
+            let fresh = if claim {
+                claimed.insert(id)
+            } else {
+                !claimed.contains(&id)
+            };
+            if kind[e] == 0 || !selected || !fresh {
                 continue;
             }
             want[e] = true;
@@ -417,6 +424,14 @@ impl Pack {
         self.file.read_exact_at(&mut st.input[..len], start).ok()?;
         inflate(&mut st.z, &st.input[..len], l.size[i], &mut st.delta).ok()?;
         Some(&st.delta)
+    }
+
+    /// Entries whose chain root has type `kind` (their headers parsed).
+    pub(super) fn count(&self, kind: u8) -> usize {
+        let l = self.layout();
+        (0..l.kind.len())
+            .filter(|&e| l.kind[e] != 0 && l.root_kind[e] == kind)
+            .count()
     }
 
     /// Bytes the parsed entry headers of this pack hold (0 before any pass).
@@ -555,8 +570,15 @@ impl Forest<'_> {
         &self.children[self.first_child[e] as usize..self.first_child[e + 1] as usize]
     }
 
-    pub(super) fn decode<F, M>(&self, pack: &Pack, limit: u64, visit: &F, report: &mut PackReport)
-    where
+    /// Decodes the forest, visiting the wanted objects; their ids are
+    /// added to [`PackReport::delivered`] when `record`.
+    pub(super) fn decode<F, M>(
+        &self,
+        pack: &Pack,
+        (limit, record): (u64, bool),
+        visit: &F,
+        report: &mut PackReport,
+    ) where
         F: Fn(Id, u8, Payload<'_>, Option<FromBase<'_, M>>) -> Option<M> + Sync,
         M: Send + Sync,
     {
@@ -583,7 +605,7 @@ impl Forest<'_> {
             }
         });
         for (e, d) in job.delivered.iter().enumerate() {
-            if d.load(Ordering::Relaxed) {
+            if record && d.load(Ordering::Relaxed) {
                 report.delivered.insert(self.layout.oid[e]);
             }
         }
