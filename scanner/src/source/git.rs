@@ -303,7 +303,7 @@ impl Scanner {
                 scan_overlapped(self, repo, opts, (&trees, commits), &opened, progress, mode)?
             } else {
                 let phase = Instant::now();
-                let en = enumerate(repo, opts, &trees, commits, &mut stats)?;
+                let en = enumerate(repo, opts, (&trees, commits, 0), &mut stats)?;
                 stats.phase("enumerate", phase);
                 let git_dir = repo.path().to_path_buf();
                 // Versions of one file together, oldest first: the first read
@@ -421,8 +421,7 @@ fn secret_files_pass<'a>(
 fn enumerate(
     repo: &Repository,
     opts: &GitScanOptions,
-    trees: &Trees,
-    commits: Option<PackedCommits>,
+    (trees, commits, blobs_hint): (&Trees, Option<PackedCommits>, usize),
     stats: &mut Stats,
 ) -> Result<Enumerated> {
     // Commits are read from memory when the packs' commits were read
@@ -523,7 +522,7 @@ fn enumerate(
     drop(commits);
     // Freed last on libgit2's (C) heap, so it can return the top of it.
     drop(held);
-    let mut graph = Graph::with_trees(trees);
+    let mut graph = Graph::with_trees(trees, blobs_hint);
     let mut blobs = Paths::default();
     let mut stack: Vec<(u32, String, u32)> = Vec::new();
     // The previous commit's root tree: most of a root tree is the same as
@@ -725,14 +724,21 @@ fn walk_trees(
 ) {
     let mut subtrees = Vec::new();
     while let Some((t, prefix, prev)) = stack.pop() {
-        let oid = graph.tree_ids[t as usize];
-        let data = trees.data(&oid);
+        let oid = graph.tree_id(trees, t);
+        let data = if (t as usize) < trees.len() {
+            trees.data_at(t)
+        } else {
+            None
+        };
         // The previous version was walked before this one: rebuilt again
         // (most often from the trees' cache) rather than held meanwhile.
-        let before = graph
-            .tree_ids
-            .get(prev as usize)
-            .and_then(|p| trees.data(p));
+        let before = if (prev as usize) < trees.len() {
+            trees.data_at(prev)
+        } else if prev != NONE {
+            trees.data(&graph.tree_id(trees, prev))
+        } else {
+            None
+        };
         graph.walking(t, prev);
         let res = trees.for_each_since_in(
             repo,
@@ -984,7 +990,8 @@ fn scan_overlapped(
     // than a map (and the reader's own list of what it delivered is not
     // kept).
     const TOO_LARGE: u64 = u64::MAX;
-    let seen: Mutex<Vec<(Id, u64)>> = Mutex::new(Vec::with_capacity(opened.count(BLOB)));
+    let blobs_hint = opened.count(BLOB);
+    let seen: Mutex<Vec<(Id, u64)>> = Mutex::new(Vec::with_capacity(blobs_hint));
     let done = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
     let visit = |oid: Id, _: u8, payload: Payload<'_>, from: Option<FromBase<'_, Hits>>| {
@@ -1014,7 +1021,7 @@ fn scan_overlapped(
         let r =
             Repository::open(&git_dir).with_context(|| format!("opening {}", git_dir.display()))?;
         let mut st = Stats::default();
-        let en = enumerate(&r, opts, trees, commits, &mut st)?;
+        let en = enumerate(&r, opts, (trees, commits, blobs_hint), &mut st)?;
         // Until `locate`, which reads few trees.
         trees.release_cache();
         if let Some(p) = progress {
