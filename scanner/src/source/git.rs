@@ -989,9 +989,11 @@ fn scan_overlapped(
     // read), sorted after: a list sized for every packed blob is smaller
     // than a map (and the reader's own list of what it delivered is not
     // kept).
-    const TOO_LARGE: u64 = u64::MAX;
+    // (The reader delivers no object over MAX_OBJECT: a size fits in 32
+    // bits.)
+    const TOO_LARGE: u32 = u32::MAX;
     let blobs_hint = opened.count(BLOB);
-    let seen: Mutex<Vec<(Id, u64)>> = Mutex::new(Vec::with_capacity(blobs_hint));
+    let seen: Mutex<Vec<(Id, u32)>> = Mutex::new(Vec::with_capacity(blobs_hint));
     let done = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
     let visit = |oid: Id, _: u8, payload: Payload<'_>, from: Option<FromBase<'_, Hits>>| {
@@ -1000,13 +1002,13 @@ fn scan_overlapped(
             Payload::TooLarge(_) => TOO_LARGE,
             Payload::Data(data) => {
                 memo = match_packed(scanner, mode, oid, data, from, &flagged);
-                data.len() as u64
+                u32::try_from(data.len()).unwrap_or(TOO_LARGE - 1)
             }
         };
         seen.lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((oid, size));
-        let size = if size == TOO_LARGE { 0 } else { size };
+        let size = if size == TOO_LARGE { 0 } else { u64::from(size) };
         let d = done.fetch_add(1, Ordering::Relaxed) + 1;
         let b = bytes.fetch_add(size, Ordering::Relaxed) + size;
         if let Some(p) = progress
@@ -1042,7 +1044,7 @@ fn scan_overlapped(
     let mut seen = seen.into_inner().unwrap_or_else(|e| e.into_inner());
     stats.memory(
         "blob-read-map",
-        (seen.capacity() * std::mem::size_of::<(Id, u64)>()) as u64,
+        (seen.capacity() * std::mem::size_of::<(Id, u32)>()) as u64,
     );
     // Each blob is delivered once (the first pack that holds it).
     seen.sort_unstable_by(|a, b| a.0.0.cmp(&b.0.0));
@@ -1066,7 +1068,7 @@ fn scan_overlapped(
             Some(TOO_LARGE) => stats.skip("too-large"),
             Some(n) => {
                 stats.files_scanned += 1;
-                stats.bytes_scanned += n;
+                stats.bytes_scanned += u64::from(n);
             }
             None => {
                 rest.push(BlobEntry {

@@ -30,8 +30,9 @@ pub(crate) struct Graph {
     /// their ids (index `held + k`).
     tree_index: OidMap<u32>,
     other_trees: Vec<Id>,
-    /// Blob id -> index (only during the walk).
-    blob_index: OidMap<u32>,
+    /// Blob id -> index (only during the walk): indices alone, hashed by
+    /// the id they point to in `blob_ids` (a fifth of a map's memory).
+    blob_index: hashbrown::HashTable<u32>,
     pub(crate) blob_ids: Vec<Id>,
     /// Each tree's previous version (the version it was compared with
     /// during the walk), or [`NONE`].
@@ -41,7 +42,49 @@ pub(crate) struct Graph {
     /// none). An entry the same as in the previous version is the parent's
     /// through that version. Child code: a tree index with [`TREE_BIT`], or
     /// a blob index.
-    edges: Vec<(u32, u32)>,
+    edges: Edges,
+}
+
+/// The graph's edges, in chunks of a fixed size (no doubling: a vector
+/// grown by doubling has up to half its memory unused, and both its old
+/// and new buffers at once while it grows).
+#[derive(Default)]
+struct Edges {
+    chunks: Vec<Vec<(u32, u32)>>,
+}
+
+/// Edges per chunk.
+const EDGE_CHUNK: usize = 1 << 16;
+
+impl Edges {
+    #[inline]
+    fn push(&mut self, e: (u32, u32)) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < EDGE_CHUNK => c.push(e),
+            _ => {
+                let mut c = Vec::with_capacity(EDGE_CHUNK);
+                c.push(e);
+                self.chunks.push(c);
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(u32, u32)> {
+        self.chunks.iter().flatten()
+    }
+
+    fn capacity(&self) -> usize {
+        self.chunks.iter().map(Vec::capacity).sum()
+    }
+}
+
+/// The hash of a blob id in [`Graph::blob_index`] (ids are uniformly
+/// random already).
+#[inline]
+fn id_hash(id: &Id) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&id.0[..8]);
+    u64::from_le_bytes(b)
 }
 
 impl Graph {
@@ -49,8 +92,7 @@ impl Graph {
     /// blobs.
     pub(crate) fn with_trees(trees: &Trees, blobs: usize) -> Graph {
         let held = trees.len();
-        let mut blob_index = OidMap::default();
-        blob_index.reserve(blobs);
+        let blob_index = hashbrown::HashTable::with_capacity(blobs);
         Graph {
             held: held as u32,
             seen: vec![false; held],
@@ -102,16 +144,23 @@ impl Graph {
     /// The index of blob `id`, and whether it was first seen now.
     #[inline]
     pub(crate) fn blob(&mut self, id: Id) -> (u32, bool) {
-        let next = self.blob_ids.len() as u32;
-        let b = *self.blob_index.entry(id).or_insert(next);
-        if b == next {
-            self.blob_ids.push(id);
+        let h = id_hash(&id);
+        let ids = &self.blob_ids;
+        if let Some(&b) = self.blob_index.find(h, |&b| ids[b as usize] == id) {
+            return (b, false);
         }
-        (b, b == next)
+        let next = ids.len() as u32;
+        self.blob_index
+            .insert_unique(h, next, |&b| id_hash(&ids[b as usize]));
+        self.blob_ids.push(id);
+        (next, true)
     }
 
     pub(crate) fn has_blob(&self, id: &Id) -> bool {
-        self.blob_index.contains_key(id)
+        let ids = &self.blob_ids;
+        self.blob_index
+            .find(id_hash(id), |&b| ids[b as usize] == *id)
+            .is_some()
     }
 
     /// Tree `t` is being walked, compared with `prev` (or [`NONE`]).
@@ -134,7 +183,8 @@ impl Graph {
 
     /// Bytes of the id -> index maps (dropped by [`Graph::seal`]).
     pub(crate) fn map_bytes(&self) -> u64 {
-        ((self.tree_index.capacity() + self.blob_index.capacity()) * (20 + 4 + 1)
+        (self.tree_index.capacity() * (20 + 4 + 1)
+            + self.blob_index.capacity() * (4 + 1)
             + self.seen.capacity()) as u64
     }
 
@@ -150,7 +200,7 @@ impl Graph {
     pub(crate) fn seal(&mut self) {
         self.seen = Vec::new();
         self.tree_index = OidMap::default();
-        self.blob_index = OidMap::default();
+        self.blob_index = hashbrown::HashTable::new();
     }
 }
 

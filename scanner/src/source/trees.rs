@@ -31,16 +31,15 @@ pub enum EntryKind {
 pub struct Trees {
     index: IdIndex,
     slots: Vec<Slot>,
-    /// Chunks of stored bytes, per reading thread.
-    arenas: Vec<Vec<Vec<u8>>>,
+    /// Chunks of stored bytes (each reading thread's, one after another).
+    chunks: Vec<Vec<u8>>,
     cache: Mutex<Cache>,
 }
 
-/// Where a stored entry's bytes are (`arenas[arena][chunk][at..at + len]`)
-/// and its delta base's slot ([`NO_BASE`] for a tree stored whole).
+/// Where a stored entry's bytes are (`chunks[chunk][at..at + len]`) and
+/// its delta base's slot ([`NO_BASE`] for a tree stored whole).
 #[derive(Clone, Copy)]
 struct Slot {
-    arena: u32,
     chunk: u32,
     at: u32,
     /// [`FAILED`] when the entry did not read.
@@ -208,18 +207,32 @@ impl Trees {
         // comes from libgit2.
         let per_pack = pack::read_stored(packs, TREE, threads, keep).unwrap_or_default();
         let total: usize = per_pack.iter().map(Vec::len).sum();
+        // Each arena's chunks, one after another.
+        let arenas: Vec<Vec<Vec<u8>>> = arenas
+            .into_iter()
+            .map(|a| a.into_inner().unwrap_or_else(|e| e.into_inner()).chunks)
+            .collect();
+        let mut first_chunk = Vec::with_capacity(arenas.len());
+        let mut n = 0u32;
+        for a in &arenas {
+            first_chunk.push(n);
+            n += a.len() as u32;
+        }
+        let chunks: Vec<Vec<u8>> = arenas.into_iter().flatten().collect();
         let mut entries = Vec::with_capacity(total);
         for list in per_pack {
             let first = entries.len() as u32;
             for e in list {
-                let (arena, chunk, at, len) = e.data.flatten().unwrap_or((0, 0, 0, FAILED));
+                let (chunk, at, len) = match e.data.flatten() {
+                    Some((arena, chunk, at, len)) => (first_chunk[arena as usize] + chunk, at, len),
+                    None => (0, 0, FAILED),
+                };
                 let base = if e.base == NO_BASE {
                     NO_BASE
                 } else {
                     first + e.base
                 };
                 let slot = Slot {
-                    arena,
                     chunk,
                     at,
                     len,
@@ -228,11 +241,7 @@ impl Trees {
                 entries.push((e.id, slot));
             }
         }
-        let arenas = arenas
-            .into_iter()
-            .map(|a| a.into_inner().unwrap_or_else(|e| e.into_inner()).chunks)
-            .collect();
-        Trees::from_entries(entries, arenas)
+        Trees::from_entries(entries, chunks)
     }
 
     /// Trees from entries (id, where its bytes are, its base as a position
@@ -241,7 +250,7 @@ impl Trees {
     /// held more than once is found at its first entry (the first pack
     /// holding it); the others get slots after every indexed one (deltas
     /// may still build on them).
-    fn from_entries(entries: Vec<(Id, Slot)>, arenas: Vec<Vec<Vec<u8>>>) -> Trees {
+    fn from_entries(entries: Vec<(Id, Slot)>, chunks: Vec<Vec<u8>>) -> Trees {
         let n = entries.len();
         let mut order: Vec<u32> = (0..n as u32).collect();
         order.sort_unstable_by(|&a, &b| {
@@ -265,7 +274,6 @@ impl Trees {
         }
         let mut slots = vec![
             Slot {
-                arena: 0,
                 chunk: 0,
                 at: 0,
                 len: FAILED,
@@ -283,7 +291,7 @@ impl Trees {
         Trees {
             index: IdIndex::new(ids),
             slots,
-            arenas,
+            chunks,
             cache: Mutex::default(),
         }
     }
@@ -299,7 +307,7 @@ impl Trees {
     /// What this holds, by structure, in bytes (for `--stats`).
     pub fn memory(&self) -> Vec<(&'static str, u64)> {
         let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        let stored: usize = self.arenas.iter().flatten().map(Vec::capacity).sum();
+        let stored: usize = self.chunks.iter().map(Vec::capacity).sum();
         vec![
             ("trees-stored", stored as u64),
             (
@@ -318,10 +326,7 @@ impl Trees {
         if slot.len == FAILED {
             return None;
         }
-        let chunk = self
-            .arenas
-            .get(slot.arena as usize)?
-            .get(slot.chunk as usize)?;
+        let chunk = self.chunks.get(slot.chunk as usize)?;
         chunk.get(slot.at as usize..slot.at as usize + slot.len as usize)
     }
 
@@ -626,7 +631,6 @@ mod tests {
         for (id, data) in items {
             let (chunk, at) = arena.push(data);
             let slot = Slot {
-                arena: 0,
                 chunk,
                 at,
                 len: data.len() as u32,
@@ -634,7 +638,7 @@ mod tests {
             };
             entries.push((Id([*id; 20]), slot));
         }
-        Trees::from_entries(entries, vec![arena.chunks])
+        Trees::from_entries(entries, arena.chunks)
     }
 
     #[test]
