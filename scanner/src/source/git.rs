@@ -17,7 +17,7 @@ use crate::keywords::Hits;
 use crate::scan::{ScanResult, Scanner, sort_findings};
 use crate::source::commit::{provenance, resolve_commit};
 use crate::source::locate::{Graph, NONE, locate};
-use crate::source::pack::{FromBase, Id, OidMap, OidSet, Packs};
+use crate::source::pack::{BLOB, FromBase, Id, OidMap, OidSet, Packs};
 use crate::source::trees::{EntryKind, Since, Trees};
 use crate::stats::Stats;
 
@@ -131,8 +131,7 @@ impl Paths {
             .last()
             .is_some_and(|c| c.capacity() - c.len() >= len);
         if !fits {
-            self.chunks
-                .push(String::with_capacity(PATH_CHUNK.max(len)));
+            self.chunks.push(String::with_capacity(PATH_CHUNK.max(len)));
         }
         self.chunks.len() - 1
     }
@@ -299,7 +298,12 @@ impl Scanner {
         // them all while one worker walks the history, then keep what it
         // reached. With --branch, read only what the walk reached.
         let (en, flagged, scan_stats) =
-            if let Some(opened) = opened.filter(|_| opts.branch.is_none()) {
+            if let Some(mut opened) = opened.filter(|_| opts.branch.is_none()) {
+                // Trees and commits are read: the blob pass needs the
+                // entries of blob chains alone (a fifth of a history's
+                // objects), and the walk runs beside it.
+                stats.memory("pack-indexes", opened.heap_bytes());
+                opened.retain(BLOB);
                 scan_overlapped(self, repo, opts, (&trees, commits), &opened, progress, mode)?
             } else {
                 let phase = Instant::now();
@@ -981,7 +985,7 @@ fn scan_overlapped(
     progress: Option<&dyn Progress>,
     mode: Mode,
 ) -> Result<(Enumerated, Flagged, Stats)> {
-    use crate::source::pack::{self, BLOB, Payload, Select};
+    use crate::source::pack::{self, Payload, Select};
     let git_dir = repo.path().to_path_buf();
     let phase = Instant::now();
     let flagged: Mutex<Flagged> = Mutex::new(Flagged::default());
@@ -1008,7 +1012,11 @@ fn scan_overlapped(
         seen.lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((oid, size));
-        let size = if size == TOO_LARGE { 0 } else { u64::from(size) };
+        let size = if size == TOO_LARGE {
+            0
+        } else {
+            u64::from(size)
+        };
         let d = done.fetch_add(1, Ordering::Relaxed) + 1;
         let b = bytes.fetch_add(size, Ordering::Relaxed) + size;
         if let Some(p) = progress

@@ -254,7 +254,11 @@ impl Trees {
         let n = entries.len();
         let mut order: Vec<u32> = (0..n as u32).collect();
         order.sort_unstable_by(|&a, &b| {
-            entries[a as usize].0.0.cmp(&entries[b as usize].0.0).then(a.cmp(&b))
+            entries[a as usize]
+                .0
+                .0
+                .cmp(&entries[b as usize].0.0)
+                .then(a.cmp(&b))
         });
         let mut ids: Vec<Id> = Vec::with_capacity(n);
         let mut again = Vec::new();

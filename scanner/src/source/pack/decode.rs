@@ -40,6 +40,9 @@ struct Layout {
     /// Where entry data may end (see [`Pack::data_end`]): an entry's data
     /// ends where the next one starts, or here.
     data_end: u64,
+    /// Where each entry's data ends, once the layout no longer holds every
+    /// entry (see [`Pack::retain`]).
+    ends: Option<Offsets>,
     oid: Vec<Id>,
     /// Type code, 0 for an entry that failed to parse.
     kind: Vec<u8>,
@@ -62,7 +65,9 @@ impl Layout {
     /// its own: the next entry's offset is larger).
     #[inline]
     fn end(&self, i: usize) -> u64 {
-        if i + 1 < self.off.len() {
+        if let Some(ends) = &self.ends {
+            ends.get(i)
+        } else if i + 1 < self.off.len() {
             self.off.get(i + 1).min(self.data_end)
         } else {
             self.data_end
@@ -76,7 +81,41 @@ impl Layout {
 
     /// Bytes held per entry.
     fn entry_bytes(&self) -> usize {
-        self.off.width() + 20 + 1 + 4 + 1 + 4 + 1
+        self.off.width() + self.ends.as_ref().map_or(0, Offsets::width) + 20 + 1 + 4 + 1 + 4 + 1
+    }
+
+    /// The entries whose chain root has type `kind` (a delta's base has
+    /// the same root), in the same order, bases renumbered.
+    fn retain(&self, kind: u8) -> Layout {
+        let n = self.oid.len();
+        let mut new = vec![NONE; n];
+        let mut keep = Vec::new();
+        for (e, slot) in new.iter_mut().enumerate() {
+            if self.kind[e] != 0 && self.root_kind[e] == kind {
+                *slot = keep.len() as u32;
+                keep.push(e);
+            }
+        }
+        let pick = |v: &[u8]| keep.iter().map(|&e| v[e]).collect::<Vec<u8>>();
+        Layout {
+            off: Offsets::new(keep.iter().map(|&e| self.off.get(e)).collect()),
+            data_end: self.data_end,
+            ends: Some(Offsets::new(keep.iter().map(|&e| self.end(e)).collect())),
+            oid: keep.iter().map(|&e| self.oid[e]).collect(),
+            kind: pick(&self.kind),
+            size: keep.iter().map(|&e| self.size[e]).collect(),
+            hdr: pick(&self.hdr),
+            parent: keep
+                .iter()
+                .map(|&e| match self.parent[e] {
+                    NONE => NONE,
+                    p => new[p as usize],
+                })
+                .collect(),
+            root_kind: pick(&self.root_kind),
+            entry_errors: self.entry_errors,
+            errors: self.errors.clone(),
+        }
     }
 }
 
@@ -159,6 +198,14 @@ impl Pack {
             *self.index.lock().unwrap_or_else(|e| e.into_inner()) = None;
             l
         })
+    }
+
+    /// Keeps only the entries of chains whose root has type `kind`: later
+    /// passes select no other (their headers are parsed first if they
+    /// were not yet).
+    pub(super) fn retain(&mut self, kind: u8) {
+        let kept = self.layout().retain(kind);
+        self.layout = OnceLock::from(kept);
     }
 
     /// Runs `f` with the parsed index (an empty one once the layout is
@@ -255,6 +302,7 @@ impl Pack {
         Layout {
             off: Offsets::new(off),
             data_end: self.data_end,
+            ends: None,
             oid,
             kind,
             size,
@@ -476,7 +524,10 @@ impl Pack {
     fn inflate_stored<'s>(&self, st: &'s mut State, i: usize) -> Option<&'s [u8]> {
         let l = self.layout();
         let start = l.off.get(i) + u64::from(l.hdr[i]);
-        let most = l.size(i).saturating_add(l.size(i) / 8192).saturating_add(64);
+        let most = l
+            .size(i)
+            .saturating_add(l.size(i) / 8192)
+            .saturating_add(64);
         let len = (l.end(i).checked_sub(start)?).min(most) as usize;
         if st.input.len() < len {
             st.input.resize(len, 0);
@@ -498,7 +549,8 @@ impl Pack {
     pub(super) fn layout_bytes(&self) -> u64 {
         self.layout
             .get()
-            .map_or(0, |l| (l.oid.len() * l.entry_bytes()) as u64) + self.layout_index(PackIndex::heap_bytes)
+            .map_or(0, |l| (l.oid.len() * l.entry_bytes()) as u64)
+            + self.layout_index(PackIndex::heap_bytes)
     }
 }
 
@@ -772,21 +824,19 @@ impl<'a, F> Job<'a, F> {
         let trace = wanted && base.is_some_and(|b| b.memo.is_some());
         let res = match base {
             None => inflate(&mut st.z, &st.input[..len], size, &mut out),
-            Some(b) => {
-                inflate(&mut st.z, &st.input[..len], size, &mut st.delta).and_then(|()| {
-                    match delta_target_size(b.data.len(), &st.delta) {
-                        Ok(t) if wanted && !keep && t > self.limit => Err(format!("too-large {t}")),
-                        Ok(_) => apply_delta_traced(
-                            &b.data,
-                            &st.delta,
-                            &mut out,
-                            trace.then_some(&mut st.pieces),
-                        )
-                        .map_err(str::to_string),
-                        Err(m) => Err(m.to_string()),
-                    }
-                })
-            }
+            Some(b) => inflate(&mut st.z, &st.input[..len], size, &mut st.delta).and_then(|()| {
+                match delta_target_size(b.data.len(), &st.delta) {
+                    Ok(t) if wanted && !keep && t > self.limit => Err(format!("too-large {t}")),
+                    Ok(_) => apply_delta_traced(
+                        &b.data,
+                        &st.delta,
+                        &mut out,
+                        trace.then_some(&mut st.pieces),
+                    )
+                    .map_err(str::to_string),
+                    Err(m) => Err(m.to_string()),
+                }
+            }),
         };
         self.decoded.fetch_add(1, Ordering::Relaxed);
         match res {

@@ -325,6 +325,17 @@ where
 }
 
 impl Packs {
+    /// Forgets every entry but those of delta chains whose root has type
+    /// `kind` (e.g. blobs once the trees and commits are read): later
+    /// passes must select `kind` alone.
+    pub fn retain(&mut self, kind: u8) {
+        for (_, p) in &mut self.list {
+            if let Ok(p) = p {
+                p.retain(kind);
+            }
+        }
+    }
+
     /// Entries of the readable packs whose delta chain ends in an object
     /// of type `kind` (at most the objects a pass over `kind` delivers).
     pub fn count(&self, kind: u8) -> usize {
