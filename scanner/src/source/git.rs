@@ -1055,13 +1055,14 @@ fn scan_overlapped(
         (seen.capacity() * std::mem::size_of::<(Id, u32)>()) as u64,
     );
     // Each blob is delivered once (the first pack that holds it).
-    seen.sort_unstable_by(|a, b| a.0.0.cmp(&b.0.0));
+    seen.sort_unstable_by_key(|a| a.0);
     let size_of = |oid: &Id| {
         seen.binary_search_by(|(x, _)| x.0.cmp(&oid.0))
             .ok()
             .map(|i| seen[i].1)
     };
-    stats.memory("pack-indexes", opened.heap_bytes());
+    // What the blob pass kept of the entry layouts (see Packs::retain).
+    stats.memory("pack-indexes-blob-pass", opened.heap_bytes());
     let mut flagged = flagged.into_inner().unwrap_or_else(|e| e.into_inner());
     // Flagged blobs the walk reached (few: a set of them, not of every
     // blob), and the reached blobs the packs did not deliver.
