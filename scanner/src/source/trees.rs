@@ -730,7 +730,9 @@ mod tests {
     /// Issue 17: trees held as the pack stores them (deltas) and rebuilt
     /// on demand are byte for byte what git prints, also when the cache
     /// is so small that every rebuild starts again from a whole tree, and
-    /// a tree the packs lack is not made up.
+    /// a tree the packs lack is not made up; also with a second pack that
+    /// holds every tree again (slots are ranks in id order, duplicates
+    /// after them).
     #[test]
     fn trees_rebuilt_from_pack_deltas_are_what_git_prints() {
         let t = tempfile::tempdir().unwrap();
@@ -756,38 +758,68 @@ mod tests {
             );
         }
         git(r, &["repack", "-adq", "--window=50", "--depth=50"]);
-        let ids: Vec<Id> = String::from_utf8(git(
-            r,
-            &[
-                "cat-file",
-                "--batch-all-objects",
-                "--batch-check=%(objecttype) %(objectname)",
-            ],
-        ))
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.strip_prefix("tree "))
-        .map(|h| Id::from(git2::Oid::from_str(h).unwrap()))
-        .collect();
-        assert!(ids.len() > 100, "{}", ids.len());
-        for budget in [None, Some(1)] {
-            let trees = Trees::from_packs(&r.join(".git/objects"), 2);
-            trees.cache.lock().unwrap().budget = budget;
-            assert_eq!(trees.len(), ids.len());
-            let deltas = trees.slots.iter().filter(|s| s.base != NO_BASE).count();
-            assert!(deltas > ids.len() / 2, "mostly deltas: {deltas}");
-            for id in &ids {
-                let want = git(r, &["cat-file", "tree", &id.to_string()]);
-                assert_eq!(
-                    trees.data(id).as_deref(),
-                    Some(&want[..]),
-                    "{id} {budget:?}"
+        let list_ids = || -> Vec<Id> {
+            String::from_utf8(git(
+                r,
+                &[
+                    "cat-file",
+                    "--batch-all-objects",
+                    "--batch-check=%(objecttype) %(objectname)",
+                ],
+            ))
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("tree "))
+            .map(|h| Id::from(git2::Oid::from_str(h).unwrap()))
+            .collect()
+        };
+        for packs in [1, 2] {
+            if packs == 2 {
+                // A second pack holding every tree again (the first stays):
+                // each id is found once, its other copy kept as a base.
+                std::fs::write(r.join("a/more.txt"), "more\n").unwrap();
+                git(r, &["add", "-A"]);
+                git(
+                    r,
+                    &[
+                        "-c",
+                        "user.name=T",
+                        "-c",
+                        "user.email=t@e.invalid",
+                        "commit",
+                        "-qm",
+                        "y",
+                    ],
                 );
+                git(r, &["repack", "-aq", "--window=50", "--depth=50"]);
+                assert_eq!(pack::packs(&r.join(".git/objects")).len(), 2);
             }
-            assert!(trees.data(&Id([7; 20])).is_none());
-            let peak = trees.cache.lock().unwrap().peak_bytes;
-            if budget.is_some() {
-                assert!(peak < 4096, "the cache kept {peak} bytes");
+            let ids = list_ids();
+            assert!(ids.len() > 100, "{}", ids.len());
+            for budget in [None, Some(1)] {
+                let trees = Trees::from_packs(&r.join(".git/objects"), 2);
+                trees.cache.lock().unwrap().budget = budget;
+                assert_eq!(trees.len(), ids.len());
+                if packs == 2 {
+                    assert!(trees.slots.len() > ids.len() + 100, "{}", trees.slots.len());
+                }
+                let deltas = trees.slots.iter().filter(|s| s.base != NO_BASE).count();
+                assert!(deltas > ids.len() / 2, "mostly deltas: {deltas}");
+                for id in &ids {
+                    let want = git(r, &["cat-file", "tree", &id.to_string()]);
+                    assert_eq!(
+                        trees.data(id).as_deref(),
+                        Some(&want[..]),
+                        "{id} {budget:?}"
+                    );
+                    // A tree's slot is its rank among the ids.
+                    assert_eq!(trees.slot(id).and_then(|s| trees.id(s)), Some(*id));
+                }
+                assert!(trees.data(&Id([7; 20])).is_none());
+                let peak = trees.cache.lock().unwrap().peak_bytes;
+                if budget.is_some() {
+                    assert!(peak < 4096, "the cache kept {peak} bytes");
+                }
             }
         }
     }
