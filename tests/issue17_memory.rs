@@ -85,6 +85,13 @@ fn packed_and_loose_commits_and_a_shallow_clone_are_located_as_libgit2_does() {
     ] {
         assert!(mem[k].as_u64().is_some_and(|b| b > 0), "{k}: {s}");
     }
+    // The blob pass keeps the entries of blob chains alone (the repository
+    // holds commits and trees besides its blobs).
+    let (all, blob_pass) = (
+        mem["pack-indexes"].as_u64().unwrap(),
+        mem["pack-indexes-blob-pass"].as_u64().unwrap_or(0),
+    );
+    assert!(blob_pass > 0 && blob_pass < all, "{s}");
     assert!(
         mem["process-peak-rss"]
             .as_u64()

@@ -285,6 +285,88 @@ fn two_packs_and_loose_objects_delivered_plus_fallback_is_the_reachable_set() {
     assert_eq!(loose.len(), 6);
 }
 
+/// Issue 17: once trees and commits are read, the packs keep the entries
+/// of blob chains alone (`Packs::retain`); a blob pass over what is kept
+/// delivers every blob a fresh reader does, byte for byte, each once, with
+/// OFS_DELTA and REF_DELTA chains and an object held by two packs.
+#[test]
+fn blob_pass_after_the_packs_keep_blob_chains_alone_delivers_the_same() {
+    let t = tempfile::tempdir().unwrap();
+    let r = history(&t.path().join("r"), 40, false);
+    git(
+        &r,
+        &[
+            "-c",
+            "pack.useDeltaBaseOffset=false",
+            "repack",
+            "-adfq",
+            "--depth=20",
+        ],
+    );
+    for v in 0..4 {
+        write(&r, "dir1/file1.txt", &lines(700 + v, 90));
+        commit_all(&r, &format!("more {v}"));
+    }
+    // A second pack with everything, OFS_DELTA this time; the first stays.
+    git(&r, &["repack", "-afq", "--depth=20"]);
+    assert_eq!(pack_files(&r).len(), 2);
+    let wanted = reachable_blobs(&r);
+    let (fresh, fresh_report) = read_all(&r, &wanted, 2);
+    assert_eq!(fresh.len(), wanted.len());
+
+    let mut packs = pack::Packs::open(&r.join(".git/objects"));
+    let trees = Mutex::new(0usize);
+    pack::read_objects_in(
+        &packs,
+        pack::Select::Kinds(&[pack::TREE]),
+        2,
+        u64::MAX,
+        |_, k, _| {
+            assert_eq!(k, pack::TREE);
+            *trees.lock().unwrap() += 1;
+        },
+    )
+    .unwrap();
+    assert!(*trees.lock().unwrap() > 40);
+    let all = packs.heap_bytes();
+    assert!(packs.count(pack::BLOB) >= wanted.len());
+    packs.retain(pack::BLOB);
+    let kept = packs.heap_bytes();
+    assert!(kept < all, "{kept} of {all} bytes kept");
+    assert!(packs.count(pack::BLOB) >= wanted.len());
+    let got: Mutex<HashMap<pack::Id, Vec<u8>>> = Mutex::new(HashMap::new());
+    let report = pack::read_objects_in(
+        &packs,
+        pack::Select::Kinds(&[pack::BLOB]),
+        2,
+        u64::MAX,
+        |oid, k, p| {
+            assert_eq!(k, pack::BLOB);
+            let Payload::Data(d) = p else {
+                panic!("no blob is too large here")
+            };
+            let again = got.lock().unwrap().insert(oid, d.to_vec());
+            assert!(again.is_none(), "{oid} delivered twice");
+        },
+    )
+    .unwrap();
+    let got = got.into_inner().unwrap();
+    assert_eq!(report.entry_errors, 0, "{:?}", report.errors);
+    assert_eq!(report.delivered, fresh_report.delivered);
+    assert_eq!(got, fresh);
+    assert_all_equal(&r, &wanted, &got);
+    // Nothing but blobs is left to select.
+    let none = pack::read_objects_in(
+        &packs,
+        pack::Select::Kinds(&[pack::TREE]),
+        2,
+        u64::MAX,
+        |_, _, _| panic!("no tree is kept"),
+    )
+    .unwrap();
+    assert!(none.delivered.is_empty());
+}
+
 /// `leakscan git` JSON findings and the `--stats` JSON, with one reader.
 fn scan(
     r: &Path,

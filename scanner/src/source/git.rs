@@ -17,7 +17,7 @@ use crate::keywords::Hits;
 use crate::scan::{ScanResult, Scanner, sort_findings};
 use crate::source::commit::{provenance, resolve_commit};
 use crate::source::locate::{Graph, NONE, locate};
-use crate::source::pack::{FromBase, Id, OidMap, OidSet, Packs};
+use crate::source::pack::{BLOB, FromBase, Id, OidMap, OidSet, Packs};
 use crate::source::trees::{EntryKind, Since, Trees};
 use crate::stats::Stats;
 
@@ -87,14 +87,111 @@ struct BlobEntry {
     path: String,
 }
 
+/// The first path of each blob, by the graph's blob index, held in a few
+/// large buffers (no allocation per path, no id beside it: the graph has
+/// the ids in the same order).
+#[derive(Default)]
+struct Paths {
+    chunks: Vec<String>,
+    /// (chunk, start) of each path; it ends where the next one of the same
+    /// chunk starts, or at the chunk's end.
+    at: Vec<(u32, u32)>,
+}
+
+/// Size of a [`Paths`] chunk (a longer path gets a chunk of its own).
+const PATH_CHUNK: usize = 1 << 20;
+
+impl Paths {
+    /// Appends `prefix` joined with `name` (see [`join`]).
+    fn push(&mut self, prefix: &str, name: &[u8]) {
+        let name = String::from_utf8_lossy(name);
+        let slash = !(prefix.is_empty() || prefix.ends_with(':'));
+        let len = prefix.len() + usize::from(slash) + name.len();
+        let c = self.chunk_for(len);
+        let chunk = &mut self.chunks[c];
+        self.at.push((c as u32, chunk.len() as u32));
+        chunk.push_str(prefix);
+        if slash {
+            chunk.push('/');
+        }
+        chunk.push_str(&name);
+    }
+
+    fn push_str(&mut self, path: &str) {
+        let c = self.chunk_for(path.len());
+        let chunk = &mut self.chunks[c];
+        self.at.push((c as u32, chunk.len() as u32));
+        chunk.push_str(path);
+    }
+
+    /// The chunk `len` more bytes go into.
+    fn chunk_for(&mut self, len: usize) -> usize {
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|c| c.capacity() - c.len() >= len);
+        if !fits {
+            self.chunks.push(String::with_capacity(PATH_CHUNK.max(len)));
+        }
+        self.chunks.len() - 1
+    }
+
+    fn get(&self, i: usize) -> &str {
+        let (c, start) = self.at[i];
+        let chunk = &self.chunks[c as usize];
+        let end = match self.at.get(i + 1) {
+            Some(&(c2, s2)) if c2 == c => s2 as usize,
+            _ => chunk.len(),
+        };
+        &chunk[start as usize..end]
+    }
+
+    fn heap_bytes(&self) -> u64 {
+        (self.chunks.iter().map(String::capacity).sum::<usize>() + self.at.capacity() * 8) as u64
+    }
+}
+
 /// What enumeration found: blobs in first-seen order and the commits
 /// walked, oldest first.
 struct Enumerated {
-    blobs: Vec<BlobEntry>,
+    /// Each blob's first path (its id: `graph.blob_ids`, same index).
+    paths: Paths,
     /// Readable commits, oldest first, with their root trees.
     commits: Vec<(Id, Id)>,
     /// The trees walked, for `locate`.
     graph: Graph,
+}
+
+impl Enumerated {
+    /// Each blob and its first path, in first-seen order.
+    fn blobs(&self) -> impl Iterator<Item = (Id, &str)> + '_ {
+        self.graph
+            .blob_ids
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| (id, self.paths.get(i)))
+    }
+
+    fn blob_count(&self) -> usize {
+        self.graph.blob_ids.len()
+    }
+
+    /// The blobs as a list of their own (readers that sort it).
+    fn blob_entries(&self) -> Vec<BlobEntry> {
+        self.blobs()
+            .map(|(oid, path)| BlobEntry {
+                oid,
+                path: path.to_string(),
+            })
+            .collect()
+    }
+
+    fn first_path(&self, oid: Id) -> String {
+        self.blobs()
+            .find(|b| b.0 == oid)
+            .map(|b| b.1.to_string())
+            .unwrap_or_else(|| format!("<blob {oid}>"))
+    }
 }
 
 impl Scanner {
@@ -201,32 +298,38 @@ impl Scanner {
         // them all while one worker walks the history, then keep what it
         // reached. With --branch, read only what the walk reached.
         let (en, flagged, scan_stats) =
-            if let Some(opened) = opened.filter(|_| opts.branch.is_none()) {
+            if let Some(mut opened) = opened.filter(|_| opts.branch.is_none()) {
+                // Trees and commits are read: the blob pass needs the
+                // entries of blob chains alone (a fifth of a history's
+                // objects), and the walk runs beside it.
+                stats.memory("pack-indexes", opened.heap_bytes());
+                opened.retain(BLOB);
                 scan_overlapped(self, repo, opts, (&trees, commits), &opened, progress, mode)?
             } else {
                 let phase = Instant::now();
-                let mut en = enumerate(repo, opts, &trees, commits, &mut stats)?;
+                let en = enumerate(repo, opts, (&trees, commits, 0), &mut stats)?;
                 stats.phase("enumerate", phase);
                 let git_dir = repo.path().to_path_buf();
                 // Versions of one file together, oldest first: the first read
                 // resolves the file's delta chain and leaves its bases in
                 // libgit2's delta base cache for the next versions.
-                en.blobs.sort_by(|a, b| a.path.cmp(&b.path));
+                let mut blobs = en.blob_entries();
+                blobs.sort_by(|a, b| a.path.cmp(&b.path));
                 let (flagged, scan_stats) = match reader {
                     GitReader::Libgit2 => {
                         let phase = Instant::now();
-                        let mut r = scan_blobs(self, &git_dir, &en.blobs, progress, mode)?;
+                        let mut r = scan_blobs(self, &git_dir, &blobs, progress, mode)?;
                         r.1.phase("read-libgit2", phase);
                         r
                     }
-                    GitReader::Pack => scan_blobs_packed(self, repo, &en.blobs, progress, mode)?,
+                    GitReader::Pack => scan_blobs_packed(self, repo, &blobs, progress, mode)?,
                 };
                 (en, flagged, scan_stats)
             };
         stats.merge(scan_stats);
         let mut flagged = flagged;
         if mode == Mode::Match {
-            secret_files_pass(self, repo, &en.blobs, &mut flagged);
+            secret_files_pass(self, repo, en.blobs(), &mut flagged);
         }
         stats.commits_scanned = Some(en.commits.len() as u64);
         for (name, bytes) in trees.memory() {
@@ -243,7 +346,7 @@ impl Scanner {
                     Some(l) if !l.is_empty() => l.clone(),
                     // Only reachable outside any commit (a tag to a blob or
                     // tree, or unreachable): the first path seen, no commit.
-                    _ => vec![(first_path(&en.blobs, *oid), None)],
+                    _ => vec![(en.first_path(*oid), None)],
                 };
                 for (path, commit) in locations {
                     if self.path_allowed(&path) {
@@ -286,23 +389,23 @@ fn peak_rss() -> Option<u64> {
 /// it was seen at (oldest commit first); when that path names a secret
 /// file, the finding is reported at every location of the blob, whatever
 /// it is called there (the same bytes are the same secret).
-fn secret_files_pass(
+fn secret_files_pass<'a>(
     scanner: &Scanner,
     repo: &Repository,
-    blobs: &[BlobEntry],
+    blobs: impl Iterator<Item = (Id, &'a str)>,
     flagged: &mut Flagged,
 ) {
-    for b in blobs {
-        if crate::validate::secret_file_rule(&b.path).is_none() {
+    for (oid, path) in blobs {
+        if crate::validate::secret_file_rule(path).is_none() {
             continue;
         }
-        let Ok(blob) = Oid::from_bytes(&b.oid.0).and_then(|oid| repo.find_blob(oid)) else {
+        let Ok(blob) = Oid::from_bytes(&oid.0).and_then(|oid| repo.find_blob(oid)) else {
             continue;
         };
         let data = blob.content();
         let mut matches = Vec::new();
-        scanner.add_file_matches(&b.path, data, &mut matches);
-        let found = flagged.entry(b.oid).or_default();
+        scanner.add_file_matches(path, data, &mut matches);
+        let found = flagged.entry(oid).or_default();
         for f in scanner.findings_from("", data, &matches) {
             if !found
                 .iter()
@@ -312,17 +415,9 @@ fn secret_files_pass(
             }
         }
         if found.is_empty() {
-            flagged.remove(&b.oid);
+            flagged.remove(&oid);
         }
     }
-}
-
-fn first_path(blobs: &[BlobEntry], oid: Id) -> String {
-    blobs
-        .iter()
-        .find(|b| b.oid == oid)
-        .map(|b| b.path.clone())
-        .unwrap_or_else(|| format!("<blob {oid}>"))
 }
 
 /// Collects the starting points (commits, plus trees and blobs that refs
@@ -330,8 +425,7 @@ fn first_path(blobs: &[BlobEntry], oid: Id) -> String {
 fn enumerate(
     repo: &Repository,
     opts: &GitScanOptions,
-    trees: &Trees,
-    commits: Option<PackedCommits>,
+    (trees, commits, blobs_hint): (&Trees, Option<PackedCommits>, usize),
     stats: &mut Stats,
 ) -> Result<Enumerated> {
     // Commits are read from memory when the packs' commits were read
@@ -418,23 +512,27 @@ fn enumerate(
             stats.error("bad-commit", format!("walking history: {e}"));
         }
     }
-    let mut graph = Graph::with_trees(trees);
-    let mut blobs = Vec::new();
+    // Each commit's root tree, before the trees are walked: the commits
+    // held in memory for libgit2 (and what its walk allocated) are not
+    // needed past this point, and are given back before the tree walk
+    // builds the graph and the blob list.
+    let mut roots = Vec::with_capacity(commits.len());
+    for c in &commits {
+        match repo_c.find_commit(*c) {
+            Ok(commit) => roots.push((Id::from(c), Id::from(commit.tree_id()))),
+            Err(e) => stats.error("bad-commit", format!("commit {c}: {e}")),
+        }
+    }
+    drop(commits);
+    // Freed last on libgit2's (C) heap, so it can return the top of it.
+    drop(held);
+    let mut graph = Graph::with_trees(trees, blobs_hint);
+    let mut blobs = Paths::default();
     let mut stack: Vec<(u32, String, u32)> = Vec::new();
     // The previous commit's root tree: most of a root tree is the same as
     // the one before it.
     let mut prev_root = NONE;
-    let mut roots = Vec::with_capacity(commits.len());
-    for c in &commits {
-        let tree = match repo_c.find_commit(*c) {
-            Ok(commit) => commit.tree_id(),
-            Err(e) => {
-                stats.error("bad-commit", format!("commit {c}: {e}"));
-                continue;
-            }
-        };
-        let tree = Id::from(tree);
-        roots.push((Id::from(c), tree));
+    for &(_, tree) in &roots {
         let (t, new) = graph.tree(trees, tree);
         if new {
             stack.push((t, String::new(), prev_root));
@@ -452,7 +550,7 @@ fn enumerate(
     for (oid, name) in loose_blobs {
         let oid = Id::from(oid);
         if graph.blob(oid).1 {
-            blobs.push(BlobEntry { oid, path: name });
+            blobs.push_str(&name);
         }
     }
     if opts.all_objects {
@@ -470,10 +568,7 @@ fn enumerate(
             match odb.read_header(oid) {
                 Ok((_, ObjectType::Blob)) => {
                     graph.blob(Id::from(oid));
-                    blobs.push(BlobEntry {
-                        oid: Id::from(oid),
-                        path: format!("<unreachable blob {oid}>"),
-                    });
+                    blobs.push_str(&format!("<unreachable blob {oid}>"));
                 }
                 Ok(_) => {}
                 Err(e) => stats.error("unreadable", format!("object {oid}: {e}")),
@@ -483,13 +578,9 @@ fn enumerate(
     stats.memory("graph-id-maps", graph.map_bytes());
     graph.seal();
     stats.memory("graph", graph.heap_bytes());
-    stats.memory(
-        "blob-list",
-        (blobs.capacity() * std::mem::size_of::<BlobEntry>()
-            + blobs.iter().map(|b| b.path.capacity()).sum::<usize>()) as u64,
-    );
+    stats.memory("blob-list", blobs.heap_bytes());
     Ok(Enumerated {
-        blobs,
+        paths: blobs,
         commits: roots,
         graph,
     })
@@ -632,19 +723,26 @@ fn walk_trees(
     trees: &Trees,
     stack: &mut Vec<(u32, String, u32)>,
     graph: &mut Graph,
-    blobs: &mut Vec<BlobEntry>,
+    blobs: &mut Paths,
     stats: &mut Stats,
 ) {
     let mut subtrees = Vec::new();
     while let Some((t, prefix, prev)) = stack.pop() {
-        let oid = graph.tree_ids[t as usize];
-        let data = trees.data(&oid);
+        let oid = graph.tree_id(trees, t);
+        let data = if (t as usize) < trees.len() {
+            trees.data_at(t)
+        } else {
+            None
+        };
         // The previous version was walked before this one: rebuilt again
         // (most often from the trees' cache) rather than held meanwhile.
-        let before = graph
-            .tree_ids
-            .get(prev as usize)
-            .and_then(|p| trees.data(p));
+        let before = if (prev as usize) < trees.len() {
+            trees.data_at(prev)
+        } else if prev != NONE {
+            trees.data(&graph.tree_id(trees, prev))
+        } else {
+            None
+        };
         graph.walking(t, prev);
         let res = trees.for_each_since_in(
             repo,
@@ -659,10 +757,7 @@ fn walk_trees(
                 EntryKind::Blob => {
                     let (b, new) = graph.blob(id);
                     if new {
-                        blobs.push(BlobEntry {
-                            oid: id,
-                            path: join(&prefix, name),
-                        });
+                        blobs.push(&prefix, name);
                     }
                     graph.blob_edge(b, t);
                 }
@@ -832,7 +927,7 @@ fn scan_blobs_packed(
             &Packs::open(&repo.commondir().join("objects")),
             pack::Select::Blobs(&wanted),
             scanner.options.thread_count(),
-            scanner.options.max_file_size,
+            (scanner.options.max_file_size, true),
             visit,
             || (),
         )?;
@@ -858,11 +953,19 @@ fn scan_blobs_packed(
         r.1.phase("read-fallback", phase);
         return Ok(r);
     };
+    let rest = blobs
+        .iter()
+        .filter(|b| !delivered.contains(&b.oid))
+        .map(|b| BlobEntry {
+            oid: b.oid,
+            path: b.path.clone(),
+        })
+        .collect();
     read_rest(
         scanner,
         repo,
-        blobs,
-        (delivered, flagged, stats),
+        rest,
+        (flagged, stats),
         progress,
         mode,
         (done, bytes),
@@ -882,28 +985,40 @@ fn scan_overlapped(
     progress: Option<&dyn Progress>,
     mode: Mode,
 ) -> Result<(Enumerated, Flagged, Stats)> {
-    use crate::source::pack::{self, BLOB, OidMap, Payload, Select};
+    use crate::source::pack::{self, Payload, Select};
     let git_dir = repo.path().to_path_buf();
     let phase = Instant::now();
     let flagged: Mutex<Flagged> = Mutex::new(Flagged::default());
-    // Each blob read: Some(bytes), or None when too large.
-    let seen: Mutex<OidMap<Option<u64>>> = Mutex::new(OidMap::default());
+    // Each blob read and its size ([`TOO_LARGE`] when too large to
+    // read), sorted after: a list sized for every packed blob is smaller
+    // than a map (and the reader's own list of what it delivered is not
+    // kept).
+    // (The reader delivers no object over MAX_OBJECT: a size fits in 32
+    // bits.)
+    const TOO_LARGE: u32 = u32::MAX;
+    let blobs_hint = opened.count(BLOB);
+    let seen: Mutex<Vec<(Id, u32)>> = Mutex::new(Vec::with_capacity(blobs_hint));
     let done = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
     let visit = |oid: Id, _: u8, payload: Payload<'_>, from: Option<FromBase<'_, Hits>>| {
         let mut memo = None;
         let size = match payload {
-            Payload::TooLarge(_) => None,
+            Payload::TooLarge(_) => TOO_LARGE,
             Payload::Data(data) => {
                 memo = match_packed(scanner, mode, oid, data, from, &flagged);
-                Some(data.len() as u64)
+                u32::try_from(data.len()).unwrap_or(TOO_LARGE - 1)
             }
         };
         seen.lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(oid, size);
+            .push((oid, size));
+        let size = if size == TOO_LARGE {
+            0
+        } else {
+            u64::from(size)
+        };
         let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-        let b = bytes.fetch_add(size.unwrap_or(0), Ordering::Relaxed) + size.unwrap_or(0);
+        let b = bytes.fetch_add(size, Ordering::Relaxed) + size;
         if let Some(p) = progress
             && d.is_multiple_of(64)
         {
@@ -916,11 +1031,11 @@ fn scan_overlapped(
         let r =
             Repository::open(&git_dir).with_context(|| format!("opening {}", git_dir.display()))?;
         let mut st = Stats::default();
-        let en = enumerate(&r, opts, trees, commits, &mut st)?;
+        let en = enumerate(&r, opts, (trees, commits, blobs_hint), &mut st)?;
         // Until `locate`, which reads few trees.
         trees.release_cache();
         if let Some(p) = progress {
-            p.start(en.blobs.len() as u64, None);
+            p.start(en.blob_count() as u64, None);
         }
         st.phase("enumerate", phase);
         Ok((en, st))
@@ -929,38 +1044,60 @@ fn scan_overlapped(
         opened,
         Select::Kinds(&[BLOB]),
         scanner.options.thread_count(),
-        scanner.options.max_file_size,
+        (scanner.options.max_file_size, false),
         visit,
         walk,
     )?;
     let (en, mut stats) = walked?;
-    let seen = seen.into_inner().unwrap_or_else(|e| e.into_inner());
-    stats.memory("blob-read-map", (seen.capacity() * (20 + 16 + 1)) as u64);
-    stats.memory("pack-indexes", opened.heap_bytes());
+    let mut seen = seen.into_inner().unwrap_or_else(|e| e.into_inner());
+    stats.memory(
+        "blob-read-map",
+        (seen.capacity() * std::mem::size_of::<(Id, u32)>()) as u64,
+    );
+    // Each blob is delivered once (the first pack that holds it).
+    seen.sort_unstable_by_key(|a| a.0);
+    let size_of = |oid: &Id| {
+        seen.binary_search_by(|(x, _)| x.0.cmp(&oid.0))
+            .ok()
+            .map(|i| seen[i].1)
+    };
+    // What the blob pass kept of the entry layouts (see Packs::retain).
+    stats.memory("pack-indexes-blob-pass", opened.heap_bytes());
     let mut flagged = flagged.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut delivered = OidSet::default();
+    // Flagged blobs the walk reached (few: a set of them, not of every
+    // blob), and the reached blobs the packs did not deliver.
     let mut reached = OidSet::default();
-    for b in &en.blobs {
-        reached.insert(b.oid);
-        match seen.get(&b.oid) {
-            Some(Some(n)) => {
-                stats.files_scanned += 1;
-                stats.bytes_scanned += n;
-            }
-            Some(None) => stats.skip("too-large"),
-            None => continue,
+    let mut rest = Vec::new();
+    let mut done = 0u64;
+    for (oid, path) in en.blobs() {
+        if flagged.contains_key(&oid) {
+            reached.insert(oid);
         }
-        delivered.insert(b.oid);
+        match size_of(&oid) {
+            Some(TOO_LARGE) => stats.skip("too-large"),
+            Some(n) => {
+                stats.files_scanned += 1;
+                stats.bytes_scanned += u64::from(n);
+            }
+            None => {
+                rest.push(BlobEntry {
+                    oid,
+                    path: path.to_string(),
+                });
+                continue;
+            }
+        }
+        done += 1;
     }
+    drop(seen);
     flagged.retain(|oid, _| reached.contains(oid));
     stats.phase("read-pack", phase);
-    let done = delivered.len() as u64;
     let bytes = stats.bytes_scanned;
     let (flagged, stats) = read_rest(
         scanner,
         repo,
-        &en.blobs,
-        (delivered, flagged, stats),
+        rest,
+        (flagged, stats),
         progress,
         mode,
         (done, bytes),
@@ -968,26 +1105,18 @@ fn scan_overlapped(
     Ok((en, flagged, stats))
 }
 
-/// After the pack reader: the blobs it did not deliver, through libgit2
-/// ([`scan_blobs`], which reports their errors); progress continues from
-/// `(blobs, bytes)` done.
+/// After the pack reader: the blobs it did not deliver (`rest`), through
+/// libgit2 ([`scan_blobs`], which reports their errors); progress
+/// continues from `(blobs, bytes)` done.
 fn read_rest(
     scanner: &Scanner,
     repo: &Repository,
-    blobs: &[BlobEntry],
-    (delivered, mut flagged, mut stats): (OidSet, Flagged, Stats),
+    mut rest: Vec<BlobEntry>,
+    (mut flagged, mut stats): (Flagged, Stats),
     progress: Option<&dyn Progress>,
     mode: Mode,
     (done, bytes): (u64, u64),
 ) -> Result<(Flagged, Stats)> {
-    let mut rest: Vec<BlobEntry> = blobs
-        .iter()
-        .filter(|b| !delivered.contains(&b.oid))
-        .map(|b| BlobEntry {
-            oid: b.oid,
-            path: b.path.clone(),
-        })
-        .collect();
     if !rest.is_empty() {
         // Versions of one file together (see scan_history).
         rest.sort_by(|a, b| a.path.cmp(&b.path));

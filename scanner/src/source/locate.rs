@@ -16,17 +16,23 @@ pub(crate) const NONE: u32 = u32::MAX;
 /// Marks a tree index in a child code (blob indices have it clear).
 const TREE_BIT: u32 = 1 << 31;
 
-/// What the history walk records, by dense index of each tree and blob
-/// (walk order).
+/// What the history walk records, by index of each tree and blob: a tree
+/// [`Trees`] holds has its slot there as index (its id is found from it),
+/// a tree read through libgit2 an index after those; blobs are numbered
+/// in walk order.
 #[derive(Default)]
 pub(crate) struct Graph {
-    /// Index of each tree by its slot in [`Trees`] (only during the walk:
-    /// see [`Graph::seal`]), and by id for the trees not held there.
-    by_slot: Vec<u32>,
+    /// Trees held by [`Trees`] (their indices are `0..held`).
+    held: u32,
+    /// Which of them the walk has seen (only during the walk).
+    seen: Vec<bool>,
+    /// Index of each tree not held, by id (only during the walk), and
+    /// their ids (index `held + k`).
     tree_index: OidMap<u32>,
-    /// Blob id -> index (only during the walk).
-    blob_index: OidMap<u32>,
-    pub(crate) tree_ids: Vec<Id>,
+    other_trees: Vec<Id>,
+    /// Blob id -> index (only during the walk): indices alone, hashed by
+    /// the id they point to in `blob_ids` (a fifth of a map's memory).
+    blob_index: hashbrown::HashTable<u32>,
     pub(crate) blob_ids: Vec<Id>,
     /// Each tree's previous version (the version it was compared with
     /// during the walk), or [`NONE`].
@@ -36,38 +42,92 @@ pub(crate) struct Graph {
     /// none). An entry the same as in the previous version is the parent's
     /// through that version. Child code: a tree index with [`TREE_BIT`], or
     /// a blob index.
-    edges: Vec<(u32, u32)>,
+    edges: Edges,
+}
+
+/// The graph's edges, in chunks of a fixed size (no doubling: a vector
+/// grown by doubling has up to half its memory unused, and both its old
+/// and new buffers at once while it grows).
+#[derive(Default)]
+struct Edges {
+    chunks: Vec<Vec<(u32, u32)>>,
+}
+
+/// Edges per chunk.
+const EDGE_CHUNK: usize = 1 << 16;
+
+impl Edges {
+    #[inline]
+    fn push(&mut self, e: (u32, u32)) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < EDGE_CHUNK => c.push(e),
+            _ => {
+                let mut c = Vec::with_capacity(EDGE_CHUNK);
+                c.push(e);
+                self.chunks.push(c);
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(u32, u32)> {
+        self.chunks.iter().flatten()
+    }
+
+    fn capacity(&self) -> usize {
+        self.chunks.iter().map(Vec::capacity).sum()
+    }
+}
+
+/// The hash of a blob id in [`Graph::blob_index`] (ids are uniformly
+/// random already).
+#[inline]
+fn id_hash(id: &Id) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&id.0[..8]);
+    u64::from_le_bytes(b)
 }
 
 impl Graph {
-    /// A graph sized for the trees `trees` holds.
-    pub(crate) fn with_trees(trees: &Trees) -> Graph {
+    /// A graph sized for the trees `trees` holds, and about `blobs`
+    /// blobs.
+    pub(crate) fn with_trees(trees: &Trees, blobs: usize) -> Graph {
+        let held = trees.len();
+        let blob_index = hashbrown::HashTable::with_capacity(blobs);
         Graph {
-            by_slot: vec![NONE; trees.slots()],
-            tree_ids: Vec::with_capacity(trees.len()),
-            prev: Vec::with_capacity(trees.len()),
+            held: held as u32,
+            seen: vec![false; held],
+            prev: vec![NONE; held],
+            blob_index,
+            blob_ids: Vec::with_capacity(blobs),
             ..Graph::default()
+        }
+    }
+
+    /// Trees indexed (an upper bound of every tree index).
+    pub(crate) fn tree_count(&self) -> usize {
+        self.held as usize + self.other_trees.len()
+    }
+
+    /// The id of tree `t`.
+    #[inline]
+    pub(crate) fn tree_id(&self, trees: &Trees, t: u32) -> Id {
+        match t.checked_sub(self.held) {
+            None => trees.id(t).unwrap_or_default(),
+            Some(k) => self.other_trees[k as usize],
         }
     }
 
     /// The index of tree `id`, and whether it was first seen now.
     #[inline]
     pub(crate) fn tree(&mut self, trees: &Trees, id: Id) -> (u32, bool) {
-        let next = self.tree_ids.len() as u32;
-        let t = match trees
-            .slot(&id)
-            .and_then(|s| self.by_slot.get_mut(s as usize))
-        {
-            Some(t) => {
-                if *t == NONE {
-                    *t = next;
-                }
-                *t
-            }
-            None => *self.tree_index.entry(id).or_insert(next),
-        };
+        if let Some(s) = trees.slot(&id) {
+            let new = !std::mem::replace(&mut self.seen[s as usize], true);
+            return (s, new);
+        }
+        let next = self.held + self.other_trees.len() as u32;
+        let t = *self.tree_index.entry(id).or_insert(next);
         if t == next {
-            self.tree_ids.push(id);
+            self.other_trees.push(id);
             self.prev.push(NONE);
         }
         (t, t == next)
@@ -75,8 +135,8 @@ impl Graph {
 
     /// The index of a tree seen before.
     pub(crate) fn tree_seen(&self, trees: &Trees, id: &Id) -> Option<u32> {
-        match trees.slot(id).and_then(|s| self.by_slot.get(s as usize)) {
-            Some(&t) => (t != NONE).then_some(t),
+        match trees.slot(id) {
+            Some(s) => self.seen[s as usize].then_some(s),
             None => self.tree_index.get(id).copied(),
         }
     }
@@ -84,16 +144,23 @@ impl Graph {
     /// The index of blob `id`, and whether it was first seen now.
     #[inline]
     pub(crate) fn blob(&mut self, id: Id) -> (u32, bool) {
-        let next = self.blob_ids.len() as u32;
-        let b = *self.blob_index.entry(id).or_insert(next);
-        if b == next {
-            self.blob_ids.push(id);
+        let h = id_hash(&id);
+        let ids = &self.blob_ids;
+        if let Some(&b) = self.blob_index.find(h, |&b| ids[b as usize] == id) {
+            return (b, false);
         }
-        (b, b == next)
+        let next = ids.len() as u32;
+        self.blob_index
+            .insert_unique(h, next, |&b| id_hash(&ids[b as usize]));
+        self.blob_ids.push(id);
+        (next, true)
     }
 
     pub(crate) fn has_blob(&self, id: &Id) -> bool {
-        self.blob_index.contains_key(id)
+        let ids = &self.blob_ids;
+        self.blob_index
+            .find(id_hash(id), |&b| ids[b as usize] == *id)
+            .is_some()
     }
 
     /// Tree `t` is being walked, compared with `prev` (or [`NONE`]).
@@ -116,13 +183,14 @@ impl Graph {
 
     /// Bytes of the id -> index maps (dropped by [`Graph::seal`]).
     pub(crate) fn map_bytes(&self) -> u64 {
-        ((self.tree_index.capacity() + self.blob_index.capacity()) * (20 + 4 + 1)
-            + self.by_slot.capacity() * 4) as u64
+        (self.tree_index.capacity() * (20 + 4 + 1)
+            + self.blob_index.capacity() * (4 + 1)
+            + self.seen.capacity()) as u64
     }
 
     /// Bytes of what `locate` keeps: ids, previous versions, edges.
     pub(crate) fn heap_bytes(&self) -> u64 {
-        ((self.tree_ids.capacity() + self.blob_ids.capacity()) * 20
+        ((self.other_trees.capacity() + self.blob_ids.capacity()) * 20
             + self.prev.capacity() * 4
             + self.edges.capacity() * 8) as u64
     }
@@ -130,9 +198,9 @@ impl Graph {
     /// After the walk: drops the id -> index maps (locate works on
     /// indices).
     pub(crate) fn seal(&mut self) {
-        self.by_slot = Vec::new();
+        self.seen = Vec::new();
         self.tree_index = OidMap::default();
-        self.blob_index = OidMap::default();
+        self.blob_index = hashbrown::HashTable::new();
     }
 }
 
@@ -157,7 +225,7 @@ pub(crate) fn locate(
     commits: &[(Id, Id)],
     flagged: &OidSet,
 ) -> Locations {
-    let n_trees = graph.tree_ids.len();
+    let n_trees = graph.tree_count();
     // Later versions of each tree (the trees compared with it), as
     // offsets into one array.
     let mut first_next = vec![0u32; n_trees + 1];
@@ -219,7 +287,7 @@ pub(crate) fn locate(
         while let Some((c, t)) = pairs.pop() {
             found.push(t);
             let id = if c & TREE_BIT != 0 {
-                graph.tree_ids[(c & !TREE_BIT) as usize]
+                graph.tree_id(trees, c & !TREE_BIT)
             } else {
                 graph.blob_ids[c as usize]
             };
@@ -228,7 +296,7 @@ pub(crate) fn locate(
                     continue;
                 }
                 let mut has = false;
-                let _ = trees.for_each(repo, graph.tree_ids[s as usize], |_, _, e| {
+                let _ = trees.for_each(repo, graph.tree_id(trees, s), |_, _, e| {
                     has |= e == id;
                 });
                 if has {
@@ -247,7 +315,7 @@ pub(crate) fn locate(
             }
         }
     }
-    let held: OidSet = held.iter().map(|&t| graph.tree_ids[t as usize]).collect();
+    let held: OidSet = held.iter().map(|&t| graph.tree_id(trees, t)).collect();
 
     let mut names = Names {
         repo,

@@ -31,16 +31,15 @@ pub enum EntryKind {
 pub struct Trees {
     index: IdIndex,
     slots: Vec<Slot>,
-    /// Chunks of stored bytes, per reading thread.
-    arenas: Vec<Vec<Vec<u8>>>,
+    /// Chunks of stored bytes (each reading thread's, one after another).
+    chunks: Vec<Vec<u8>>,
     cache: Mutex<Cache>,
 }
 
-/// Where a stored entry's bytes are (`arenas[arena][chunk][at..at + len]`)
-/// and its delta base's slot ([`NO_BASE`] for a tree stored whole).
+/// Where a stored entry's bytes are (`chunks[chunk][at..at + len]`) and
+/// its delta base's slot ([`NO_BASE`] for a tree stored whole).
 #[derive(Clone, Copy)]
 struct Slot {
-    arena: u32,
     chunk: u32,
     at: u32,
     /// [`FAILED`] when the entry did not read.
@@ -79,55 +78,52 @@ impl Arena {
     }
 }
 
-/// Tree id -> slot, in a third of a hash map's memory: pairs sorted by id,
+/// Tree id -> slot without storing the slot: the held trees are numbered
+/// in id order, so an id's slot is its position among the sorted ids,
 /// found by a table of where each value of the first two bytes starts
 /// (ids are uniform, so a range holds a handful) and a binary search.
 #[derive(Default)]
 struct IdIndex {
-    pairs: Vec<(Id, u32)>,
-    /// `pairs[start[k]..start[k + 1]]` begin with the two bytes `k`.
+    /// Sorted, each once.
+    ids: Vec<Id>,
+    /// `ids[start[k]..start[k + 1]]` begin with the two bytes `k`.
     start: Vec<u32>,
 }
 
 impl IdIndex {
-    /// From (id, slot) pairs; for an id held more than once, the smallest
-    /// slot (the first pack holding it) is kept.
-    fn new(mut pairs: Vec<(Id, u32)>) -> IdIndex {
-        pairs.sort_unstable_by(|a, b| a.0.0.cmp(&b.0.0).then(a.1.cmp(&b.1)));
-        pairs.dedup_by(|b, a| a.0 == b.0);
-        pairs.shrink_to_fit();
+    /// From ids sorted and each once.
+    fn new(ids: Vec<Id>) -> IdIndex {
         let mut start = vec![0u32; (1 << 16) + 1];
-        for (id, _) in &pairs {
+        for id in &ids {
             start[usize::from(u16::from_be_bytes([id.0[0], id.0[1]])) + 1] += 1;
         }
         for k in 0..1 << 16 {
             start[k + 1] += start[k];
         }
-        IdIndex { pairs, start }
+        IdIndex { ids, start }
     }
 
     #[inline]
     fn get(&self, id: &Id) -> Option<u32> {
         let k = usize::from(u16::from_be_bytes([id.0[0], id.0[1]]));
-        let range = self
-            .pairs
-            .get(*self.start.get(k)? as usize..self.start[k + 1] as usize)?;
+        let lo = *self.start.get(k)? as usize;
+        let range = self.ids.get(lo..self.start[k + 1] as usize)?;
         range
-            .binary_search_by(|(x, _)| x.0.cmp(&id.0))
+            .binary_search_by(|x| x.0.cmp(&id.0))
             .ok()
-            .map(|i| range[i].1)
+            .map(|i| (lo + i) as u32)
     }
 
     fn len(&self) -> usize {
-        self.pairs.len()
+        self.ids.len()
     }
 
     fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
+        self.ids.is_empty()
     }
 
     fn heap_bytes(&self) -> u64 {
-        (self.pairs.capacity() * 24 + self.start.capacity() * 4) as u64
+        (self.ids.capacity() * 20 + self.start.capacity() * 4) as u64
     }
 }
 
@@ -211,35 +207,95 @@ impl Trees {
         // comes from libgit2.
         let per_pack = pack::read_stored(packs, TREE, threads, keep).unwrap_or_default();
         let total: usize = per_pack.iter().map(Vec::len).sum();
-        let mut index = Vec::with_capacity(total);
-        let mut slots = Vec::with_capacity(total);
-        for entries in per_pack {
-            let first = slots.len() as u32;
-            for e in entries {
-                let slot = slots.len() as u32;
-                let (arena, chunk, at, len) = e.data.flatten().unwrap_or((0, 0, 0, FAILED));
+        // Each arena's chunks, one after another.
+        let arenas: Vec<Vec<Vec<u8>>> = arenas
+            .into_iter()
+            .map(|a| a.into_inner().unwrap_or_else(|e| e.into_inner()).chunks)
+            .collect();
+        let mut first_chunk = Vec::with_capacity(arenas.len());
+        let mut n = 0u32;
+        for a in &arenas {
+            first_chunk.push(n);
+            n += a.len() as u32;
+        }
+        let chunks: Vec<Vec<u8>> = arenas.into_iter().flatten().collect();
+        let mut entries = Vec::with_capacity(total);
+        for list in per_pack {
+            let first = entries.len() as u32;
+            for e in list {
+                let (chunk, at, len) = match e.data.flatten() {
+                    Some((arena, chunk, at, len)) => (first_chunk[arena as usize] + chunk, at, len),
+                    None => (0, 0, FAILED),
+                };
                 let base = if e.base == NO_BASE {
                     NO_BASE
                 } else {
                     first + e.base
                 };
-                slots.push(Slot {
-                    arena,
+                let slot = Slot {
                     chunk,
                     at,
                     len,
                     base,
-                });
-                index.push((e.id, slot));
+                };
+                entries.push((e.id, slot));
             }
         }
+        Trees::from_entries(entries, chunks)
+    }
+
+    /// Trees from entries (id, where its bytes are, its base as a position
+    /// in `entries`), renumbered in id order: the slot of a tree is its
+    /// position among the sorted ids, so the index holds ids alone. An id
+    /// held more than once is found at its first entry (the first pack
+    /// holding it); the others get slots after every indexed one (deltas
+    /// may still build on them).
+    fn from_entries(entries: Vec<(Id, Slot)>, chunks: Vec<Vec<u8>>) -> Trees {
+        let n = entries.len();
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            entries[a as usize]
+                .0
+                .0
+                .cmp(&entries[b as usize].0.0)
+                .then(a.cmp(&b))
+        });
+        let mut ids: Vec<Id> = Vec::with_capacity(n);
+        let mut again = Vec::new();
+        let mut slot_of = vec![NO_BASE; n];
+        for &e in &order {
+            let id = entries[e as usize].0;
+            if ids.last() == Some(&id) {
+                again.push(e);
+            } else {
+                slot_of[e as usize] = ids.len() as u32;
+                ids.push(id);
+            }
+        }
+        drop(order);
+        for (k, &e) in again.iter().enumerate() {
+            slot_of[e as usize] = (ids.len() + k) as u32;
+        }
+        let mut slots = vec![
+            Slot {
+                chunk: 0,
+                at: 0,
+                len: FAILED,
+                base: NO_BASE,
+            };
+            n
+        ];
+        for (e, (_, mut slot)) in entries.into_iter().enumerate() {
+            if slot.base != NO_BASE {
+                slot.base = slot_of[slot.base as usize];
+            }
+            slots[slot_of[e] as usize] = slot;
+        }
+        ids.shrink_to_fit();
         Trees {
-            index: IdIndex::new(index),
+            index: IdIndex::new(ids),
             slots,
-            arenas: arenas
-                .into_iter()
-                .map(|a| a.into_inner().unwrap_or_else(|e| e.into_inner()).chunks)
-                .collect(),
+            chunks,
             cache: Mutex::default(),
         }
     }
@@ -255,12 +311,13 @@ impl Trees {
     /// What this holds, by structure, in bytes (for `--stats`).
     pub fn memory(&self) -> Vec<(&'static str, u64)> {
         let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        let stored: usize = self.arenas.iter().flatten().map(Vec::capacity).sum();
+        let stored: usize = self.chunks.iter().map(Vec::capacity).sum();
         vec![
             ("trees-stored", stored as u64),
             (
                 "trees-index",
-                self.index.heap_bytes() + (self.slots.capacity() * 20) as u64,
+                self.index.heap_bytes()
+                    + (self.slots.capacity() * std::mem::size_of::<Slot>()) as u64,
             ),
             ("trees-cache-peak", cache.peak_bytes as u64),
         ]
@@ -273,10 +330,7 @@ impl Trees {
         if slot.len == FAILED {
             return None;
         }
-        let chunk = self
-            .arenas
-            .get(slot.arena as usize)?
-            .get(slot.chunk as usize)?;
+        let chunk = self.chunks.get(slot.chunk as usize)?;
         chunk.get(slot.at as usize..slot.at as usize + slot.len as usize)
     }
 
@@ -302,9 +356,16 @@ impl Trees {
         self.index.get(id)
     }
 
-    /// Slots held (an upper bound of [`Trees::slot`]).
-    pub(crate) fn slots(&self) -> usize {
-        self.slots.len()
+    /// The id of the tree at `slot` (`slot < self.len()`: slots of the
+    /// trees found by id are their positions in id order).
+    #[inline]
+    pub(crate) fn id(&self, slot: u32) -> Option<Id> {
+        self.index.ids.get(slot as usize).copied()
+    }
+
+    /// [`Trees::data`] of the tree at `slot`.
+    pub(crate) fn data_at(&self, slot: u32) -> Option<TreeData<'_>> {
+        self.build(slot)
     }
 
     fn build(&self, slot: u32) -> Option<TreeData<'_>> {
@@ -570,22 +631,18 @@ mod tests {
     /// Trees held in memory as if read from packs, each stored whole.
     fn held(items: &[(u8, Vec<u8>)]) -> Trees {
         let mut arena = Arena::default();
-        let mut trees = Trees::default();
-        let mut index = Vec::new();
+        let mut entries = Vec::new();
         for (id, data) in items {
             let (chunk, at) = arena.push(data);
-            index.push((Id([*id; 20]), trees.slots.len() as u32));
-            trees.slots.push(Slot {
-                arena: 0,
+            let slot = Slot {
                 chunk,
                 at,
                 len: data.len() as u32,
                 base: NO_BASE,
-            });
+            };
+            entries.push((Id([*id; 20]), slot));
         }
-        trees.arenas = vec![arena.chunks];
-        trees.index = IdIndex::new(index);
-        trees
+        Trees::from_entries(entries, arena.chunks)
     }
 
     #[test]
@@ -673,7 +730,9 @@ mod tests {
     /// Issue 17: trees held as the pack stores them (deltas) and rebuilt
     /// on demand are byte for byte what git prints, also when the cache
     /// is so small that every rebuild starts again from a whole tree, and
-    /// a tree the packs lack is not made up.
+    /// a tree the packs lack is not made up; also with a second pack that
+    /// holds every tree again (slots are ranks in id order, duplicates
+    /// after them).
     #[test]
     fn trees_rebuilt_from_pack_deltas_are_what_git_prints() {
         let t = tempfile::tempdir().unwrap();
@@ -699,38 +758,68 @@ mod tests {
             );
         }
         git(r, &["repack", "-adq", "--window=50", "--depth=50"]);
-        let ids: Vec<Id> = String::from_utf8(git(
-            r,
-            &[
-                "cat-file",
-                "--batch-all-objects",
-                "--batch-check=%(objecttype) %(objectname)",
-            ],
-        ))
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.strip_prefix("tree "))
-        .map(|h| Id::from(git2::Oid::from_str(h).unwrap()))
-        .collect();
-        assert!(ids.len() > 100, "{}", ids.len());
-        for budget in [None, Some(1)] {
-            let trees = Trees::from_packs(&r.join(".git/objects"), 2);
-            trees.cache.lock().unwrap().budget = budget;
-            assert_eq!(trees.len(), ids.len());
-            let deltas = trees.slots.iter().filter(|s| s.base != NO_BASE).count();
-            assert!(deltas > ids.len() / 2, "mostly deltas: {deltas}");
-            for id in &ids {
-                let want = git(r, &["cat-file", "tree", &id.to_string()]);
-                assert_eq!(
-                    trees.data(id).as_deref(),
-                    Some(&want[..]),
-                    "{id} {budget:?}"
+        let list_ids = || -> Vec<Id> {
+            String::from_utf8(git(
+                r,
+                &[
+                    "cat-file",
+                    "--batch-all-objects",
+                    "--batch-check=%(objecttype) %(objectname)",
+                ],
+            ))
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("tree "))
+            .map(|h| Id::from(git2::Oid::from_str(h).unwrap()))
+            .collect()
+        };
+        for packs in [1, 2] {
+            if packs == 2 {
+                // A second pack holding every tree again (the first stays):
+                // each id is found once, its other copy kept as a base.
+                std::fs::write(r.join("a/more.txt"), "more\n").unwrap();
+                git(r, &["add", "-A"]);
+                git(
+                    r,
+                    &[
+                        "-c",
+                        "user.name=T",
+                        "-c",
+                        "user.email=t@e.invalid",
+                        "commit",
+                        "-qm",
+                        "y",
+                    ],
                 );
+                git(r, &["repack", "-aq", "--window=50", "--depth=50"]);
+                assert_eq!(pack::packs(&r.join(".git/objects")).len(), 2);
             }
-            assert!(trees.data(&Id([7; 20])).is_none());
-            let peak = trees.cache.lock().unwrap().peak_bytes;
-            if budget.is_some() {
-                assert!(peak < 4096, "the cache kept {peak} bytes");
+            let ids = list_ids();
+            assert!(ids.len() > 100, "{}", ids.len());
+            for budget in [None, Some(1)] {
+                let trees = Trees::from_packs(&r.join(".git/objects"), 2);
+                trees.cache.lock().unwrap().budget = budget;
+                assert_eq!(trees.len(), ids.len());
+                if packs == 2 {
+                    assert!(trees.slots.len() > ids.len() + 100, "{}", trees.slots.len());
+                }
+                let deltas = trees.slots.iter().filter(|s| s.base != NO_BASE).count();
+                assert!(deltas > ids.len() / 2, "mostly deltas: {deltas}");
+                for id in &ids {
+                    let want = git(r, &["cat-file", "tree", &id.to_string()]);
+                    assert_eq!(
+                        trees.data(id).as_deref(),
+                        Some(&want[..]),
+                        "{id} {budget:?}"
+                    );
+                    // A tree's slot is its rank among the ids.
+                    assert_eq!(trees.slot(id).and_then(|s| trees.id(s)), Some(*id));
+                }
+                assert!(trees.data(&Id([7; 20])).is_none());
+                let peak = trees.cache.lock().unwrap().peak_bytes;
+                if budget.is_some() {
+                    assert!(peak < 4096, "the cache kept {peak} bytes");
+                }
             }
         }
     }

@@ -36,13 +36,20 @@ pub(super) struct Pack {
 /// A pack's entries in offset order: what every pass over the pack needs,
 /// whatever it selects.
 struct Layout {
-    off: Vec<u64>,
+    off: Offsets,
+    /// Where entry data may end (see [`Pack::data_end`]): an entry's data
+    /// ends where the next one starts, or here.
+    data_end: u64,
+    /// Where each entry's data ends, once the layout no longer holds every
+    /// entry (see [`Pack::retain`]).
+    ends: Option<Offsets>,
     oid: Vec<Id>,
     /// Type code, 0 for an entry that failed to parse.
     kind: Vec<u8>,
-    size: Vec<u64>,
+    /// The size from the entry's header, [`u32::MAX`] for any larger
+    /// (beyond [`super::MAX_OBJECT`] either way: never decoded).
+    size: Vec<u32>,
     hdr: Vec<u8>,
-    end: Vec<u64>,
     /// Each delta's base entry, or `NONE`.
     parent: Vec<u32>,
     /// The type of each entry's chain root; `UNRESOLVED` for chains with a
@@ -51,6 +58,104 @@ struct Layout {
     /// Entries that failed to parse, and the first few reasons.
     entry_errors: u64,
     errors: Vec<String>,
+}
+
+impl Layout {
+    /// Where entry `i`'s data ends (an entry that parsed has an offset of
+    /// its own: the next entry's offset is larger).
+    #[inline]
+    fn end(&self, i: usize) -> u64 {
+        if let Some(ends) = &self.ends {
+            ends.get(i)
+        } else if i + 1 < self.off.len() {
+            self.off.get(i + 1).min(self.data_end)
+        } else {
+            self.data_end
+        }
+    }
+
+    #[inline]
+    fn size(&self, i: usize) -> u64 {
+        u64::from(self.size[i])
+    }
+
+    /// Bytes held per entry.
+    fn entry_bytes(&self) -> usize {
+        self.off.width() + self.ends.as_ref().map_or(0, Offsets::width) + 20 + 1 + 4 + 1 + 4 + 1
+    }
+
+    /// The entries whose chain root has type `kind` (a delta's base has
+    /// the same root), in the same order, bases renumbered.
+    fn retain(&self, kind: u8) -> Layout {
+        let n = self.oid.len();
+        let mut new = vec![NONE; n];
+        let mut keep = Vec::new();
+        for (e, slot) in new.iter_mut().enumerate() {
+            if self.kind[e] != 0 && self.root_kind[e] == kind {
+                *slot = keep.len() as u32;
+                keep.push(e);
+            }
+        }
+        let pick = |v: &[u8]| keep.iter().map(|&e| v[e]).collect::<Vec<u8>>();
+        Layout {
+            off: Offsets::new(keep.iter().map(|&e| self.off.get(e)).collect()),
+            data_end: self.data_end,
+            ends: Some(Offsets::new(keep.iter().map(|&e| self.end(e)).collect())),
+            oid: keep.iter().map(|&e| self.oid[e]).collect(),
+            kind: pick(&self.kind),
+            size: keep.iter().map(|&e| self.size[e]).collect(),
+            hdr: pick(&self.hdr),
+            parent: keep
+                .iter()
+                .map(|&e| match self.parent[e] {
+                    NONE => NONE,
+                    p => new[p as usize],
+                })
+                .collect(),
+            root_kind: pick(&self.root_kind),
+            entry_errors: self.entry_errors,
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+/// Entry offsets in increasing order, four bytes each in a pack under
+/// 4 GiB.
+#[derive(Debug, PartialEq)]
+enum Offsets {
+    Small(Vec<u32>),
+    Large(Vec<u64>),
+}
+
+impl Offsets {
+    fn new(off: Vec<u64>) -> Offsets {
+        match off.last() {
+            Some(&o) if o > u64::from(u32::MAX) => Offsets::Large(off),
+            _ => Offsets::Small(off.into_iter().map(|o| o as u32).collect()),
+        }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> u64 {
+        match self {
+            Offsets::Small(v) => u64::from(v[i]),
+            Offsets::Large(v) => v[i],
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Offsets::Small(v) => v.len(),
+            Offsets::Large(v) => v.len(),
+        }
+    }
+
+    fn width(&self) -> usize {
+        match self {
+            Offsets::Small(_) => 4,
+            Offsets::Large(_) => 8,
+        }
+    }
 }
 
 impl Pack {
@@ -93,6 +198,14 @@ impl Pack {
             *self.index.lock().unwrap_or_else(|e| e.into_inner()) = None;
             l
         })
+    }
+
+    /// Keeps only the entries of chains whose root has type `kind`: later
+    /// passes select no other (their headers are parsed first if they
+    /// were not yet).
+    pub(super) fn retain(&mut self, kind: u8) {
+        let kept = self.layout().retain(kind);
+        self.layout = OnceLock::from(kept);
     }
 
     /// Runs `f` with the parsed index (an empty one once the layout is
@@ -139,13 +252,11 @@ impl Pack {
         let mut kind = Vec::with_capacity(n);
         let mut size = Vec::with_capacity(n);
         let mut hdr = Vec::with_capacity(n);
-        let mut end = Vec::with_capacity(n);
         let mut parent = Vec::with_capacity(n);
         for part in parts {
             kind.extend(part.kind);
             size.extend(part.size);
             hdr.extend(part.hdr);
-            end.extend(part.end);
             parent.extend(part.parent);
             report.entry_errors += part.report.entry_errors;
             for m in part.report.errors {
@@ -189,12 +300,13 @@ impl Pack {
             oid.push(Id::from_slice(index.name(p as usize)).unwrap_or_default());
         }
         Layout {
-            off,
+            off: Offsets::new(off),
+            data_end: self.data_end,
+            ends: None,
             oid,
             kind,
             size,
             hdr,
-            end,
             parent,
             root_kind,
             entry_errors: report.entry_errors,
@@ -214,9 +326,8 @@ impl Pack {
         let len = range.len();
         let mut h_out = Headers {
             kind: vec![0u8; len],
-            size: vec![0u64; len],
+            size: vec![0u32; len],
             hdr: vec![0u8; len],
-            end: vec![0u64; len],
             parent: vec![NONE; len],
             report: PackReport::default(),
         };
@@ -279,20 +390,21 @@ impl Pack {
             }
             let i = e - first;
             h_out.kind[i] = h.kind;
-            h_out.size[i] = h.size;
+            h_out.size[i] = u32::try_from(h.size).unwrap_or(u32::MAX);
             h_out.hdr[i] = h.len as u8;
-            h_out.end[i] = stop;
             h_out.parent[i] = base;
         }
         h_out
     }
 
     /// Marks the entries needed to produce the selected objects not
-    /// claimed by an earlier pack (headers parsed by [`Pack::layout`]).
+    /// claimed by an earlier pack (headers parsed by [`Pack::layout`]);
+    /// the selected ones are added to `claimed` when `claim` (not for the
+    /// last pack: no later one asks).
     pub(super) fn forest(
         &self,
         select: Select<'_>,
-        claimed: &mut OidSet,
+        (claimed, claim): (&mut OidSet, bool),
         report: &mut PackReport,
     ) -> Forest<'_> {
         let l = self.layout();
@@ -311,7 +423,12 @@ impl Pack {
                 Select::Blobs(w) => root_kind[e] == BLOB && w.contains(&id),
                 Select::Kinds(k) => k.contains(&root_kind[e]),
             };
-            if kind[e] == 0 || !selected || !claimed.insert(id) {
+            let fresh = if claim {
+                claimed.insert(id)
+            } else {
+                !claimed.contains(&id)
+            };
+            if kind[e] == 0 || !selected || !fresh {
                 continue;
             }
             want[e] = true;
@@ -406,33 +523,42 @@ impl Pack {
     /// Entry `i`'s stored bytes, inflated into the thread's buffer.
     fn inflate_stored<'s>(&self, st: &'s mut State, i: usize) -> Option<&'s [u8]> {
         let l = self.layout();
-        let start = l.off[i] + u64::from(l.hdr[i]);
-        let most = l.size[i]
-            .saturating_add(l.size[i] / 8192)
+        let start = l.off.get(i) + u64::from(l.hdr[i]);
+        let most = l
+            .size(i)
+            .saturating_add(l.size(i) / 8192)
             .saturating_add(64);
-        let len = (l.end[i].checked_sub(start)?).min(most) as usize;
+        let len = (l.end(i).checked_sub(start)?).min(most) as usize;
         if st.input.len() < len {
             st.input.resize(len, 0);
         }
         self.file.read_exact_at(&mut st.input[..len], start).ok()?;
-        inflate(&mut st.z, &st.input[..len], l.size[i], &mut st.delta).ok()?;
+        inflate(&mut st.z, &st.input[..len], l.size(i), &mut st.delta).ok()?;
         Some(&st.delta)
+    }
+
+    /// Entries whose chain root has type `kind` (their headers parsed).
+    pub(super) fn count(&self, kind: u8) -> usize {
+        let l = self.layout();
+        (0..l.kind.len())
+            .filter(|&e| l.kind[e] != 0 && l.root_kind[e] == kind)
+            .count()
     }
 
     /// Bytes the parsed entry headers of this pack hold (0 before any pass).
     pub(super) fn layout_bytes(&self) -> u64 {
-        self.layout.get().map_or(0, |l| {
-            (l.oid.len() * (8 + 20 + 1 + 8 + 1 + 8 + 4 + 1)) as u64
-        }) + self.layout_index(PackIndex::heap_bytes)
+        self.layout
+            .get()
+            .map_or(0, |l| (l.oid.len() * l.entry_bytes()) as u64)
+            + self.layout_index(PackIndex::heap_bytes)
     }
 }
 
 /// Parsed headers of a range of entries (see [`Pack::parse_headers`]).
 struct Headers {
     kind: Vec<u8>,
-    size: Vec<u64>,
+    size: Vec<u32>,
     hdr: Vec<u8>,
-    end: Vec<u64>,
     parent: Vec<u32>,
     report: PackReport,
 }
@@ -555,8 +681,15 @@ impl Forest<'_> {
         &self.children[self.first_child[e] as usize..self.first_child[e + 1] as usize]
     }
 
-    pub(super) fn decode<F, M>(&self, pack: &Pack, limit: u64, visit: &F, report: &mut PackReport)
-    where
+    /// Decodes the forest, visiting the wanted objects; their ids are
+    /// added to [`PackReport::delivered`] when `record`.
+    pub(super) fn decode<F, M>(
+        &self,
+        pack: &Pack,
+        (limit, record): (u64, bool),
+        visit: &F,
+        report: &mut PackReport,
+    ) where
         F: Fn(Id, u8, Payload<'_>, Option<FromBase<'_, M>>) -> Option<M> + Sync,
         M: Send + Sync,
     {
@@ -583,7 +716,7 @@ impl Forest<'_> {
             }
         });
         for (e, d) in job.delivered.iter().enumerate() {
-            if d.load(Ordering::Relaxed) {
+            if record && d.load(Ordering::Relaxed) {
                 report.delivered.insert(self.layout.oid[e]);
             }
         }
@@ -637,7 +770,8 @@ impl<'a, F> Job<'a, F> {
         if errs.len() < crate::stats::MAX_ERRORS_KEPT {
             errs.push(format!(
                 "pack entry {} at offset {}: {msg}",
-                self.forest.layout.oid[e as usize], self.forest.layout.off[e as usize]
+                self.forest.layout.oid[e as usize],
+                self.forest.layout.off.get(e as usize)
             ));
         }
     }
@@ -659,18 +793,17 @@ impl<'a, F> Job<'a, F> {
         let l = f.layout;
         let i = e as usize;
         let wanted = f.want[i];
-        let start = l.off[i] + u64::from(l.hdr[i]);
+        let start = l.off.get(i) + u64::from(l.hdr[i]);
+        let size = l.size(i);
         // Deflate never grows data by more than 5 bytes per 64 KiB stored
         // block (plus header and trailer): read no more than that, however
         // far the next entry is (a damaged index can make extents huge).
-        let most = l.size[i]
-            .saturating_add(l.size[i] / 8192)
-            .saturating_add(64);
-        let len = (l.end[i] - start).min(most) as usize;
+        let most = size.saturating_add(size / 8192).saturating_add(64);
+        let len = (l.end(i) - start).min(most) as usize;
         // A wanted root nobody builds on and too large to scan: skip
         // without reading it.
-        if wanted && !keep && base.is_none() && l.size[i] > self.limit {
-            (self.visit)(l.oid[i], kind, Payload::TooLarge(l.size[i]), None);
+        if wanted && !keep && base.is_none() && size > self.limit {
+            (self.visit)(l.oid[i], kind, Payload::TooLarge(size), None);
             self.delivered[i].store(true, Ordering::Relaxed);
             return None;
         }
@@ -690,22 +823,20 @@ impl<'a, F> Job<'a, F> {
         // derive from.
         let trace = wanted && base.is_some_and(|b| b.memo.is_some());
         let res = match base {
-            None => inflate(&mut st.z, &st.input[..len], l.size[i], &mut out),
-            Some(b) => {
-                inflate(&mut st.z, &st.input[..len], l.size[i], &mut st.delta).and_then(|()| {
-                    match delta_target_size(b.data.len(), &st.delta) {
-                        Ok(t) if wanted && !keep && t > self.limit => Err(format!("too-large {t}")),
-                        Ok(_) => apply_delta_traced(
-                            &b.data,
-                            &st.delta,
-                            &mut out,
-                            trace.then_some(&mut st.pieces),
-                        )
-                        .map_err(str::to_string),
-                        Err(m) => Err(m.to_string()),
-                    }
-                })
-            }
+            None => inflate(&mut st.z, &st.input[..len], size, &mut out),
+            Some(b) => inflate(&mut st.z, &st.input[..len], size, &mut st.delta).and_then(|()| {
+                match delta_target_size(b.data.len(), &st.delta) {
+                    Ok(t) if wanted && !keep && t > self.limit => Err(format!("too-large {t}")),
+                    Ok(_) => apply_delta_traced(
+                        &b.data,
+                        &st.delta,
+                        &mut out,
+                        trace.then_some(&mut st.pieces),
+                    )
+                    .map_err(str::to_string),
+                    Err(m) => Err(m.to_string()),
+                }
+            }),
         };
         self.decoded.fetch_add(1, Ordering::Relaxed);
         match res {
@@ -891,7 +1022,6 @@ mod tests {
             assert_eq!(l.kind, one.kind);
             assert_eq!(l.size, one.size);
             assert_eq!(l.hdr, one.hdr);
-            assert_eq!(l.end, one.end);
             assert_eq!(l.parent, one.parent);
             assert_eq!(l.root_kind, one.root_kind);
             assert_eq!((l.entry_errors, &l.errors), (one.entry_errors, &one.errors));

@@ -209,7 +209,7 @@ where
         packs,
         select,
         threads,
-        limit,
+        (limit, true),
         |oid, kind, payload, _: Option<FromBase<'_, ()>>| {
             visit(oid, kind, payload);
             None
@@ -219,7 +219,8 @@ where
     .map(|(r, ())| r)
 }
 
-/// [`read_objects_in`] for a visitor that returns a memo for each object:
+/// [`read_objects_in`] for a visitor that returns a memo for each object
+/// (and [`PackReport::delivered`] left empty unless `record`):
 /// an object rebuilt from a delta is visited with its base's memo and the
 /// delta's runs ([`FromBase`]) when the base has one. `side` runs as one
 /// more task of the same `threads` workers (one worker runs it while the
@@ -229,7 +230,7 @@ pub fn read_objects_memo_in<F, M, S, R>(
     packs: &Packs,
     select: Select<'_>,
     threads: usize,
-    limit: u64,
+    (limit, record): (u64, bool),
     visit: F,
     side: S,
 ) -> Result<(PackReport, R)>
@@ -254,12 +255,16 @@ where
             let out = &mut side_out;
             s.spawn(move |_| *out = Some(side()));
             let mut claimed = OidSet::default();
-            for (idx_path, pack) in &packs.list {
+            let n = packs.list.len();
+            for (i, (idx_path, pack)) in packs.list.iter().enumerate() {
                 match pack {
                     Ok(pack) => {
                         report.packs_read += 1;
-                        let forest = pack.forest(select, &mut claimed, &mut report);
-                        forest.decode(pack, limit, &visit, &mut report);
+                        // What the last pack delivers is asked of no other
+                        // (one pack: the set stays empty).
+                        let claim = i + 1 < n;
+                        let forest = pack.forest(select, (&mut claimed, claim), &mut report);
+                        forest.decode(pack, (limit, record), &visit, &mut report);
                     }
                     Err(e) => {
                         report.packs_skipped += 1;
@@ -320,6 +325,26 @@ where
 }
 
 impl Packs {
+    /// Forgets every entry but those of delta chains whose root has type
+    /// `kind` (e.g. blobs once the trees and commits are read): later
+    /// passes must select `kind` alone.
+    pub fn retain(&mut self, kind: u8) {
+        for (_, p) in &mut self.list {
+            if let Ok(p) = p {
+                p.retain(kind);
+            }
+        }
+    }
+
+    /// Entries of the readable packs whose delta chain ends in an object
+    /// of type `kind` (at most the objects a pass over `kind` delivers).
+    pub fn count(&self, kind: u8) -> usize {
+        self.list
+            .iter()
+            .map(|(_, p)| p.as_ref().map_or(0, |p| p.count(kind)))
+            .sum()
+    }
+
     /// Bytes held for the packs' indexes and parsed entry headers.
     pub fn heap_bytes(&self) -> u64 {
         self.list
