@@ -22,6 +22,11 @@ struct Shared {
     dirs: Vec<PathBuf>,
     /// Every path the walk yielded, errors included.
     seen: Vec<PathBuf>,
+    /// The worker's read buffer, reused from file to file: a buffer
+    /// allocated per file was handed back to the kernel when freed and
+    /// faulted in, zeroed, for the next (the kernel's page clearing was a
+    /// twentieth of a tree scan).
+    buf: Vec<u8>,
 }
 
 impl Shared {
@@ -31,6 +36,7 @@ impl Shared {
             stats: Stats::default(),
             dirs: Vec::new(),
             seen: Vec::new(),
+            buf: Vec::new(),
         }
     }
 }
@@ -265,9 +271,9 @@ fn visit<S: BlobSink + ?Sized>(
         l.stats.skip(reason::TOO_LARGE);
         return;
     }
-    let data = match read_limited(path, meta.len(), opts.max_file_size) {
-        Ok(Some(d)) => d,
-        Ok(None) => {
+    match read_limited(path, meta.len(), opts.max_file_size, &mut l.buf) {
+        Ok(true) => {}
+        Ok(false) => {
             l.stats.skip(reason::TOO_LARGE);
             return;
         }
@@ -278,30 +284,33 @@ fn visit<S: BlobSink + ?Sized>(
             );
             return;
         }
-    };
+    }
+    let data = &l.buf;
     l.stats.files_scanned += 1;
     l.stats.bytes_scanned += data.len() as u64;
     let below = dir_roots
         .iter()
         .find_map(|r| path.strip_prefix(r).ok())
         .map(display_path);
-    let mut found = sink.blob(&shown, below.as_deref(), &data, &mut l.stats);
+    let mut found = sink.blob(&shown, below.as_deref(), data, &mut l.stats);
     l.findings.append(&mut found);
+    // A huge file must not pin its buffer for the worker's life.
+    if l.buf.capacity() > 64 << 20 {
+        l.buf = Vec::new();
+    }
 }
 
-/// Reads a file, never more than `limit` bytes (a file may grow after its
-/// metadata was read); `None` if it is larger. `len`, the size its
-/// metadata gave, sizes the buffer: reading through `take` hides the size
-/// from `read_to_end`, which then grew the buffer from 32 bytes by
-/// doubling, copying the file's bytes each time (a twentieth of a tree
-/// scan's instructions) and calling `read` once per doubling.
-fn read_limited(path: &Path, len: u64, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+/// Reads a file into `buf` (its old contents dropped), never more than
+/// `limit` bytes (a file may grow after its metadata was read); `false` if
+/// it is larger. `len`, the size its metadata gave, reserves the room:
+/// reading through `take` hides the size from `read_to_end`, which then
+/// grew the buffer from 32 bytes by doubling, copying the bytes each time
+/// and calling `read` once per doubling.
+fn read_limited(path: &Path, len: u64, limit: u64, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+    buf.clear();
     let f = std::fs::File::open(path)?;
     // One byte more, so that the read that finds the end needs no growth.
-    let mut data = Vec::with_capacity(usize::try_from(len.min(limit)).unwrap_or(0) + 1);
-    f.take(limit + 1).read_to_end(&mut data)?;
-    if data.len() as u64 > limit {
-        return Ok(None);
-    }
-    Ok(Some(data))
+    buf.reserve(usize::try_from(len.min(limit)).unwrap_or(0) + 1);
+    f.take(limit + 1).read_to_end(buf)?;
+    Ok(buf.len() as u64 <= limit)
 }
