@@ -1057,7 +1057,7 @@ fn scan_overlapped(
     // Each blob is delivered once (the first pack that holds it).
     seen.sort_unstable_by_key(|a| a.0);
     let size_of = |oid: &Id| {
-        seen.binary_search_by(|(x, _)| x.0.cmp(&oid.0))
+        seen.binary_search_by(|(x, _)| x.cmp(oid))
             .ok()
             .map(|i| seen[i].1)
     };

@@ -8,9 +8,39 @@ use std::hash::{Hash, Hasher};
 
 use git2::Oid;
 
-/// A SHA-1 object id.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+/// A SHA-1 object id. Ordered as its bytes are.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 pub struct Id(pub [u8; 20]);
+
+impl Id {
+    /// The bytes as three big-endian integers: ordered as the bytes are.
+    #[inline]
+    fn words(&self) -> (u64, u64, u32) {
+        let b = &self.0;
+        (
+            u64::from_be_bytes(b[..8].try_into().expect("eight bytes")),
+            u64::from_be_bytes(b[8..16].try_into().expect("eight bytes")),
+            u32::from_be_bytes(b[16..].try_into().expect("four bytes")),
+        )
+    }
+}
+
+impl Ord for Id {
+    /// The bytes' order, compared as three integers: sorting and searching
+    /// the trees and blobs of a history called `memcmp` once per
+    /// comparison (a twentieth of a history scan's samples).
+    #[inline]
+    fn cmp(&self, other: &Id) -> std::cmp::Ordering {
+        self.words().cmp(&other.words())
+    }
+}
+
+impl PartialOrd for Id {
+    #[inline]
+    fn partial_cmp(&self, other: &Id) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Id {
     /// The id of 20 raw bytes; `None` for any other length.
@@ -111,6 +141,21 @@ mod tests {
         b[0] = 1;
         assert!(Id(a) < Id(b));
         assert!(Id([0u8; 20]) < Id(a));
+        // Every byte position decides where the ids first differ, both
+        // ways, with bytes above 0x7f (no sign trouble).
+        for at in 0..20 {
+            for (x, y) in [(0u8, 1u8), (0x7f, 0x80), (0xfe, 0xff), (3, 3)] {
+                let mut p = [0x55u8; 20];
+                let mut q = [0x55u8; 20];
+                p[at] = x;
+                q[at] = y;
+                if at + 1 < 20 {
+                    q[at + 1] = 0;
+                }
+                assert_eq!(Id(p).cmp(&Id(q)), p.cmp(&q), "byte {at}: {x} vs {y}");
+                assert_eq!(Id(q).cmp(&Id(p)), q.cmp(&p), "byte {at}: {y} vs {x}");
+            }
+        }
     }
 
     #[test]

@@ -109,7 +109,7 @@ impl IdIndex {
         let lo = *self.start.get(k)? as usize;
         let range = self.ids.get(lo..self.start[k + 1] as usize)?;
         range
-            .binary_search_by(|x| x.0.cmp(&id.0))
+            .binary_search_by(|x| x.cmp(id))
             .ok()
             .map(|i| (lo + i) as u32)
     }
@@ -256,8 +256,7 @@ impl Trees {
         order.sort_unstable_by(|&a, &b| {
             entries[a as usize]
                 .0
-                .0
-                .cmp(&entries[b as usize].0.0)
+                .cmp(&entries[b as usize].0)
                 .then(a.cmp(&b))
         });
         let mut ids: Vec<Id> = Vec::with_capacity(n);
