@@ -737,12 +737,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let r = t.path();
         git(r, &["init", "-q", "-b", "main", "."]);
-        for i in 0..40 {
-            for d in ["a", "a/b", "c"] {
-                std::fs::create_dir_all(r.join(d)).unwrap();
-                std::fs::write(r.join(format!("{d}/f{}.txt", i % 7)), format!("{i}\n")).unwrap();
-            }
-            git(r, &["add", "-A"]);
+        let commit = |msg: &str| {
             git(
                 r,
                 &[
@@ -752,9 +747,17 @@ mod tests {
                     "user.email=t@e.invalid",
                     "commit",
                     "-qm",
-                    "x",
+                    msg,
                 ],
-            );
+            )
+        };
+        for i in 0..40 {
+            for d in ["a", "a/b", "c"] {
+                std::fs::create_dir_all(r.join(d)).unwrap();
+                std::fs::write(r.join(format!("{d}/f{}.txt", i % 7)), format!("{i}\n")).unwrap();
+            }
+            git(r, &["add", "-A"]);
+            commit("x");
         }
         git(r, &["repack", "-adq", "--window=50", "--depth=50"]);
         let list_ids = || -> Vec<Id> {
@@ -778,18 +781,7 @@ mod tests {
                 // each id is found once, its other copy kept as a base.
                 std::fs::write(r.join("a/more.txt"), "more\n").unwrap();
                 git(r, &["add", "-A"]);
-                git(
-                    r,
-                    &[
-                        "-c",
-                        "user.name=T",
-                        "-c",
-                        "user.email=t@e.invalid",
-                        "commit",
-                        "-qm",
-                        "y",
-                    ],
-                );
+                commit("y");
                 git(r, &["repack", "-aq", "--window=50", "--depth=50"]);
                 assert_eq!(pack::packs(&r.join(".git/objects")).len(), 2);
             }
